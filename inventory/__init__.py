@@ -1,0 +1,1 @@
+"""Supplies: items, suppliers, locations, par levels, the stock ledger, reorder and POs."""

@@ -1,0 +1,1 @@
+"""Sterilization: sterilizers, packs, cycles, indicators, recalls and compliance."""

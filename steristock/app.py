@@ -1,0 +1,126 @@
+"""The Litestar application factory: composes the shell and the two domains."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import swagger_ui_bundle
+from litestar import Litestar
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
+
+from steristock import __version__
+from steristock.audit.views import AuditController
+from steristock.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
+from steristock.auth.views import AuthController, UserController, provide_current_user
+from steristock.db import Database, provide_db_session
+from steristock.domains import domain_route_handlers
+from steristock.health import health
+from steristock.problems import internal_error_handler, problem_details_plugin, request_id
+from steristock.settings import Settings, get_settings
+
+SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+
+API_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+}
+DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The Swagger UI page Litestar renders bootstraps itself with one inline script.
+SCHEMA_CSP = DEFAULT_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+
+
+async def add_response_headers(message: Message, scope: Scope) -> None:
+    """Security headers and the request id on every response."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in API_SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    path = scope.get("path", "")
+    headers.setdefault(
+        "Content-Security-Policy", SCHEMA_CSP if path.startswith("/schema") else DEFAULT_CSP
+    )
+    if scope.get("scheme") == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    headers["X-Request-ID"] = request_id(scope)
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="SteriStock API",
+        version=__version__,
+        description="Supplies and sterilization tracking for outpatient clinics.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url="/static/swagger/swagger-ui-bundle.js",
+                css_url="/static/swagger/swagger-ui.css",
+                standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
+            }
+        ),
+        security=[{"BearerToken": []}],
+    )
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
+    settings = settings or get_settings()
+    settings.ensure_secret_key()
+    db = database or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+
+    def dispose_database(app: Litestar) -> None:
+        if database is None:
+            db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            UserController,
+            AuditController,
+            *domain_route_handlers(),
+            create_static_files_router(
+                path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
+            ),
+        ],
+        state=State({"settings": settings, "db": db}),
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "me": Provide(provide_current_user, sync_to_thread=False),
+        },
+        middleware=[
+            DefineMiddleware(BearerTokenAuthMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        plugins=[problem_details_plugin()],
+        exception_handlers={Exception: internal_error_handler},
+        before_send=[add_response_headers],
+        openapi_config=openapi_config(),
+        on_shutdown=[dispose_database],
+        logging_config=LoggingConfig(
+            root={"level": logging.getLevelName(logging.INFO), "handlers": ["queue_listener"]},
+            log_exceptions="never",
+        ),
+        debug=False,
+    )

@@ -1,0 +1,191 @@
+"""The `steristock` command: serve, migrate, manage users, verify the audit trail, demo."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+from sqlalchemy import func, select
+
+from steristock.settings import Settings, get_settings
+
+SYSTEM_ACTOR = "cli"
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from steristock.db import Database
+
+    return Database(settings.effective_database_url, pool_size=2)
+
+
+def _upgrade(settings: Settings) -> None:
+    from steristock.migrations import upgrade
+
+    upgrade(settings.effective_database_url)
+
+
+@click.group()
+def main() -> None:
+    """SteriStock: supplies and sterilization tracking for outpatient clinics."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads", default=None, type=click.IntRange(1, 256), help="Blocking threads per worker."
+)
+def serve(host: str, port: int, workers: int, threads: int | None) -> None:
+    """Apply pending migrations, then serve with Granian."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = get_settings()
+    settings.ensure_secret_key()
+    _upgrade(settings)
+    if workers > 1 and settings.effective_database_url.startswith("sqlite"):
+        click.echo("note: several workers on SQLite queue on one write lock; PostgreSQL scales.")
+    click.echo(f"SteriStock serving on http://{host}:{port} ({workers} worker(s))")
+    Granian(
+        "steristock.asgi:app",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        blocking_threads=threads,
+        log_access=False,
+    ).serve()
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations."""
+    settings = get_settings()
+    _upgrade(settings)
+    click.echo("database is at the latest migration")
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "ma", "purchasing", "auditor"]))
+@click.option("--full-name", default="")
+@click.option("--password", default=None, help="Omit to be prompted (or pipe it on stdin).")
+def users_create(username: str, role: str, full_name: str, password: str | None) -> None:
+    """Create a user with a role."""
+    from steristock.auth.models import Role
+    from steristock.auth.service import create_user
+    from steristock.problems import DomainError
+
+    if password is None:
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    settings = get_settings()
+    _upgrade(settings)
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            user = create_user(
+                session,
+                actor=SYSTEM_ACTOR,
+                username=username,
+                role=Role(role),
+                password=password or "",
+                full_name=full_name,
+            )
+            click.echo(f"created user {user.username} ({user.role})")
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    finally:
+        database.dispose()
+
+
+@main.group()
+def audit() -> None:
+    """Audit trail commands."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 if any entry was altered or removed."""
+    from steristock.audit.service import verify_chain
+
+    database = _database(get_settings())
+    try:
+        with database.session(write=False) as session:
+            report = verify_chain(session)
+    finally:
+        database.dispose()
+    if report.ok:
+        click.echo(f"ok: {report.entries} entries, head {report.head}")
+        return
+    click.echo(
+        f"FAILED at entry {report.first_bad_entry}: {report.problem} "
+        f"({report.entries} entries verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+DEMO_USERS = [
+    ("admin", "admin", "Avery Admin"),
+    ("ma", "ma", "Morgan Assistant"),
+    ("purchasing", "purchasing", "Pat Purchasing"),
+    ("auditor", "auditor", "Alex Auditor"),
+]
+
+
+@main.command()
+def demo() -> None:
+    """Load demo users and data into an empty database (demo only: never in production)."""
+    from steristock.auth.models import Role, User
+    from steristock.auth.service import create_user
+    from steristock.domains import domain_demo_loaders
+
+    settings = get_settings()
+    settings.ensure_secret_key()
+    _upgrade(settings)
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            if session.scalar(select(func.count()).select_from(User)):
+                click.echo(
+                    "Demo data is already loaded (users exist). Delete ./data/ to start over."
+                )
+                return
+            passwords = {}
+            for username, role, full_name in DEMO_USERS:
+                password = f"demo-{secrets.token_urlsafe(9)}"
+                create_user(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    username=username,
+                    role=Role(role),
+                    password=password,
+                    full_name=full_name,
+                )
+                passwords[username] = password
+            for load_demo_data in domain_demo_loaders():
+                load_demo_data(session, actor=SYSTEM_ACTOR)
+    finally:
+        database.dispose()
+    click.echo("Demo users (DEMO ONLY - these passwords are shown once, never use them for real):")
+    for username, role, _ in DEMO_USERS:
+        click.echo(f"  {username:<11} role={role:<11} password={passwords[username]}")
+
+
+if __name__ == "__main__":
+    main()

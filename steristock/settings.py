@@ -1,0 +1,87 @@
+"""Settings from the environment (and an optional `.env`).
+
+With nothing configured the service runs on a SQLite file under `./data/` and creates its
+own secret key there on first start, so a single clinic needs zero setup.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), alias="STERISTOCK_DATA_DIR")
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    secret_key: str = Field(default="", alias="STERISTOCK_SECRET_KEY")
+    public_url: str = Field(default="http://127.0.0.1:8000", alias="STERISTOCK_PUBLIC_URL")
+    timezone: str = Field(default="UTC", alias="STERISTOCK_TIMEZONE")
+    token_ttl_minutes: int = Field(default=12 * 60, alias="STERISTOCK_TOKEN_TTL_MINUTES", gt=0)
+    login_max_failures: int = Field(default=5, alias="STERISTOCK_LOGIN_MAX_FAILURES", gt=0)
+    login_client_max_failures: int = Field(
+        default=30, alias="STERISTOCK_LOGIN_CLIENT_MAX_FAILURES", gt=0
+    )
+    login_window_minutes: int = Field(default=15, alias="STERISTOCK_LOGIN_WINDOW_MINUTES", gt=0)
+    pack_shelf_life_days: int | None = Field(
+        default=None, alias="STERISTOCK_PACK_SHELF_LIFE_DAYS", gt=0
+    )
+    session_idle_minutes: int = Field(default=15, alias="STERISTOCK_SESSION_IDLE_MINUTES", gt=0)
+    db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept the URLs Heroku-style tools hand out; we drive PostgreSQL with psycopg 3.
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix) :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'steristock.db').as_posix()}"
+
+    def ensure_secret_key(self) -> str:
+        """Return the secret key, generating and storing one under the data dir if unset."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            self.secret_key = key_file.read_text().strip()
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        self.secret_key = key
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

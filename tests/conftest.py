@@ -1,0 +1,128 @@
+"""Fixtures per database backend.
+
+Every test that takes `database` runs once on SQLite and, when
+`STERISTOCK_TEST_POSTGRES_URL` is set, once more on PostgreSQL. The schema is built through
+the Alembic migrations once per backend per run; each test then starts from a clean copy
+(a copied SQLite file, or truncated PostgreSQL tables).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, inspect, text
+
+from steristock.app import create_app
+from steristock.db import Database
+from steristock.migrations import upgrade
+from steristock.settings import Settings
+from tests.factories import UserFactory
+
+POSTGRES_URL = os.environ.get("STERISTOCK_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: runs against PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason="set STERISTOCK_TEST_POSTGRES_URL to run on PostgreSQL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def reset_postgres_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured")
+    try:
+        reset_postgres_schema(POSTGRES_URL)
+    except Exception as exc:  # CI must fail loudly, never skip, when PostgreSQL is down
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+def truncate_postgres(db: Database) -> None:
+    tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+        )
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "steristock.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    return request.getfixturevalue("postgres_migrated")
+
+
+@pytest.fixture
+def database(database_url: str, backend: str) -> Iterator[Database]:
+    db = Database(database_url, pool_size=10)
+    if backend == "postgres":
+        truncate_postgres(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        DATABASE_URL=database_url,
+        STERISTOCK_DATA_DIR=tmp_path / "data",
+        STERISTOCK_SECRET_KEY="test-secret-key",
+        STERISTOCK_PUBLIC_URL="https://clinic.example",
+        STERISTOCK_TIMEZONE="America/Chicago",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> Litestar:
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def users(database: Database, client: TestClient[Litestar]) -> UserFactory:
+    return UserFactory(database, client)

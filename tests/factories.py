@@ -1,0 +1,54 @@
+"""Factories for test data: users with roles and their bearer-token headers."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from litestar.testing import TestClient
+
+from steristock.auth.models import Role
+from steristock.auth.service import create_user
+from steristock.db import Database
+
+_counter = itertools.count(1)
+
+
+class UserFactory:
+    """Creates users straight through the service and logs them in over HTTP."""
+
+    password = "correct horse battery"
+
+    def __init__(self, database: Database, client: TestClient[Any]) -> None:
+        self.database = database
+        self.client = client
+        self._headers: dict[str, dict[str, str]] = {}
+
+    def create(self, role: Role | str, username: str | None = None, **kwargs: Any) -> str:
+        username = username or f"{Role(role).value}{next(_counter)}"
+        with self.database.session() as session:
+            create_user(
+                session,
+                actor="test",
+                username=username,
+                role=Role(role),
+                password=kwargs.pop("password", self.password),
+                **kwargs,
+            )
+        return username
+
+    def token(self, username: str, password: str | None = None) -> str:
+        response = self.client.post(
+            "/api/v1/auth/token",
+            json={"username": username, "password": password or self.password},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def headers(self, role: Role | str) -> dict[str, str]:
+        """Bearer headers for a (cached, per test) user of this role."""
+        key = Role(role).value
+        if key not in self._headers:
+            username = self.create(role)
+            self._headers[key] = {"Authorization": f"Bearer {self.token(username)}"}
+        return self._headers[key]
