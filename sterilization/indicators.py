@@ -123,13 +123,13 @@ def record_bi_result(
                 after={"released_packs": len(released)},
             )
     else:
-        if cycle.status == "awaiting_bi":
-            session.execute(
-                update(Cycle)
-                .where(Cycle.id == cycle.id, Cycle.status == "awaiting_bi")
-                .values(status="failed")
-                .execution_options(synchronize_session=False)
-            )
+        # The load was not proven sterile, whatever its readings said.
+        session.execute(
+            update(Cycle)
+            .where(Cycle.id == cycle.id, Cycle.status.in_(["passed", "awaiting_bi"]))
+            .values(status="failed")
+            .execution_options(synchronize_session=False)
+        )
         recall = recalls.open_recall_for_positive_bi(session, cycle, actor=actor, now=now)
     session.refresh(cycle)
     return bi, recall
