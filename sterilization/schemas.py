@@ -157,7 +157,7 @@ class BiResultIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class AmendmentIn(msgspec.Struct, forbid_unknown_fields=True):
     field: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    value: str | float | bool | None
+    value: Annotated[str, msgspec.Meta(max_length=2000)] | float | bool | None
     reason: Reason
 
 

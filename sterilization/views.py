@@ -61,6 +61,8 @@ from steristock.problems import InvalidInput, NotFound
 
 ma_or_admin = requires_role(Role.MA)
 PAGE = {"page": Provide(provide_page_params, sync_to_thread=False)}
+# Ids beyond a 32-bit integer cannot exist; refusing them keeps PostgreSQL from erroring.
+RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 
 def clinic_of(state: State) -> Clinic:
@@ -250,12 +252,13 @@ def parse_when(text: str | None, clinic: Clinic, *, name: str, end: bool) -> dt.
             day = dt.date.fromisoformat(text)
             return clinic.start_of_day(day + dt.timedelta(days=1) if end else day)
         when = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
+        when = when if when.tzinfo else when.replace(tzinfo=clinic.tz)
+        return when.astimezone(dt.UTC)
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput(
             f"{name} must be a date (2026-11-28) or a date-time with offset.",
             extra={"errors": [{"field": name, "message": "invalid date", "source": "query"}]},
         ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=clinic.tz)
 
 
 # Controllers -------------------------------------------------------------------------
@@ -363,7 +366,7 @@ class PackController(Controller):
         page: PageParams,
         state: State,
         status: PackStatus | None = None,
-        cycle: Annotated[int | None, Parameter(ge=1)] = None,
+        cycle: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
     ) -> Page[PackOut]:
         where = []
         if status is not None:
@@ -540,7 +543,7 @@ class CycleController(Controller):
         sync_to_thread=True,
         summary="A cycle with packs, readings, BI, operator and amendments",
     )
-    def get_one(self, cycle_id: int, db_session: Session) -> CycleDetail:
+    def get_one(self, cycle_id: RowId, db_session: Session) -> CycleDetail:
         return cycle_detail(db_session, cycle_id)
 
     @post(
@@ -552,7 +555,7 @@ class CycleController(Controller):
     )
     def complete(
         self,
-        cycle_id: int,
+        cycle_id: RowId,
         data: CycleComplete,
         db_session: Session,
         me: CurrentUser,
@@ -575,7 +578,7 @@ class CycleController(Controller):
         summary="Record a spore-test (BI) result",
     )
     def bi_result(
-        self, cycle_id: int, data: BiResultIn, db_session: Session, me: CurrentUser, state: State
+        self, cycle_id: RowId, data: BiResultIn, db_session: Session, me: CurrentUser, state: State
     ) -> CycleDetail:
         indicators.record_bi_result(
             db_session,
@@ -595,7 +598,7 @@ class CycleController(Controller):
         summary="Append a correction to a completed cycle",
     )
     def amend(
-        self, cycle_id: int, data: AmendmentIn, db_session: Session, me: CurrentUser
+        self, cycle_id: RowId, data: AmendmentIn, db_session: Session, me: CurrentUser
     ) -> AmendmentOut:
         amendment = cycles.add_amendment(
             db_session,
@@ -614,7 +617,7 @@ class CycleController(Controller):
         status_code=405,
         sync_to_thread=False,
     )
-    def delete_cycle(self, cycle_id: int) -> None:
+    def delete_cycle(self, cycle_id: RowId) -> None:
         raise deletion_refused("Cycle records")
 
 
@@ -646,7 +649,7 @@ class RecallController(Controller):
         )
 
     @get("/{recall_id:int}", guards=[any_role], sync_to_thread=True, summary="A recall and packs")
-    def get_one(self, recall_id: int, db_session: Session) -> RecallDetail:
+    def get_one(self, recall_id: RowId, db_session: Session) -> RecallDetail:
         return recall_detail(db_session, recall_id)
 
     @post(
@@ -657,7 +660,7 @@ class RecallController(Controller):
         summary="Resolve a recall as confirmed or released (admin)",
     )
     def resolve(
-        self, recall_id: int, data: RecallResolve, db_session: Session, me: CurrentUser
+        self, recall_id: RowId, data: RecallResolve, db_session: Session, me: CurrentUser
     ) -> RecallDetail:
         recalls.resolve_recall(
             db_session,
