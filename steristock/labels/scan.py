@@ -35,6 +35,7 @@ PACK_CODE = re.compile(r"PK-[0-9]{1,12}", re.IGNORECASE)
 GS1_SYMBOLOGIES = {"C1", "d2", "Q3", "e0", "J1", "E0", "E4"}  # GS1-128, DataMatrix, QR, ...
 _AIM_PREFIX = re.compile(r"\]([A-Za-z])([0-9A-Za-z])")
 _URL_SCHEMES = {"http", "https"}
+_HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +172,7 @@ def parse_scan(text: str) -> ScanResult:
                 found = _from_path(url.path)
                 if found:
                     return found
-        else:
+        elif ":" not in value or _HOST_PORT.match(value):  # not some other scheme
             found = _from_path(re.split(r"[?#]", value, maxsplit=1)[0])
             if found:
                 return found
