@@ -10,7 +10,7 @@ show are transliterated where possible (é stays, ő becomes o) or printed as "?
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fpdf import FPDF
 
@@ -75,6 +75,15 @@ class _Sheet:
         self._set_font(size, bold)
         return self.pdf.get_string_width(text)
 
+    def _fill_rects(self, rects: Iterable[tuple[float, float, float, float]]) -> None:
+        """Fill many rectangles as one path: a QR has ~200 runs and fpdf's rect() costs
+        more per call than the whole label otherwise does. Same operators rect() emits
+        (user unit is points, PDF y axis points up)."""
+        height = self.sheet.page_height
+        ops = "".join(f"{x:.3f} {height - y:.3f} {w:.3f} {-h:.3f} re " for x, y, w, h in rects)
+        if ops:
+            self.pdf._out(ops + "f")
+
     def add(self, index: int, payload: str, lines: list[TextLine]) -> None:
         cell = self.sheet.cell(index)
         while self.pages <= cell.page:
@@ -89,14 +98,10 @@ class _Sheet:
         placed = place_lines(lines, layout, self.measure)
         # Belt and braces: even a mis-measured glyph cannot print outside the cell.
         with self.pdf.rect_clip(cell.x, cell.y, cell.width, cell.height):
-            for row, col, length in dark_runs(matrix):
-                self.pdf.rect(
-                    origin_x + col * module,
-                    origin_y + row * module,
-                    length * module,
-                    module,
-                    style="F",
-                )
+            self._fill_rects(
+                (origin_x + col * module, origin_y + row * module, length * module, module)
+                for row, col, length in dark_runs(matrix)
+            )
             for line in placed:
                 if line.text:
                     self._set_font(line.size, line.bold)
