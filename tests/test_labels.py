@@ -7,13 +7,18 @@ at 300 dpi, as a printer would see them.
 from __future__ import annotations
 
 import io
+import random
 import xml.etree.ElementTree as ET
 from datetime import date
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
+import qrcode
 import zxingcpp
 from PIL import Image
+from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
+from qrcode.util import lost_point
 
 from steristock.labels import (
     AVERY_5160,
@@ -45,6 +50,8 @@ from steristock.labels.images import helvetica_width
 from steristock.labels.qr import (
     MIN_MODULE_MM,
     QUIET_ZONE_MODULES,
+    FastMaskQRCode,
+    mask_penalties,
     module_size_mm,
     qr_matrix,
     qr_version,
@@ -377,3 +384,38 @@ def test_pdf_text_layer_holds_the_code_and_the_ellipsized_description():
 def test_bad_arguments_raise_value_error_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- the QR encoder ------------------------------------------------------------------
+
+
+def test_fast_mask_search_makes_exactly_the_symbols_stock_qrcode_makes():
+    rng = random.Random(6)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-%/.:"
+    versions = set()
+    for _ in range(60):
+        payload = "https://x/p/" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        for level in (ERROR_CORRECT_M, ERROR_CORRECT_H):
+            stock = qrcode.QRCode(error_correction=level, border=0)
+            stock.add_data(payload)
+            stock.make(fit=True)
+            ours = FastMaskQRCode(error_correction=level, border=0)
+            ours.add_data(payload)
+            ours.make(fit=True)
+            assert ours.modules == stock.modules, payload
+            versions.add(stock.version)
+    assert len(versions) >= 8 and max(versions) >= 7  # includes version-information symbols
+
+
+def test_mask_penalties_score_like_qrcode_lost_point():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(60):
+        size = rng.choice([11, 21, 25, 29, 37, 45])
+        density = rng.choice([0.2, 0.5, 0.8])
+        stack = [
+            [[rng.random() < density for _ in range(size)] for _ in range(size)]
+            for _ in range(rng.randint(1, 8))
+        ]
+        assert mask_penalties(np.array(stack, dtype=bool)) == [lost_point(m) for m in stack]
