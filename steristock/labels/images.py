@@ -8,7 +8,7 @@ prints at that size at 100 %.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+import threading
 from xml.sax.saxutils import escape, quoteattr
 
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
@@ -79,10 +79,19 @@ def _render_svg(payload: str, lines: list[TextLine], fmt: str) -> str:
     )
 
 
-@lru_cache(maxsize=64)
+_fonts = threading.local()
+
+
 def _font(pixels: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    # Pillow's bundled font (no system fonts needed on a slim image).
-    return ImageFont.load_default(size=pixels)
+    """Pillow's bundled font (no system fonts needed on a slim image), cached per
+    thread: handlers run in a thread pool and a FreeType face is not shared safely."""
+    cache = getattr(_fonts, "by_size", None)
+    if cache is None:
+        cache = _fonts.by_size = {}
+    font = cache.get(pixels)
+    if font is None:
+        font = cache[pixels] = ImageFont.load_default(size=pixels)
+    return font
 
 
 def _render_png(payload: str, lines: list[TextLine], fmt: str, dpi: int) -> bytes:
