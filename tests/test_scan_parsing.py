@@ -7,8 +7,19 @@ import time
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from steristock.labels import BinRef, Gs1Ref, PackRef, Unknown, normalize_gtin, parse_scan
+from steristock.labels import (
+    BinRef,
+    Gs1Ref,
+    PackRef,
+    Unknown,
+    bin_url,
+    normalize_gtin,
+    pack_url,
+    parse_scan,
+)
 from steristock.labels.scan import ECHO_LENGTH, MAX_SCAN_LENGTH
 
 GS = "\x1d"
@@ -157,3 +168,30 @@ def test_normalize_gtin_pads_to_fourteen_digits(value, expected):
 def test_normalize_gtin_refuses_non_gtins(value):
     with pytest.raises(ValueError):
         normalize_gtin(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_parses_without_raising(text):
+    assert isinstance(parse_scan(text), PackRef | BinRef | Gs1Ref | Unknown)
+
+
+_segment_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s not in {".", ".."} and "\ufffd" not in s)
+
+
+@settings(max_examples=200, deadline=None)
+@given(location=_segment_text, sku=_segment_text)
+def test_any_bin_label_payload_parses_back_to_its_location_and_sku(location, sku):
+    assert parse_scan(bin_url("https://steristock.example", location, sku)) == BinRef(location, sku)
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.integers(min_value=0, max_value=10**12 - 1))
+def test_any_pack_label_payload_parses_back_to_its_code(number):
+    code = f"PK-{number:06d}"
+    assert parse_scan(pack_url("http://10.0.0.5:8000", code)) == PackRef(code)
+    assert parse_scan(f"  {code.lower()}\n") == PackRef(code)
