@@ -334,15 +334,26 @@ def test_long_description_is_ellipsized_to_fit_its_cell_measured_like_fpdf():
         matrix = qr_matrix(pack_url(PUBLIC_URL, label.code))
         layout = layout_label(sheet.label_width, sheet.label_height, matrix)
         placed = place_lines(pack_lines(label), layout, document.measure)
-        description = placed[1]
-        assert description.text.endswith(ELLIPSIS)
-        assert LONG.startswith(description.text[:-1])
-        assert len(description.text) > 10
+        first, second = placed[1], placed[2]  # the description wraps onto two lines
+        assert second.text.endswith(ELLIPSIS)
+        assert LONG.startswith(f"{first.text} {second.text[:-1]}")
+        assert len(second.text) > 5
+        assert placed[3].text == "Autoclave A \u00b7 cycle 9"
         for line in placed:
             width = document.measure(line.text, line.size, line.bold)
             assert line.x + width <= sheet.label_width - PADDING_PT + 1e-6
             assert line.baseline + 0.25 * line.size <= sheet.label_height - PADDING_PT
         assert placed[0].text == "PK-000001"  # the code itself is never cut
+
+
+def test_a_description_that_fits_on_two_lines_wraps_at_a_space_without_ellipsis():
+    label = PackLabel("PK-000001", "Laceration tray with Metzenbaum scissors", "mjones")
+    document = _Sheet(THERMAL_2X1, "test")
+    matrix = qr_matrix(pack_url(PUBLIC_URL, label.code))
+    layout = layout_label(THERMAL_2X1.label_width, THERMAL_2X1.label_height, matrix)
+    texts = [line.text for line in place_lines(pack_lines(label), layout, document.measure)]
+    assert texts[1:3] == ["Laceration tray with", "Metzenbaum scissors"]
+    assert texts[-1] == "Assembled by mjones"  # wrapping never pushes a fact off the label
 
 
 def test_text_that_cannot_fit_at_all_becomes_empty_rather_than_overflowing():

@@ -56,6 +56,7 @@ class TextLine:
     text: str
     size: float  # points
     bold: bool = False
+    max_lines: int = 1  # may wrap at spaces onto this many lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ def pack_lines(label: PackLabel) -> list[TextLine]:
     )
     return [
         TextLine(clean_text(label.code), 10.0, bold=True),
-        TextLine(clean_text(label.description), 7.5),
+        TextLine(clean_text(label.description), 7.5, max_lines=2),
         TextLine(clean_text(load), 7.0),
         TextLine(sterilized, 7.0),
         TextLine(expiry, 7.0, bold=True),
@@ -126,7 +127,7 @@ def bin_lines(label: BinLabel) -> list[TextLine]:
     else:
         stock = f"Unit: {unit}" if unit else ""
     lines = [
-        TextLine(clean_text(label.name), 9.0, bold=True),
+        TextLine(clean_text(label.name), 9.0, bold=True, max_lines=2),
         TextLine(clean_text(f"SKU {label.sku}"), 8.0),
         TextLine(clean_text(f"Location {label.location_code}"), 7.5),
     ]
@@ -176,13 +177,32 @@ def fit_line(line: TextLine, max_width: float, measure: Measure) -> TextLine:
     return TextLine(text, size, line.bold)
 
 
+def wrap_line(line: TextLine, max_width: float, measure: Measure) -> list[TextLine]:
+    """Break at spaces onto up to `max_lines` lines; the last one is fitted as usual."""
+    rest = line.text
+    out: list[TextLine] = []
+    while len(out) < line.max_lines - 1 and measure(rest, line.size, line.bold) > max_width:
+        words = rest.split(" ")
+        taken = 0
+        while taken < len(words) and (
+            measure(" ".join(words[: taken + 1]), line.size, line.bold) <= max_width
+        ):
+            taken += 1
+        if taken == 0:  # a single word wider than the column: cut it instead
+            break
+        out.append(TextLine(" ".join(words[:taken]), line.size, line.bold))
+        rest = " ".join(words[taken:])
+    out.append(fit_line(TextLine(rest, line.size, line.bold), max_width, measure))
+    return out
+
+
 def place_lines(lines: list[TextLine], layout: LabelLayout, measure: Measure) -> list[PlacedLine]:
     """Fit every line to the text column and centre the block vertically.
 
     Lines that would fall below the label are dropped, last first, so nothing
     ever prints outside it.
     """
-    fitted = [fit_line(line, layout.text_width, measure) for line in lines]
+    fitted = [part for line in lines for part in wrap_line(line, layout.text_width, measure)]
     usable = layout.height - 2 * PADDING_PT
     while fitted and sum(line.size * LEADING for line in fitted) > usable:
         fitted.pop()
