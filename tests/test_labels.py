@@ -127,7 +127,23 @@ def test_png_modules_print_at_least_half_a_millimetre():
     position = result.position
     symbol_px = position.top_right.x - position.top_left.x  # outer edge to outer edge
     modules = len(qr_matrix(pack_url(PUBLIC_URL, "PK-000123")))
-    assert symbol_px / modules / DPI * 25.4 >= MIN_MODULE_MM
+    module_px = symbol_px / modules
+    assert module_px / DPI * 25.4 >= MIN_MODULE_MM
+
+
+def test_png_has_a_white_quiet_zone_of_four_modules_inside_the_label():
+    image = Image.open(io.BytesIO(pack_label_png(STERILIZED, PUBLIC_URL))).convert("L")
+    (result,) = decode(image)
+    left, top = result.position.top_left.x, result.position.top_left.y
+    right, bottom = result.position.bottom_right.x, result.position.bottom_right.y
+    module_px = (right - left + 1) / len(qr_matrix(pack_url(PUBLIC_URL, "PK-000123")))
+    zone = round(QUIET_ZONE_MODULES * module_px)
+    outer = (left - zone, top - zone, right + zone + 1, bottom + zone + 1)
+    assert outer[0] >= 0 and outer[1] >= 0
+    assert outer[2] <= image.width and outer[3] <= image.height
+    band = image.crop(outer)
+    band.paste(255, (zone, zone, zone + right - left + 1, zone + bottom - top + 1))
+    assert band.getextrema()[0] == 255, "something dark inside the quiet zone"
 
 
 def test_bin_label_png_round_trips_awkward_codes_through_the_scan_parser():
