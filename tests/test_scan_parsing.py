@@ -98,6 +98,8 @@ GARBAGE = [
     "(((((",
     "]d2garbage",
     "]C1",
+    "]",  # crashes biip itself
+    "]d",
     "\x00\x01\x02\x1d\x1d",
     "\ufffd\ufffd binary \x80",
     "https://x/p/" + "A" * 500,

@@ -129,7 +129,8 @@ def _from_gs1(text: str) -> Gs1Ref | None:
                 strings = None
             if (strings is None or strings.get(ai="01") is None) and result.gtin is not None:
                 return Gs1Ref(result.gtin.as_gtin_14())  # a bare EAN/UPC/GTIN number
-    except (biip.ParseError, ValueError):  # biip's errors; ValueError for odd dates etc.
+    except Exception:  # untrusted input into a third-party parser: biip raises ParseError,
+        # ValueError for odd dates, and IndexError on a lone "]" (found by hypothesis)
         return None
     gtin = strings.get(ai="01") if strings is not None else None
     if gtin is None or gtin.gtin is None:
