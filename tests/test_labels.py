@@ -16,6 +16,8 @@ import pypdfium2 as pdfium
 import pytest
 import qrcode
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
 from qrcode.util import lost_point
@@ -56,7 +58,7 @@ from steristock.labels.qr import (
     qr_matrix,
     qr_version,
 )
-from steristock.labels.sheets import _Sheet, pdf_text
+from steristock.labels.sheets import PdfLabelSheet, pdf_text
 
 PUBLIC_URL = "https://steristock.clinic.example"
 DPI = 300
@@ -347,7 +349,7 @@ def test_long_text_never_prints_outside_its_label():
 
 def test_long_description_is_ellipsized_to_fit_its_cell_measured_like_fpdf():
     for sheet in (AVERY_5160, THERMAL_2X1):
-        document = _Sheet(sheet, "test")
+        document = PdfLabelSheet(sheet, "test")
         label = PackLabel("PK-000001", LONG, "mjones", "Autoclave A", 9, date(2026, 1, 1))
         matrix = qr_matrix(pack_url(PUBLIC_URL, label.code))
         layout = layout_label(sheet.label_width, sheet.label_height, matrix)
@@ -366,7 +368,7 @@ def test_long_description_is_ellipsized_to_fit_its_cell_measured_like_fpdf():
 
 def test_a_description_that_fits_on_two_lines_wraps_at_a_space_without_ellipsis():
     label = PackLabel("PK-000001", "Laceration tray with Metzenbaum scissors", "mjones")
-    document = _Sheet(THERMAL_2X1, "test")
+    document = PdfLabelSheet(THERMAL_2X1, "test")
     matrix = qr_matrix(pack_url(PUBLIC_URL, label.code))
     layout = layout_label(THERMAL_2X1.label_width, THERMAL_2X1.label_height, matrix)
     texts = [line.text for line in place_lines(pack_lines(label), layout, document.measure)]
@@ -448,3 +450,21 @@ def test_mask_penalties_score_like_qrcode_lost_point():
             for _ in range(rng.randint(1, 8))
         ]
         assert mask_penalties(np.array(stack, dtype=bool)) == [lost_point(m) for m in stack]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    code=st.text(min_size=1, max_size=20),
+    text=st.text(max_size=120),
+    number=st.one_of(st.none(), st.integers(0, 10**9)),
+)
+def test_any_text_renders_in_every_format(code, text, number):
+    """Imported or typed text (emoji, RTL, control characters) never breaks a label."""
+    label = PackLabel(code, text, text, text or None, number)
+    try:
+        pack_label_png(label, PUBLIC_URL)
+        ET.fromstring(pack_label_svg(label, PUBLIC_URL))  # noqa: S314 (our own output)
+        pack_labels_pdf([label], PUBLIC_URL, format="thermal")
+        bin_labels_pdf([BinLabel(code, code, text, text, number)], PUBLIC_URL)
+    except LabelTooDenseError:
+        pass  # a code so long its QR cannot print at 0.5 mm: refused, not mangled

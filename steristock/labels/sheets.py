@@ -50,7 +50,7 @@ def pdf_text(text: str) -> str:
     return "".join(out)
 
 
-class _Sheet:
+class PdfLabelSheet:
     """An fpdf document plus the state needed to place labels on it."""
 
     def __init__(self, sheet: SheetFormat, title: str) -> None:
@@ -121,7 +121,7 @@ def _render(
         raise ValueError(f"at most {MAX_LABELS} labels per PDF")
     if not 0 <= skip < sheet.per_page:
         raise ValueError(f"skip must be between 0 and {sheet.per_page - 1}")
-    document = _Sheet(sheet, title)
+    document = PdfLabelSheet(sheet, title)
     for offset, (payload, lines) in enumerate(items):
         document.add(skip + offset, payload, lines)
     return document.output()
