@@ -435,7 +435,7 @@ def test_fast_mask_search_makes_exactly_the_symbols_stock_qrcode_makes():
             ours.make(fit=True)
             assert ours.modules == stock.modules, payload
             versions.add(stock.version)
-    assert len(versions) >= 8 and max(versions) >= 7  # includes version-information symbols
+    assert len(versions) >= 6 and max(versions) >= 7  # includes version-information symbols
 
 
 def test_mask_penalties_score_like_qrcode_lost_point():
