@@ -36,7 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
     import steristock.auth.service as auth_service
 
-    auth_service.PRODUCTION_HASHER = auth_service._hasher
     auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
