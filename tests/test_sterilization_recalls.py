@@ -239,7 +239,9 @@ def test_a_positive_bi_recall_over_5000_packs_is_set_based_and_fast(steri, datab
             == 5000
         )
     assert result["recall_id"] is not None
-    assert elapsed < 1.0, elapsed
+    # ~0.2 s on a quiet machine (see docs/benchmarks.md); the loose bound only catches a
+    # fall back to per-pack statements, which take many seconds, on a busy CI box.
+    assert elapsed < 3.0, elapsed
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.PURCHASING])
