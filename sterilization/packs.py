@@ -30,8 +30,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "loaded": frozenset({"sterile", "quarantined", "failed", "recalled"}),
     "quarantined": frozenset({"sterile", "recalled", "compromised"}),
     "sterile": frozenset({"used", "recalled", "compromised"}),
-    # A recall released after investigation puts its packs back.
-    "recalled": frozenset({"sterile"}),
+    # A recall released after investigation puts its packs back (implants still waiting
+    # for their own BI go back to quarantine).
+    "recalled": frozenset({"sterile", "quarantined"}),
     "failed": frozenset(),
     "used": frozenset(),
     "compromised": frozenset(),
