@@ -289,6 +289,37 @@ def post_json(base: str, path: str, body: dict, headers: dict[str, str]) -> tupl
         return exc.code, json.load(exc)
 
 
+def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> str:
+    """The pack lookup itself, in process and single-threaded: what one scan costs the
+    server (query, usable/reasons, response struct), without HTTP, auth or queueing."""
+    from zoneinfo import ZoneInfo
+
+    from sterilization.clinic import Clinic
+    from sterilization.packs import get_pack_view
+    from sterilization.views import pack_out
+    from steristock.db import Database
+
+    clinic = Clinic(ZoneInfo("America/Chicago"))
+    rng = random.Random(11)
+    db = Database(url, pool_size=1)
+    timings = []
+    try:
+        for _ in range(samples):
+            code = f"PK-{rng.randint(1, shape.total_packs):06d}"
+            started = time.perf_counter()
+            with db.session(write=False) as session:
+                pack_out(get_pack_view(session, code, clinic=clinic))
+            timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        db.dispose()
+    timings.sort()
+    p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
+    return (
+        "pack lookup in process (session + query + reasons + struct): "
+        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {samples} random codes"
+    )
+
+
 def run_backend(label: str, url: str, shape: Shape, duration: int, workers: int) -> list[str]:
     lines = [f"### {label}"]
     print(
@@ -304,6 +335,8 @@ def run_backend(label: str, url: str, shape: Shape, duration: int, workers: int)
     )
     print(lines[-1], flush=True)
     username, password = benchkit.ensure_user(url, username="bench", role="admin")
+    lines.append(f"- {lookup_cost(url, shape)}")
+    print(lines[-1], flush=True)
     rng = random.Random(7)
     codes = [f"PK-{rng.randint(1, shape.total_packs):06d}" for _ in range(2000)]
     with benchkit.serve(url, workers=workers) as base:
