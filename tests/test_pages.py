@@ -17,6 +17,7 @@ from steristock.auth.models import ApiToken, Role
 from steristock.auth.sessions import SESSION_COOKIE, safe_next_path
 from steristock.db import Database, utcnow
 from steristock.web.pages import PAGE_EXCEPTION_HANDLERS
+from steristock.web.templating import template_config
 from tests.factories import UserFactory, csrf_token_from, page_login
 
 
@@ -323,3 +324,39 @@ def test_static_files_are_served_from_our_own_origin(client: TestClient[Litestar
     assert client.get("/static/js/scan.js").status_code == 200
     assert client.get("/static/vendor/htmx/htmx-2.0.11.min.js").status_code == 200
     assert client.get("/static/swagger/swagger-ui.css").status_code == 200
+
+
+def render_components() -> str:
+    """The shared macros rendered outside a request (what domain pages will use)."""
+    environment = template_config().instance.engine  # type: ignore[union-attr]
+    return environment.from_string(COMPONENTS).render()
+
+
+COMPONENTS = """{% import "macros.html" as ui %}
+<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="stylesheet" href="/static/css/steristock.css"></head><body><main class="main">
+{{ ui.status_banner(true, ["Sterilized 2026-11-28 in Autoclave A, cycle 42",
+                           "Expires 2027-05-27"]) }}
+{{ ui.status_banner(false, ["Cycle 41 failed its biological indicator (recall R-3)",
+                            "Package was marked compromised: torn wrap"]) }}
+<p>{{ ui.status_tag("ok", "Passed") }} {{ ui.status_tag("warn", "BI pending") }}
+   {{ ui.status_tag("stop", "Failed") }}</p>
+{{ ui.data_table(["Item", "On hand", "Par"],
+                 [["Nitrile gloves M", 3, 20], ["Gauze 4x4", 40, 30]]) }}
+<p>{{ ui.button("Use for encounter", "ok") }} {{ ui.button("Mark compromised", "danger") }}</p>
+</main></body></html>"""
+
+
+def test_status_banner_says_it_in_words_and_icons_not_only_colour() -> None:
+    html = render_components()
+    ok, stop = html.split('class="banner banner-stop"')
+    assert 'class="banner banner-ok"' in ok and "OK TO USE" in ok and "✔" in ok
+    assert "DO NOT USE" in stop and "✖" in stop and "failed its biological indicator" in stop
+    assert "<b>" not in render_components_with_reason("<b>x</b>")
+
+
+def render_components_with_reason(reason: str) -> str:
+    environment = template_config().instance.engine  # type: ignore[union-attr]
+    return environment.from_string(
+        '{% import "macros.html" as ui %}{{ ui.status_banner(false, [reason]) }}'
+    ).render(reason=reason)

@@ -254,3 +254,23 @@ def test_pages_render_for_a_tablet_without_csp_violations(tab: Tab, screenshot_d
     tab.page.screenshot(path=str(screenshot_dir / "home-1280.png"), full_page=True)
     assert tab.csp_violations() == []
     assert tab.console_errors == []
+
+
+def test_status_banner_and_components_read_well_on_a_tablet(tab: Tab, screenshot_dir: Path) -> None:
+    from tests.test_pages import render_components
+
+    tab.goto("/login")  # same origin, so the stylesheet loads
+    tab.page.set_content(render_components())
+    ok = tab.page.locator(".banner-ok")
+    stop = tab.page.locator(".banner-stop")
+    assert ok.inner_text().startswith("✔")
+    assert "DO NOT USE" in stop.inner_text()
+    width = tab.page.viewport_size["width"]
+    assert ok.bounding_box()["width"] >= width - 60  # full width, less the page margins
+    colours = tab.page.evaluate(
+        "[...document.querySelectorAll('.banner')].map(e => getComputedStyle(e).backgroundColor)"
+    )
+    assert colours == ["rgb(10, 107, 42)", "rgb(179, 0, 27)"]
+    shot = screenshot_dir / "components-768.png"
+    tab.page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
