@@ -8,6 +8,7 @@ import swagger_ui_bundle
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exception_handlers={
             Exception: internal_error_handler,
             LoginRequired: web_pages.redirect_to_login,
+            NotFoundException: web_pages.not_found,
         },
         before_send=[add_response_headers],
         openapi_config=openapi_config(),

@@ -360,3 +360,16 @@ def render_components_with_reason(reason: str) -> str:
     return environment.from_string(
         '{% import "macros.html" as ui %}{{ ui.status_banner(false, [reason]) }}'
     ).render(reason=reason)
+
+
+def test_unknown_urls_get_an_html_page_for_browsers_and_problem_json_for_the_api(
+    client: TestClient[Litestar],
+) -> None:
+    page = client.get("/p/PK-000999/nothing-here")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    assert "There is no such page." in page.text
+    api = client.get("/api/v1/nothing-here")
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/static/nothing.css").status_code == 404

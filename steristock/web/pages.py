@@ -26,11 +26,18 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from steristock.auth import service, sessions
+from steristock.auth.middleware import is_page_path
 from steristock.auth.service import CurrentUser
 from steristock.auth.sessions import SESSION_COOKIE, LoginRequired, login_url, safe_next_path
 from steristock.auth.views import client_address
 from steristock.domains import DOMAINS
-from steristock.problems import DomainError, NotAuthenticated, TooManyRequests, request_id
+from steristock.problems import (
+    DomainError,
+    NotAuthenticated,
+    TooManyRequests,
+    _http_to_problem,
+    request_id,
+)
 from steristock.settings import Settings
 from steristock.web.scan import resolve_scan
 from steristock.web.templating import redirect_with_flash, render_page
@@ -197,6 +204,14 @@ def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         "Something went wrong on our side. Try again; if it keeps happening, "
         f"quote request id {request_id(request.scope)} to support.",
     )
+
+
+def not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    """An unknown URL: an HTML page for a browser path, problem+json under /api."""
+    path = request.url.path
+    if is_page_path(path) and not path.startswith(("/static/", "/schema")):
+        return _error_page(request, 404, "Not found", "There is no such page.")
+    return _http_to_problem(exc).to_response(request)
 
 
 PAGE_EXCEPTION_HANDLERS: dict[Any, Any] = {
