@@ -373,3 +373,36 @@ def test_unknown_urls_get_an_html_page_for_browsers_and_problem_json_for_the_api
     assert api.status_code == 404
     assert api.headers["content-type"].startswith("application/problem+json")
     assert client.get("/static/nothing.css").status_code == 404
+
+
+def test_htmx_request_without_session_is_told_where_to_log_in(
+    client: TestClient[Litestar],
+) -> None:
+    response = client.get("/scan", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"] == "/login?next=/scan"
+
+
+def test_htmx_requests_can_send_the_csrf_token_as_a_header(
+    client: TestClient[Litestar], users: UserFactory
+) -> None:
+    page_login(client, users.create(Role.MA))
+    html = client.get("/").text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert token == csrf_token_from(html)
+    response = client.post("/logout", headers={"X-CSRFToken": token}, follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_oversized_login_fields_are_refused_without_hashing(
+    client: TestClient[Litestar],
+) -> None:
+    token = csrf_token_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"username": "u" * 500, "password": "p" * 5000, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.text

@@ -49,6 +49,10 @@ CSRF_FAILED = (
 )
 
 
+MAX_USERNAME_LENGTH = 64
+MAX_PASSWORD_LENGTH = 1024
+
+
 class LoginForm(msgspec.Struct):
     username: str = ""
     password: str = ""
@@ -101,6 +105,8 @@ def login(
 
     if not username or not data.password:
         return refused("Enter your username and password.", 422)
+    if len(username) > MAX_USERNAME_LENGTH or len(data.password) > MAX_PASSWORD_LENGTH:
+        return refused("Wrong username or password.", 401)
     try:
         service.check_login_throttle(
             db_session,
