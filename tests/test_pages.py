@@ -406,3 +406,18 @@ def test_oversized_login_fields_are_refused_without_hashing(
     )
     assert response.status_code == 401
     assert "Wrong username or password." in response.text
+
+
+def test_login_returns_to_a_bin_url_with_an_escaped_slash_intact(
+    app: Litestar, client: TestClient[Litestar], users: UserFactory
+) -> None:
+    # Litestar routes on the decoded path, so a "%2F" needs a `:path` parameter.
+    @get("/{rest:path}", sync_to_thread=False)
+    def fake_bin(rest: str) -> str:
+        return rest
+
+    app.register(Router(path="/bin-test", route_handlers=[fake_bin]))
+    response = client.get("/bin-test/EXAM1/GLV%2FM", follow_redirects=False)
+    assert response.headers["location"] == "/login?next=/bin-test/EXAM1/GLV%252FM"
+    login = page_login(client, users.create(Role.MA), next="/bin-test/EXAM1/GLV%2FM")
+    assert login.headers["location"] == "/bin-test/EXAM1/GLV%2FM"

@@ -67,7 +67,10 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         scope = connection.scope
         query = scope.get("query_string", b"").decode("latin-1")
-        wanted = scope["path"] + (f"?{query}" if query else "")
+        # The raw path keeps percent-escapes: a SKU "GLV/M" is "GLV%2FM" in a bin URL.
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        wanted = path + (f"?{query}" if query else "")
         token = connection.cookies.get(SESSION_COOKIE)
         if not token:
             raise LoginRequired(wanted)
