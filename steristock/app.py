@@ -107,12 +107,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
             ),
-            # Pages (steristock/web): templates, /static, the page router, CSRF on forms.
+            # Pages (steristock/web): templates, /static, the page router; CSRF below.
             static_files_router(),
             web_pages.page_router(),
         ],
         template_config=template_config(),
-        csrf_config=web_pages.csrf_config(settings),
         state=State({"settings": settings, "db": db}),
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -120,6 +119,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         },
         middleware=[
             DefineMiddleware(BearerTokenAuthMiddleware, exclude=PUBLIC_PATHS),
+            web_pages.csrf_middleware(settings),
         ],
         plugins=[problem_details_plugin()],
         exception_handlers={

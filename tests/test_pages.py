@@ -421,3 +421,12 @@ def test_login_returns_to_a_bin_url_with_an_escaped_slash_intact(
     assert response.headers["location"] == "/login?next=/bin-test/EXAM1/GLV%252FM"
     login = page_login(client, users.create(Role.MA), next="/bin-test/EXAM1/GLV%2FM")
     assert login.headers["location"] == "/bin-test/EXAM1/GLV%2FM"
+
+
+def test_csrf_cookie_is_httponly_and_secure_only_over_https(app: Litestar) -> None:
+    with TestClient(app) as plain:
+        cookie = set_cookie_header(plain.get("/login"), "steristock_csrf").lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    with TestClient(app, base_url="https://testserver.local") as https_client:
+        cookie = set_cookie_header(https_client.get("/login"), "steristock_csrf").lower()
+        assert "secure" in cookie

@@ -69,7 +69,8 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
         query = scope.get("query_string", b"").decode("latin-1")
         # The raw path keeps percent-escapes: a SKU "GLV/M" is "GLV%2FM" in a bin URL.
         raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else scope["path"]
+        # (Some servers leave the query on raw_path; a literal "?" can only start it.)
+        path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"]
         wanted = path + (f"?{query}" if query else "")
         token = connection.cookies.get(SESSION_COOKIE)
         if not token:

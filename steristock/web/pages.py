@@ -9,6 +9,7 @@ are mounted on the same router and so share its error pages.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from importlib import import_module
@@ -21,8 +22,11 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie, State
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import Body
 from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.orm import Session
 
 from steristock.auth import service, sessions
@@ -237,6 +241,25 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_samesite="lax",
         exclude=[r"^/api/", r"^/static/", r"^/schema", r"^/health$"],
     )
+
+
+class PageCSRFMiddleware:
+    """Litestar's CSRF middleware, with the cookie marked Secure per request (when the
+    browser reached us over HTTPS), like the session cookie."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
+        self.plain = CSRFMiddleware(app, config)
+        self.secure = CSRFMiddleware(app, dataclasses.replace(config, cookie_secure=True))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings: Settings = scope["litestar_app"].state.settings
+        chosen = self.secure if sessions.cookie_is_secure(scope, settings) else self.plain
+        await chosen(scope, receive, send)
+
+
+def csrf_middleware(settings: Settings) -> DefineMiddleware:
+    """Goes after the auth middleware, so an anonymous POST is sent to log in first."""
+    return DefineMiddleware(PageCSRFMiddleware, config=csrf_config(settings))
 
 
 def domain_page_handlers() -> list[Any]:
