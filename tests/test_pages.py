@@ -430,3 +430,18 @@ def test_csrf_cookie_is_httponly_and_secure_only_over_https(app: Litestar) -> No
     with TestClient(app, base_url="https://testserver.local") as https_client:
         cookie = set_cookie_header(https_client.get("/login"), "steristock_csrf").lower()
         assert "secure" in cookie
+
+
+def test_logging_in_over_another_users_session_ends_that_session(
+    client: TestClient[Litestar], users: UserFactory, database: Database
+) -> None:
+    first, second = users.create(Role.MA), users.create(Role.MA)
+    page_login(client, first)
+    first_cookie = client.cookies.get(SESSION_COOKIE)
+    page_login(client, second)
+    rows = {row.token_hash: row for row in session_rows(database)}
+    assert len(rows) == 2
+    assert sum(row.revoked_at is not None for row in rows.values()) == 1
+    client.cookies.set(SESSION_COOKIE, first_cookie)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert audit_actions(database)[-2:] == ["auth.logout", "auth.login"]

@@ -81,6 +81,26 @@ def end_session(session: Session, me: CurrentUser) -> None:
     service.revoke_token(session, actor=me.username, token_hash=me.token_hash)
 
 
+def end_replaced_session(session: Session, token: str | None) -> None:
+    """Someone logs in on a browser that still holds another live session (a shared
+    tablet): that session ends now instead of lingering until its idle expiry."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return
+    digest = token_digest(token)
+    username = session.scalar(
+        select(User.username)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == digest,
+            ApiToken.kind == SESSION_KIND,
+            ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+            ApiToken.expires_at > utcnow(),
+        )
+    )
+    if username is not None:
+        service.revoke_token(session, actor=username, token_hash=digest)
+
+
 _SESSION_LOOKUP = (
     select(
         User.id,

@@ -127,6 +127,7 @@ def login(
     except NotAuthenticated:
         service.record_login_failure(db_session, username=username, client=client)
         return refused("Wrong username or password.", 401)
+    sessions.end_replaced_session(db_session, request.cookies.get(SESSION_COOKIE))
     token, _ = sessions.start_session(db_session, user, settings=settings, client=client)
     return Redirect(next_path, status_code=303, cookies=[session_cookie(request, token)])
 
