@@ -7,6 +7,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar.testing import TestClient
 from sqlalchemy import func, select
@@ -17,7 +18,8 @@ from inventory.schemas import ItemCreate, LocationCreate, SupplierCreate
 from steristock.db import Database
 
 _counter = itertools.count(1)
-TODAY = dt.date.today()
+# the test settings' clinic zone (America/Chicago): "today" for expiry is counted there
+TODAY = dt.datetime.now(ZoneInfo("America/Chicago")).date()
 
 
 def days_from_today(days: int) -> dt.date:
