@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -119,7 +118,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_config=openapi_config(),
         on_shutdown=[dispose_database],
         logging_config=LoggingConfig(
-            root={"level": logging.getLevelName(logging.INFO), "handlers": ["queue_listener"]},
+            root={"level": "WARNING", "handlers": ["queue_listener"]},
+            loggers={"steristock": {"level": "INFO", "propagate": True}},
             log_exceptions="never",
         ),
         debug=False,

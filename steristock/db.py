@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy import BigInteger, DateTime, Integer, String, event
@@ -185,6 +185,28 @@ def _finish(session: Session, failed: bool) -> None:
         session.close()
 
 
+class ThreadLimiters:
+    """Separate worker-thread pools for finishing sessions and for token lookups.
+
+    A session that has run its handler holds a pooled connection until it is committed.
+    If its commit had to wait for a thread from the same pool that handlers use while
+    they wait for a connection, a burst of requests could deadlock; a commit or lookup
+    never waits on anything held by a waiting handler, so giving them their own threads
+    keeps the system live.
+    """
+
+    def __init__(self, finish: int = 16, auth: int = 16) -> None:
+        self.finish = CapacityLimiter(finish)
+        self.auth = CapacityLimiter(auth)
+
+
+def thread_limiters(state: State) -> ThreadLimiters:
+    limiters = state.get("thread_limiters")
+    if limiters is None:
+        limiters = state["thread_limiters"] = ThreadLimiters()
+    return limiters
+
+
 async def provide_db_session(state: State, scope: Scope) -> AsyncGenerator[Session, None]:
     """Litestar dependency: one session per request, committed when the handler succeeds.
 
@@ -193,12 +215,13 @@ async def provide_db_session(state: State, scope: Scope) -> AsyncGenerator[Sessi
     """
     db: Database = state.db
     session = db.new_session(write=scope.get("method", "GET") not in READ_METHODS)
+    limiter = thread_limiters(state).finish
     try:
         yield session
     except BaseException:
-        await to_thread.run_sync(_finish, session, True)
+        await to_thread.run_sync(_finish, session, True, limiter=limiter)
         raise
-    await to_thread.run_sync(_finish, session, False)
+    await to_thread.run_sync(_finish, session, False, limiter=limiter)
 
 
 __all__ = [

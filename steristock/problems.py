@@ -9,7 +9,7 @@ request id and is logged with it, never a traceback.
 from __future__ import annotations
 
 import logging
-import uuid
+import random
 from http import HTTPStatus
 from typing import Any
 
@@ -83,7 +83,8 @@ def request_id(scope: Scope) -> str:
     state = scope.setdefault("state", {})
     rid = state.get("request_id")
     if rid is None:
-        rid = state["request_id"] = uuid.uuid4().hex
+        # Not a secret, just unique: os.urandom costs ~0.5 ms a call in some sandboxes.
+        rid = state["request_id"] = f"{random.getrandbits(128):032x}"
     return rid
 
 

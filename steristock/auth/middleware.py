@@ -13,7 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from steristock.auth.service import CurrentUser, user_for_token
-from steristock.db import Database
+from steristock.db import Database, thread_limiters
 from steristock.problems import NotAuthenticated
 
 PUBLIC_PATHS = [r"^/health$", r"^/schema", r"^/api/v1/auth/token$", r"^/static/"]
@@ -28,8 +28,8 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 def lookup_user(db: Database, token: str) -> CurrentUser | None:
-    with db.session(write=False) as session:
-        return user_for_token(session, token)
+    with db.engine.connect() as connection:
+        return user_for_token(connection, token)
 
 
 class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -43,7 +43,10 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
             )
         if len(token) > 200:
             raise NotAuthenticated("Invalid or expired token.")
-        user = await to_thread.run_sync(lookup_user, connection.app.state.db, token)
+        state = connection.app.state
+        user = await to_thread.run_sync(
+            lookup_user, state.db, token, limiter=thread_limiters(state).auth
+        )
         if user is None:
             raise NotAuthenticated("Invalid or expired token.")
         return AuthenticationResult(user=user, auth=token)

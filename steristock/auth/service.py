@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from steristock import audit
 from steristock.auth.models import ApiToken, LoginFailure, Role, User
-from steristock.db import utcnow
+from steristock.db import UTCDateTime, utcnow
 from steristock.problems import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 
 _hasher = PasswordHasher()
@@ -259,19 +260,23 @@ def issue_token(
     return token, row
 
 
-def user_for_token(session: Session, token: str) -> CurrentUser | None:
+# Built once: the lookup runs on every API request, so statement construction matters.
+_TOKEN_LOOKUP = (
+    select(User.id, User.username, User.role, User.full_name)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("digest"),
+        ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        ApiToken.expires_at > bindparam("now", type_=UTCDateTime),
+        User.active.is_(True),  # type: ignore[attr-defined]
+    )
+)
+
+
+def user_for_token(connection: Connection | Session, token: str) -> CurrentUser | None:
     """The active user a live, unrevoked token belongs to (one indexed query)."""
     digest = token_digest(token)
-    row = session.execute(
-        select(User.id, User.username, User.role, User.full_name)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == digest,
-            ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
-            ApiToken.expires_at > utcnow(),
-            User.active.is_(True),  # type: ignore[attr-defined]
-        )
-    ).first()
+    row = connection.execute(_TOKEN_LOOKUP, {"digest": digest, "now": utcnow()}).first()
     if row is None:
         return None
     return CurrentUser(row.id, row.username, Role(row.role), row.full_name, digest)
