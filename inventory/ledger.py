@@ -16,14 +16,16 @@ How the invariants hold:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from inventory.catalogue import field_error, get_item, get_location, normalize_code, normalize_sku
+from inventory.catalogue import field_error, get_location, normalize_code, normalize_sku
 from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement
 from inventory.schemas import (
     ExpiringRow,
@@ -36,7 +38,7 @@ from inventory.schemas import (
 )
 from steristock import audit
 from steristock.db import utcnow
-from steristock.problems import Conflict, InvalidInput
+from steristock.problems import Conflict, InvalidInput, NotFound
 
 REASON_REQUIRED = frozenset({"adjust", "discard"})
 
@@ -59,39 +61,119 @@ def ensure_stock_levels(session: Session, item_id: int, location_ids: Iterable[i
     )
 
 
-def lock_levels(
-    session: Session, item_id: int, location_ids: Sequence[int]
-) -> dict[int, StockLevel]:
+# The hot path (a consume is the most frequent request) uses Core statements built once
+# with bind parameters, so SQLAlchemy reuses their compiled form: profiling showed ORM
+# identity-map and unit-of-work bookkeeping costing more than the database work itself.
+_levels_t = StockLevel.__table__  # type: ignore[attr-defined]
+_lots_t = StockLot.__table__  # type: ignore[attr-defined]
+_movements_t = StockMovement.__table__  # type: ignore[attr-defined]
+_items_t = Item.__table__  # type: ignore[attr-defined]
+_locations_t = Location.__table__  # type: ignore[attr-defined]
+
+_ITEM_BY_SKU = select(
+    _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit, _items_t.c.lot_tracked,
+    _items_t.c.active,
+).where(_items_t.c.sku == bindparam("sku"))  # fmt: skip
+_LOCATION_BY_CODE = select(_locations_t.c.id, _locations_t.c.code, _locations_t.c.active).where(
+    _locations_t.c.code == bindparam("code")
+)
+_LOCK_LEVELS = (
+    select(_levels_t.c.id, _levels_t.c.location_id, _levels_t.c.on_hand)
+    .where(
+        _levels_t.c.item_id == bindparam("item_id"),
+        _levels_t.c.location_id.in_(bindparam("location_ids", expanding=True)),
+    )
+    .order_by(_levels_t.c.location_id)
+    .with_for_update()
+)
+_LOTS = (
+    select(_lots_t.c.id, _lots_t.c.lot, _lots_t.c.expires_on, _lots_t.c.quantity)
+    .where(
+        _lots_t.c.item_id == bindparam("item_id"),
+        _lots_t.c.location_id == bindparam("location_id"),
+    )
+    .order_by(_lots_t.c.expires_on.is_(None), _lots_t.c.expires_on, _lots_t.c.id)
+)
+_LOT_EXPIRY = (
+    select(_lots_t.c.expires_on)
+    .where(_lots_t.c.item_id == bindparam("item_id"), _lots_t.c.lot == bindparam("lot"))
+    .limit(1)
+)
+_SET_LOT = (
+    update(_lots_t)
+    .where(_lots_t.c.id == bindparam("lot_id"))
+    .values(quantity=bindparam("new_quantity"))
+)
+_SET_LEVEL = (
+    update(_levels_t)
+    .where(_levels_t.c.id == bindparam("level_id"))
+    .values(on_hand=bindparam("new_on_hand"))
+)
+_NEW_LOT = insert(_lots_t).returning(_lots_t.c.id)
+_NEW_MOVEMENT = insert(_movements_t).returning(_movements_t.c.id)
+
+
+@dataclass
+class ItemRef:
+    id: int
+    sku: str
+    name: str
+    unit: str
+    lot_tracked: bool
+    active: bool
+
+
+@dataclass
+class LocationRef:
+    id: int
+    code: str
+    active: bool
+
+
+@dataclass
+class LevelRow:
+    id: int
+    on_hand: int
+    before: int
+
+
+@dataclass
+class LotRow:
+    id: int | None  # None until inserted
+    lot: str
+    expires_on: dt.date | None
+    quantity: int
+    before: int
+
+
+def find_item(session: Session, sku: str) -> ItemRef:
+    row = session.connection().execute(_ITEM_BY_SKU, {"sku": normalize_sku(sku)}).first()
+    if row is None:
+        raise NotFound(f"No item with SKU {sku!r}.")
+    return ItemRef(*row)
+
+
+def find_location(session: Session, code: str) -> LocationRef:
+    row = session.connection().execute(_LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
+    if row is None:
+        raise NotFound(f"No location with code {code!r}.")
+    return LocationRef(*row)
+
+
+def lock_levels(session: Session, item_id: int, location_ids: Sequence[int]) -> dict[int, LevelRow]:
     """Lock (creating if needed) the item's level rows at these locations, in id order."""
     wanted = sorted(set(location_ids))
+    params = {"item_id": item_id, "location_ids": wanted}
 
-    def select_locked() -> dict[int, StockLevel]:
-        rows = session.scalars(
-            select(StockLevel)
-            .where(StockLevel.item_id == item_id, StockLevel.location_id.in_(wanted))
-            .order_by(StockLevel.location_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-        return {row.location_id: row for row in rows}
+    def select_locked() -> dict[int, LevelRow]:
+        rows = session.connection().execute(_LOCK_LEVELS, params)
+        return {loc: LevelRow(level_id, on_hand, on_hand) for level_id, loc, on_hand in rows}
 
     levels = select_locked()
     if len(levels) < len(wanted):
         ensure_stock_levels(session, item_id, [i for i in wanted if i not in levels])
         levels = select_locked()
     return levels
-
-
-def _lots(session: Session, item_id: int, location_id: int) -> list[StockLot]:
-    """The lots of an item at a location, earliest expiry first (no expiry last)."""
-    return list(
-        session.scalars(
-            select(StockLot)
-            .where(StockLot.item_id == item_id, StockLot.location_id == location_id)
-            .order_by(StockLot.expires_on.is_(None), StockLot.expires_on, StockLot.id)
-            .execution_options(populate_existing=True)
-        )
-    )
 
 
 def is_expired(expires_on: dt.date | None, today: dt.date) -> bool:
@@ -101,36 +183,39 @@ def is_expired(expires_on: dt.date | None, today: dt.date) -> bool:
 
 @dataclass
 class _Change:
-    lot: StockLot
-    location: Location
+    lot: LotRow
+    location: LocationRef
     quantity: int  # signed
 
 
 class _Move:
-    """One movement request in progress: the locked levels and the lot changes so far."""
+    """One movement request in progress: the locked levels, the lots read under that lock,
+    and the changes, held in memory and written by `write()` only once every rule passed."""
 
     def __init__(
-        self,
-        session: Session,
-        *,
-        item: Item,
-        levels: dict[int, StockLevel],
-        today: dt.date,
+        self, session: Session, *, item: ItemRef, levels: dict[int, LevelRow], today: dt.date
     ) -> None:
         self.session = session
         self.item = item
         self.levels = levels
         self.today = today
         self.changes: list[_Change] = []
+        self._lots: dict[int, list[LotRow]] = {}
 
-    def lots_at(self, location: Location) -> list[StockLot]:
-        return _lots(self.session, self.item.id or 0, location.id or 0)
+    def lots_at(self, location: LocationRef) -> list[LotRow]:
+        """The item's lots at a location, earliest expiry first (no expiry last)."""
+        if location.id not in self._lots:
+            rows = self.session.connection().execute(
+                _LOTS, {"item_id": self.item.id, "location_id": location.id}
+            )
+            self._lots[location.id] = [LotRow(i, lot, e, q, q) for i, lot, e, q in rows]
+        return self._lots[location.id]
 
     def take(
-        self, location: Location, quantity: int, *, lot: str | None, usable_only: bool
-    ) -> list[tuple[StockLot, int]]:
+        self, location: LocationRef, quantity: int, *, lot: str | None, usable_only: bool
+    ) -> list[tuple[LotRow, int]]:
         """Remove `quantity` units: from `lot` if given, else earliest expiry first."""
-        level = self.levels[location.id or 0]
+        level = self.levels[location.id]
         item = self.item
         where = f"{item.sku} at {location.code}"
         lots = self.lots_at(location)
@@ -173,7 +258,7 @@ class _Move:
         return picked
 
     def _shortage(
-        self, location: Location, level: StockLevel, wanted: int, usable: int, usable_only: bool
+        self, location: LocationRef, level: LevelRow, wanted: int, usable: int, usable_only: bool
     ) -> Conflict:
         item = self.item
         on_hand = level.on_hand
@@ -198,18 +283,20 @@ class _Move:
         )
 
     def put(
-        self, location: Location, quantity: int, *, lot: str, expires_on: dt.date | None
-    ) -> StockLot:
+        self, location: LocationRef, quantity: int, *, lot: str, expires_on: dt.date | None
+    ) -> LotRow:
         """Add `quantity` units (>= 0) to a lot, creating the lot balance if new."""
-        level = self.levels[location.id or 0]
-        row = next((r for r in self.lots_at(location) if r.lot == lot), None)
+        level = self.levels[location.id]
+        lots = self.lots_at(location)
+        row = next((r for r in lots if r.lot == lot), None)
         if lot != NO_LOT:
-            known = self.session.scalar(
-                select(StockLot.expires_on)
-                .where(StockLot.item_id == self.item.id, StockLot.lot == lot)
-                .limit(1)
-            )
-            recorded = row.expires_on if row is not None else known
+            recorded = row.expires_on if row is not None else None
+            if row is None:
+                recorded = (
+                    self.session.connection()
+                    .execute(_LOT_EXPIRY, {"item_id": self.item.id, "lot": lot})
+                    .scalar()
+                )
             if recorded is not None and expires_on is not None and recorded != expires_on:
                 raise field_error(
                     "expires_on",
@@ -222,21 +309,46 @@ class _Move:
                 raise field_error(
                     "expires_on", f"{self.item.sku} is lot-tracked: a new lot needs an expiry date."
                 )
-            row = StockLot(
-                item_id=self.item.id or 0,
-                location_id=location.id or 0,
-                lot=lot,
-                expires_on=expires_on,
-                quantity=0,
-            )
-            self.session.add(row)
+            row = LotRow(None, lot, expires_on, 0, 0)
+            lots.append(row)
         row.quantity += quantity
         level.on_hand += quantity
         self.changes.append(_Change(row, location, quantity))
         return row
 
+    def write(
+        self, *, kind: str, actor: str, reason: str | None, reference: str, at: dt.datetime
+    ) -> list[int]:
+        """Write the lot balances, level totals and movement rows; the movement ids."""
+        conn = self.session.connection()
+        for location_id, lots in self._lots.items():
+            for row in lots:
+                if row.id is None:
+                    row.id = conn.execute(
+                        _NEW_LOT,
+                        {"item_id": self.item.id, "location_id": location_id, "lot": row.lot,
+                         "expires_on": row.expires_on, "quantity": row.quantity},
+                    ).scalar_one()  # fmt: skip
+                elif row.quantity != row.before:
+                    conn.execute(_SET_LOT, {"lot_id": row.id, "new_quantity": row.quantity})
+        for level in self.levels.values():
+            if level.on_hand != level.before:
+                conn.execute(_SET_LEVEL, {"level_id": level.id, "new_on_hand": level.on_hand})
+        ids = []
+        for change in self.changes:
+            ids.append(
+                conn.execute(
+                    _NEW_MOVEMENT,
+                    {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
+                     "lot": change.lot.lot, "expires_on": change.lot.expires_on,
+                     "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
+                     "reference": reference},
+                ).scalar_one()
+            )  # fmt: skip
+        return ids
 
-def _validate(data: MovementIn, item: Item) -> None:
+
+def _validate(data: MovementIn, item: ItemRef) -> None:
     kind, q = data.kind, data.quantity
     if kind == "count":
         if q < 0:
@@ -273,9 +385,9 @@ def record_movement(
     reference: str | None = None,
 ) -> MovementOut:
     """Apply one movement request; all or nothing (raises before anything is written)."""
-    item = get_item(session, data.sku)
-    location = get_location(session, data.location)
-    to_location = get_location(session, data.to_location) if data.to_location else None
+    item = find_item(session, data.sku)
+    location = find_location(session, data.location)
+    to_location = find_location(session, data.to_location) if data.to_location else None
     _validate(data, item)
     if data.kind == "receive" and not item.active:
         raise Conflict(f"{item.sku} is inactive; reactivate it before receiving stock.")
@@ -283,9 +395,8 @@ def record_movement(
         target = to_location or location
         if not target.active:
             raise Conflict(f"Location {target.code} is inactive; stock cannot be moved there.")
-    ids = [location.id or 0] + ([to_location.id or 0] if to_location else [])
-    levels = lock_levels(session, item.id or 0, ids)
-    before = {loc_id: level.on_hand for loc_id, level in levels.items()}
+    ids = [location.id] + ([to_location.id] if to_location else [])
+    levels = lock_levels(session, item.id, ids)
     move = _Move(session, item=item, levels=levels, today=today)
     lot = data.lot.strip() if data.lot else None
     kind, quantity = data.kind, data.quantity
@@ -314,24 +425,8 @@ def record_movement(
     reference = reference or uuid.uuid4().hex
     at = utcnow()
     reason = data.reason.strip() if data.reason else None
-    movements = [
-        StockMovement(
-            kind=kind,
-            item_id=item.id or 0,
-            location_id=change.location.id or 0,
-            lot=change.lot.lot,
-            expires_on=change.lot.expires_on,
-            quantity=change.quantity,
-            at=at,
-            actor=actor,
-            reason=reason,
-            reference=reference,
-        )
-        for change in move.changes
-    ]
-    session.add_all(movements)
-    session.flush()
-    level = levels[location.id or 0]
+    movement_ids = move.write(kind=kind, actor=actor, reason=reason, reference=reference, at=at)
+    level = levels[location.id]
     lots = [
         LotChange(
             location=c.location.code,
@@ -343,7 +438,7 @@ def record_movement(
     ]
     single = move.changes[0].lot if len({c.lot.lot for c in move.changes}) == 1 else None
     out = MovementOut(
-        id=movements[0].id or 0,
+        id=movement_ids[0],
         kind=kind,
         sku=item.sku,
         location=location.code,
@@ -356,17 +451,17 @@ def record_movement(
         lot=(single.lot or None) if single else None,
         expires_on=single.expires_on if single else None,
         to_location=to_location.code if to_location else None,
-        to_on_hand_after=levels[to_location.id or 0].on_hand if to_location else None,
+        to_on_hand_after=levels[to_location.id].on_hand if to_location else None,
         reason=reason,
-    )  # fmt: skip
+    )
     audit.record(
         session,
         actor=actor,
         action=f"stock.{kind}",
         entity="item",
         entity_id=item.sku,
-        before={"location": location.code, "on_hand": before[location.id or 0]}
-        | ({"to_location": to_location.code, "to_on_hand": before[to_location.id or 0]}
+        before={"location": location.code, "on_hand": level.before}
+        | ({"to_location": to_location.code, "to_on_hand": levels[to_location.id].before}
            if to_location else {}),
         after={
             "location": location.code,
@@ -383,10 +478,11 @@ def record_movement(
 
 
 def _count(
-    move: _Move, location: Location, counted: int, *, lot: str | None, expires_on: dt.date | None
-) -> None:
+    move: _Move, location: LocationRef, counted: int, *, lot: str | None,
+    expires_on: dt.date | None,
+) -> None:  # fmt: skip
     """Record the difference between the counted total and the books."""
-    level = move.levels[location.id or 0]
+    level = move.levels[location.id]
     if lot is not None:
         row = next((r for r in move.lots_at(location) if r.lot == lot), None)
         current = row.quantity if row else 0
@@ -408,6 +504,40 @@ def _count(
 # --- reading ---------------------------------------------------------------------------
 
 
+@functools.cache
+def _stock_statements(by_location: bool, by_sku: bool, below_reorder: bool) -> tuple[Any, Any]:
+    """(count, page) statements for one combination of filters, built once."""
+    conditions = [_items_t.c.active.is_(True)]
+    if by_location:
+        conditions.append(_locations_t.c.code == bindparam("location"))
+    if by_sku:
+        conditions.append(_items_t.c.sku == bindparam("sku"))
+    if below_reorder:
+        conditions.append(
+            and_(
+                _levels_t.c.reorder_point.is_not(None),
+                _levels_t.c.on_hand <= _levels_t.c.reorder_point,
+            )
+        )
+    base = (
+        select(
+            _items_t.c.sku, _items_t.c.name, _locations_t.c.code, _levels_t.c.on_hand,
+            _levels_t.c.par_level, _levels_t.c.reorder_point,
+        )
+        .select_from(_levels_t)
+        .join(_items_t, _items_t.c.id == _levels_t.c.item_id)
+        .join(_locations_t, _locations_t.c.id == _levels_t.c.location_id)
+        .where(*conditions)
+    )  # fmt: skip
+    count = select(func.count()).select_from(base.subquery())
+    page = (
+        base.order_by(_items_t.c.sku, _locations_t.c.code)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
+
+
 def stock_rows(
     session: Session,
     *,
@@ -417,34 +547,19 @@ def stock_rows(
     limit: int,
     offset: int,
 ) -> tuple[list[StockRow], int]:
-    conditions = [Item.active.is_(True)]
+    count, page = _stock_statements(bool(location), bool(sku), below_reorder)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if location:
-        conditions.append(Location.code == normalize_code(location))
+        params["location"] = normalize_code(location)
     if sku:
-        conditions.append(Item.sku == normalize_sku(sku))
-    if below_reorder:
-        conditions.append(
-            and_(
-                StockLevel.reorder_point.is_not(None),
-                StockLevel.on_hand <= StockLevel.reorder_point,
-            )
-        )
-    base = (
-        select(
-            Item.sku,
-            Item.name,
-            Location.code,
-            StockLevel.on_hand,
-            StockLevel.par_level,
-            StockLevel.reorder_point,
-        )
-        .join(Item, Item.id == StockLevel.item_id)
-        .join(Location, Location.id == StockLevel.location_id)
-        .where(*conditions)
-    )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(Item.sku, Location.code).limit(limit).offset(offset))
-    return [StockRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows], total
+        params["sku"] = normalize_sku(sku)
+    connection = session.connection()
+    rows = [StockRow(*r) for r in connection.execute(page, params)]
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)  # the whole result fits on this page: no need to count
+    else:
+        total = connection.execute(count, params).scalar_one()
+    return rows, total
 
 
 def expiring_rows(

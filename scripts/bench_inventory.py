@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import os
 import random
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +35,9 @@ ITEMS = 20_000
 LOCATIONS = 10
 MOVEMENTS = 2_000_000
 LOT_TRACKED_EVERY = 5  # 20% of items
-SQLITE_PATH = Path(os.environ.get("BENCH_INVENTORY_SQLITE", "/tmp/bench_inventory.db"))
+SQLITE_PATH = Path(
+    os.environ.get("BENCH_INVENTORY_SQLITE", Path(tempfile.gettempdir()) / "bench_inventory.db")
+)
 POSTGRES_URL = os.environ.get(
     "BENCH_INVENTORY_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_inventory"
 )
@@ -57,7 +59,9 @@ def generate() -> dict[str, list[tuple]]:
     today = now.date()
     created = now.isoformat()
     suppliers = [(i, f"Bench supplier {i}", None, None, None, 3 + i, created) for i in (1, 2, 3)]
-    locations = [(i + 1, code, code.title(), True, created) for i, code in enumerate(location_codes())]
+    locations = [
+        (i + 1, code, code.title(), True, created) for i, code in enumerate(location_codes())
+    ]
     items = []
     for i in range(1, ITEMS + 1):
         lot_tracked = i % LOT_TRACKED_EVERY == 0
@@ -97,9 +101,7 @@ def generate() -> dict[str, list[tuple]]:
                 lot_id += 1
                 lots.append((lot_id, item_id, loc_id, lot, expiry[lot], balances[lot]))
             par = 50 + item_id % 100
-            levels.append(
-                (level_id, item_id, loc_id, sum(balances.values()), par, (par + 1) // 2)
-            )
+            levels.append((level_id, item_id, loc_id, sum(balances.values()), par, (par + 1) // 2))
     return {
         "suppliers": suppliers,
         "locations": locations,
@@ -127,9 +129,7 @@ def _sqlite_value(value: object) -> object:
         return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, str) and value[:4].isdigit() and "T" in value and value.endswith(
-        "+00:00"
-    ):
+    if isinstance(value, str) and value[:4].isdigit() and "T" in value and value.endswith("+00:00"):
         return value.replace("T", " ").removesuffix("+00:00")
     return value
 
@@ -156,9 +156,7 @@ def load_sqlite(path: Path, rows: dict[str, list[tuple]]) -> None:
 
 def _copy_lines(data: list[tuple]) -> Iterator[tuple]:
     for row in data:
-        yield tuple(
-            v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for v in row
-        )
+        yield tuple(v.isoformat() if isinstance(v, dt.date | dt.datetime) else v for v in row)
 
 
 def load_postgres(url: str, rows: dict[str, list[tuple]]) -> None:
@@ -297,7 +295,9 @@ def main(argv: list[str]) -> None:
             f"({base.requests_per_sec:,.0f}/s)"
         )
         summary.extend(results)
-    out = Path(os.environ.get("BENCH_INVENTORY_JSON", "/tmp/bench_inventory.json"))
+    out = Path(
+        os.environ.get("BENCH_INVENTORY_JSON", Path(tempfile.gettempdir()) / "bench_inventory.json")
+    )
     out.write_text(benchkit.as_json(summary))
     print(f"raw figures: {out}")
 
