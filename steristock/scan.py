@@ -65,7 +65,7 @@ def resolve(session: Session, text: str, settings: Settings) -> ScanOut:
     except NotFound as exc:
         raise NotFound(
             f"{exc.detail} (scanned: \u201c{echo}\u201d)",
-            extra={**(exc.extra or {}), "text": echo, "type": ref.kind},
+            extra={**(exc.extra or {}), "text": echo, "scanned_as": ref.kind},
         ) from exc
     if not text.strip():
         raise InvalidInput("Nothing was scanned.", extra={"text": ""})
