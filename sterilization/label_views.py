@@ -111,9 +111,8 @@ class PackSheetController(Controller):
             labels = pack_labels.labels_for_codes(
                 db_session, pack_labels.parse_code_list(codes or ""), clinic
             )
-            name = filename(
-                "pack-labels", labels[0].code if len(labels) == 1 else f"{len(labels)}", ext="pdf"
-            )
+            many = f"{len(labels)}-packs"
+            name = filename("pack-labels", labels[0].code if len(labels) == 1 else many, ext="pdf")
         db_session.commit()
         body = render(lambda: pack_labels_pdf(labels, state.settings.public_url, format, skip=skip))
         return label_response(body, PDF, name)

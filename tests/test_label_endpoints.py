@@ -195,6 +195,7 @@ def test_codes_on_thermal_print_one_two_by_one_inch_page_each_in_the_order_given
         headers=steri.ma,
     )
     assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"] == 'inline; filename="pack-labels-3-packs.pdf"'
     pages = pdf_pages(r.content)
     assert [size for size, _ in pages] == [THERMAL] * 3
     assert [texts for _, texts in pages] == [
