@@ -378,3 +378,8 @@ def lock_stock_level(session: Session, *, item_id: int, location_id: int) -> Sto
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def find_item_by_gtin(session: Session, gtin: str) -> Item | None:
+    """The item a scanned supply barcode names (GTINs are stored as 14 digits)."""
+    return session.scalar(select(Item).where(Item.gtin == gtin.zfill(14)))

@@ -498,3 +498,7 @@ route_handlers: list[Any] = [
     ItemController,
     StockController,
 ]
+
+from inventory.label_views import route_handlers as label_route_handlers  # noqa: E402
+
+route_handlers += label_route_handlers

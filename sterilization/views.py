@@ -714,3 +714,7 @@ route_handlers: list[Any] = [
     RecallController,
     EncounterController,
 ]
+
+from sterilization.label_views import route_handlers as label_route_handlers  # noqa: E402
+
+route_handlers += label_route_handlers

@@ -26,6 +26,7 @@ from steristock.db import Database, provide_db_session
 from steristock.domains import domain_route_handlers
 from steristock.health import health
 from steristock.problems import internal_error_handler, problem_details_plugin, request_id
+from steristock.scan_views import scan
 from steristock.settings import Settings, get_settings
 from steristock.web import pages as web_pages
 from steristock.web.templating import static_files_router, template_config
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             UserController,
             AuditController,
             *domain_route_handlers(),
+            scan,
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
             ),

@@ -187,5 +187,91 @@ def demo() -> None:
         click.echo(f"  {username:<11} role={role:<11} password={passwords[username]}")
 
 
+@main.group()
+def labels() -> None:
+    """Print label sheets to a PDF file (same sheets as /api/v1/labels/...)."""
+
+
+def _write_labels(out: str, render) -> None:  # type: ignore[no-untyped-def]
+    """Read what to print in one session, render, and write the file only on success."""
+    from pathlib import Path
+
+    from steristock.problems import DomainError
+
+    settings = Settings()
+    database = _database(settings)
+    try:
+        with database.session(write=False) as session:
+            body, count = render(session, settings)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    except ValueError as exc:  # a label too dense to scan, a bad skip
+        raise click.ClickException(f"cannot print these labels: {exc}") from exc
+    finally:
+        database.dispose()
+    Path(out).write_bytes(body)
+    click.echo(f"wrote {count} label(s) to {out}")
+
+
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["letter", "thermal"]), default="letter",
+    show_default=True, help="letter: Avery 5160 30-up; thermal: 2 x 1 in roll.",
+)  # fmt: skip
+_SKIP = click.option(
+    "--skip", type=click.IntRange(0, 29), default=0, help="Labels already used on sheet 1."
+)
+_OUT = click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+
+
+@labels.command("packs")
+@click.option("--cycle", type=click.IntRange(1, 2_147_483_647), help="Every pack of a cycle.")
+@click.option("--codes", help="Comma-separated pack codes (PK-000001,PK-000002).")
+@_OUT
+@_FORMAT
+@_SKIP
+def labels_packs(cycle: int | None, codes: str | None, out: str, fmt: str, skip: int) -> None:
+    """Pack labels for a cycle's packs or for given codes."""
+    if (cycle is None) == (not codes):
+        raise click.UsageError("give exactly one of --cycle or --codes")
+
+    def render(session, settings):  # type: ignore[no-untyped-def]
+        from sterilization import pack_labels
+        from sterilization.clinic import Clinic
+        from steristock.labels import pack_labels_pdf
+        from steristock.labels.responses import check_skip
+
+        check_skip(fmt, skip)
+        clinic = Clinic.from_settings(settings)
+        if cycle is not None:
+            found = pack_labels.labels_for_cycle(session, cycle, clinic)
+        else:
+            found = pack_labels.labels_for_codes(
+                session, pack_labels.parse_code_list(codes or ""), clinic
+            )
+        return pack_labels_pdf(found, settings.public_url, fmt, skip=skip), len(found)
+
+    _write_labels(out, render)
+
+
+@labels.command("bins")
+@click.option("--location", required=True, help="Location code, e.g. EXAM1.")
+@_OUT
+@_FORMAT
+@_SKIP
+def labels_bins(location: str, out: str, fmt: str, skip: int) -> None:
+    """Bin labels for every item stocked at a location or with a par level there."""
+
+    def render(session, settings):  # type: ignore[no-untyped-def]
+        from inventory.bins import bin_labels
+        from steristock.labels import bin_labels_pdf
+        from steristock.labels.responses import check_skip
+
+        check_skip(fmt, skip)
+        found = bin_labels(session, location)
+        return bin_labels_pdf(found, settings.public_url, fmt, skip=skip), len(found)
+
+    _write_labels(out, render)
+
+
 if __name__ == "__main__":
     main()

@@ -12,11 +12,13 @@ from steristock.labels.payloads import bin_url, pack_url
 from steristock.labels.qr import LabelTooDenseError
 from steristock.labels.scan import (
     BinRef,
+    Gs1Error,
     Gs1Ref,
     PackRef,
     ScanResult,
     Unknown,
     normalize_gtin,
+    parse_gs1,
     parse_scan,
 )
 from steristock.labels.sheets import bin_labels_pdf, pack_labels_pdf
@@ -27,6 +29,7 @@ __all__ = [
     "THERMAL_2X1",
     "BinLabel",
     "BinRef",
+    "Gs1Error",
     "Gs1Ref",
     "LabelTooDenseError",
     "PackLabel",
@@ -43,5 +46,6 @@ __all__ = [
     "pack_label_svg",
     "pack_labels_pdf",
     "pack_url",
+    "parse_gs1",
     "parse_scan",
 ]

@@ -28,7 +28,9 @@ class PackLabel:
     """The facts printed on a pack label.
 
     `cycle_number`/`sterilizer` stay None until the pack is loaded, `sterilized_on`
-    until its cycle ran; `expires_on` None means event-related shelf life.
+    until its cycle ran; `expires_on` None means event-related shelf life, unless
+    `expiry_pending` says the clinic dates its packs and this one has no date yet (printed
+    at assembly): then the label leaves ``Expires ________`` to write in.
     """
 
     code: str
@@ -38,6 +40,7 @@ class PackLabel:
     cycle_number: int | None = None
     sterilized_on: date | None = None
     expires_on: date | None = None
+    expiry_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +110,12 @@ def pack_lines(label: PackLabel) -> list[TextLine]:
         if label.sterilized_on
         else "Sterilized ________"
     )
-    expiry = (
-        f"Expires {label.expires_on.isoformat()}" if label.expires_on else "Expiry: event-related"
-    )
+    if label.expires_on:
+        expiry = f"Expires {label.expires_on.isoformat()}"
+    elif label.expiry_pending:
+        expiry = "Expires ________"
+    else:
+        expiry = "Expiry: event-related"
     return [
         TextLine(clean_text(label.code), 10.0, bold=True),
         TextLine(clean_text(label.description), 7.5, max_lines=2),

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import biip
@@ -35,6 +35,7 @@ PACK_CODE = re.compile(r"PK-[0-9]{1,12}", re.IGNORECASE)
 GS1_SYMBOLOGIES = {"C1", "d2", "Q3", "e0", "J1", "E0", "E4"}  # GS1-128, DataMatrix, QR, ...
 _AIM_PREFIX = re.compile(r"\]([A-Za-z])([0-9A-Za-z])")
 _URL_SCHEMES = {"http", "https"}
+GS = "\x1d"  # FNC1 as scanners send it
 _HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}/")
 
 
@@ -115,33 +116,71 @@ def _from_path(path: str) -> PackRef | BinRef | None:
     return None
 
 
-def _from_gs1(text: str) -> Gs1Ref | None:
+class Gs1Error(ValueError):
+    """A scanned supply barcode that names no item; the message says why, for an MA."""
+
+
+def _gs1_strings(text: str) -> Any:
+    """biip's element strings for `text`, or a bare GTIN as a :class:`Gs1Ref`."""
+    body = _AIM_PREFIX.sub("", text, count=1) if text.startswith("]") else text
+    if body.startswith("("):
+        return GS1Message.parse_hri(body).element_strings
+    result = biip.parse(text)
+    if result.gs1_message is not None:
+        strings = result.gs1_message.element_strings
+    elif result.gs1_digital_link_uri is not None:
+        strings = result.gs1_digital_link_uri.element_strings
+    else:
+        strings = None
+    if strings is None or strings.get(ai="01") is None:
+        if result.gtin is not None:
+            return Gs1Ref(result.gtin.as_gtin_14())  # a bare EAN/UPC/GTIN number
+        if result.gtin_error and body.isascii() and body.isdigit():
+            raise Gs1Error(f"The GTIN in this barcode is invalid: {result.gtin_error}")
+        if strings is None:
+            raise Gs1Error(
+                f"This barcode is not a readable GS1 code: {result.gs1_message_error or text!r}"
+            )
+    return strings
+
+
+def parse_gs1(text: str) -> Gs1Ref:
+    """GTIN (AI 01, as 14 digits), lot (AI 10) and expiry (AI 17) from a supply barcode.
+
+    The one GS1 parser of SteriStock: the scan resolver and inventory's receive-by-barcode
+    both use it. Accepts element strings with symbology prefixes and FNC1 as ASCII 29 (or
+    typed as ``<GS>``), the parenthesised form, bare GTIN/EAN/UPC numbers and GS1 Digital
+    Link URLs. Raises :class:`Gs1Error` saying what is wrong with anything else.
+    """
+    text = text.strip().replace("<GS>", GS)
     try:
-        if text.startswith("("):
-            strings = GS1Message.parse_hri(text).element_strings
-        else:
-            result = biip.parse(text)
-            if result.gs1_message is not None:
-                strings = result.gs1_message.element_strings
-            elif result.gs1_digital_link_uri is not None:
-                strings = result.gs1_digital_link_uri.element_strings
-            else:
-                strings = None
-            if (strings is None or strings.get(ai="01") is None) and result.gtin is not None:
-                return Gs1Ref(result.gtin.as_gtin_14())  # a bare EAN/UPC/GTIN number
-    except Exception:  # untrusted input into a third-party parser: biip raises ParseError,
-        # ValueError for odd dates, and IndexError on a lone "]" (found by hypothesis)
-        return None
-    gtin = strings.get(ai="01") if strings is not None else None
-    if gtin is None or gtin.gtin is None:
-        return None
-    lot = strings.get(ai="10")
-    expiry = strings.get(ai="17")
+        found = _gs1_strings(text)
+    except Gs1Error:
+        raise
+    except Exception as exc:  # untrusted input into a third-party parser: biip raises
+        # ParseError, ValueError for odd dates, and IndexError on a lone "]" (hypothesis)
+        raise Gs1Error(f"This barcode is not a readable GS1 code: {exc}") from exc
+    if isinstance(found, Gs1Ref):
+        return found
+    gtin = found.get(ai="01")
+    if gtin is None:
+        raise Gs1Error("This barcode has no GTIN (AI 01), so it does not name an item.")
+    if gtin.gtin is None:
+        raise Gs1Error(f"The GTIN in this barcode is invalid: {gtin.gtin_error}")
+    lot = found.get(ai="10")
+    expiry = found.get(ai="17")
     return Gs1Ref(
         gtin=gtin.gtin.as_gtin_14(),
         lot=lot.value if lot is not None else None,
         expires_on=expiry.date if expiry is not None else None,
     )
+
+
+def _from_gs1(text: str) -> Gs1Ref | None:
+    try:
+        return parse_gs1(text)
+    except Gs1Error:
+        return None
 
 
 def parse_scan(text: str) -> ScanResult:

@@ -65,6 +65,9 @@ class PdfLabelSheet:
         self.pdf.set_text_color(0)
         self.pages = 0
         self._font: tuple[bool, float] | None = None
+        # Labels of one sheet repeat most lines (a cycle's description, sterilizer, dates):
+        # fpdf's get_string_width is the costliest step, so each width is measured once.
+        self._widths: dict[tuple[str, float, bool], float] = {}
 
     def _set_font(self, size: float, bold: bool) -> None:
         if self._font != (bold, size):
@@ -72,8 +75,12 @@ class PdfLabelSheet:
             self._font = (bold, size)
 
     def measure(self, text: str, size: float, bold: bool) -> float:
-        self._set_font(size, bold)
-        return self.pdf.get_string_width(text)
+        key = (text, size, bold)
+        width = self._widths.get(key)
+        if width is None:
+            self._set_font(size, bold)
+            width = self._widths[key] = self.pdf.get_string_width(text)
+        return width
 
     def _fill_rects(self, rects: Iterable[tuple[float, float, float, float]]) -> None:
         """Fill many rectangles as one path: a QR has ~200 runs and fpdf's rect() costs

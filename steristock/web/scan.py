@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
+from inventory.bins import item_bins
+from inventory.catalogue import find_item_by_gtin
 from steristock.labels import BinRef, Gs1Ref, PackRef, parse_scan
 
 MAX_SCAN_LENGTH = 2000
@@ -21,13 +23,20 @@ class ScanTarget:
     status_code: int = 200
 
 
-def resolve_gs1_for_page(session: Session, ref: Gs1Ref) -> str | None:
-    """The page for a scanned GS1 code (GTIN, lot, expiry), or None if nothing matches.
-
-    Hook for the inventory domain: look the GTIN up among items and return e.g.
-    ``/b/{location}/{sku}`` or an item page. Until then nothing matches.
-    """
-    return None
+def resolve_gs1_for_page(session: Session, ref: Gs1Ref) -> ScanTarget:
+    """The page for a scanned GS1 code: the bin of the first location stocking the item
+    (stock on hand first, then a par level), or a message saying what is missing."""
+    item = find_item_by_gtin(session, ref.gtin)
+    if item is None:
+        return ScanTarget(
+            error=f"Not found: no item with GTIN {ref.gtin} is known here.", status_code=404
+        )
+    bins = item_bins(session, item.id or 0)
+    if not bins:
+        return ScanTarget(
+            error=f"{item.name} ({item.sku}) is not kept at any location yet.", status_code=404
+        )
+    return ScanTarget(path=f"/b/{_segment(bins[0].location)}/{_segment(bins[0].sku)}")
 
 
 def _segment(value: str) -> str:
@@ -49,12 +58,7 @@ def resolve_scan(session: Session, text: str) -> ScanTarget:
     if isinstance(ref, BinRef):
         return ScanTarget(path=f"/b/{_segment(ref.location_code)}/{_segment(ref.sku)}")
     if isinstance(ref, Gs1Ref):
-        path = resolve_gs1_for_page(session, ref)
-        if path is not None:
-            return ScanTarget(path=path)
-        return ScanTarget(
-            error=f"Not found: no item with GTIN {ref.gtin} is known here.", status_code=404
-        )
+        return resolve_gs1_for_page(session, ref)
     return ScanTarget(
         error=f"Not a pack, bin or product code: \u201c{shown}\u201d.", status_code=422
     )

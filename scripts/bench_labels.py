@@ -1,0 +1,128 @@
+"""Labels benchmark: printing a cycle's sheet and single pack labels through HTTP.
+
+1. `GET /api/v1/labels/packs.pdf?cycle=ID` for a 300-pack cycle (10 Letter sheets of 30)
+   and the same as thermal (300 pages): wall time of whole requests, the first one with
+   cold QR caches (target: under 2 s);
+2. `GET /api/v1/packs/{code}/label.png` over 2,000 distinct packs with wrk (PNG labels
+   per second; each code is rendered about once, so QR matrices are mostly cold), next to
+   the trivial authenticated endpoint measured in the same run.
+
+The data is made with the service functions in one transaction (not through the API).
+Usage: `python scripts/bench.py labels [--duration 10]` (SQLite in a temporary file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import benchkit
+
+CYCLE_PACKS = 300
+PNG_PACKS = 2000
+
+
+def load(url: str) -> tuple[int, list[str]]:
+    """A passed 300-pack cycle, and 2,000 assembled packs; returns (cycle id, codes)."""
+    from sterilization import cycles, packs, sterilizers
+    from sterilization.clinic import Clinic
+    from steristock.db import Database
+    from steristock.settings import Settings
+
+    clinic = Clinic.from_settings(Settings(STERISTOCK_TIMEZONE="America/Chicago"))
+    db = Database(url, pool_size=1)
+    try:
+        with db.session() as session:
+            sterilizers.create_sterilizer(
+                session, code="AC1", name="Autoclave A", kind="steam_gravity", actor="bench"
+            )
+            contents = [{"name": "Mirror", "quantity": 1}, {"name": "Explorer", "quantity": 1}]
+            loaded = packs.create_packs(
+                session,
+                description="Basic exam kit: mirror, explorer, cotton pliers",
+                contents=contents,
+                quantity=CYCLE_PACKS,
+                implant=False,
+                actor="bench",
+            )
+            cycle, _ = cycles.start_cycle(
+                session,
+                sterilizer_code="AC1",
+                cycle_type="gravity_121_30",
+                pack_codes=loaded,
+                bi_lot=None,
+                implants=False,
+                actor="bench",
+                clinic=clinic,
+            )
+            cycles.complete_cycle(
+                session,
+                cycle.id,
+                data={
+                    "mechanical_ok": True,
+                    "chemical_ok": True,
+                    "temperature_c": 121.5,
+                    "exposure_minutes": 30.0,
+                    "pressure_kpa": 205.0,
+                },
+                actor="bench",
+                clinic=clinic,
+            )
+            codes = packs.create_packs(
+                session,
+                description="Suture removal kit",
+                contents=contents,
+                quantity=PNG_PACKS,
+                implant=False,
+                actor="bench",
+            )
+            return cycle.id, codes
+    finally:
+        db.dispose()
+
+
+def timed_get(url: str, headers: dict[str, str]) -> tuple[float, int]:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        size = len(response.read())
+    return time.perf_counter() - start, size
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench.py labels")
+    parser.add_argument("--duration", type=int, default=10)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="steristock-bench-labels-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'labels.db'}"
+        benchkit.migrate(url)
+        username, password = benchkit.ensure_user(url, role="ma")
+        cycle_id, codes = load(url)
+        env = {"STERISTOCK_PUBLIC_URL": "https://steristock.clinic.example"}
+        with benchkit.serve(url, extra_env=env) as base:
+            headers = benchkit.login(base, username, password)
+            print(f"labels: {CYCLE_PACKS}-pack cycle, {PNG_PACKS} packs for PNG labels (SQLite)")
+            for fmt in ("letter", "thermal"):
+                sheet = f"{base}/api/v1/labels/packs.pdf?cycle={cycle_id}&format={fmt}"
+                cold, size = timed_get(sheet, headers)
+                warm = [timed_get(sheet, headers)[0] for _ in range(5)]
+                print(
+                    f"  packs.pdf {fmt} ({CYCLE_PACKS} labels, {size / 1024:.0f} KiB): "
+                    f"first {cold:.2f} s, then median {statistics.median(warm):.2f} s "
+                    f"(min {min(warm):.2f} s)"
+                )
+            png = benchkit.wrk(
+                base,
+                label="GET /api/v1/packs/{code}/label.png",
+                paths=[f"/api/v1/packs/{code}/label.png" for code in codes],
+                headers=headers,
+                connections=4,
+                duration=args.duration,
+            )
+            print("  " + png.line())
+            print("  " + benchkit.baseline(base, headers, duration=args.duration).line())

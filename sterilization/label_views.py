@@ -1,0 +1,121 @@
+"""Pack labels over HTTP: one label as PNG/SVG, and printable PDF sheets by codes or cycle.
+
+Every signed-in role may print (a label only repeats what the pack record says). Labels
+print before sterilization (at assembly, with blanks to write in) and after.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from litestar.params import Parameter
+from sqlalchemy.orm import Session
+
+from sterilization import pack_labels
+from sterilization.clinic import Clinic
+from steristock.auth.guards import any_role
+from steristock.labels import pack_label_png, pack_label_svg, pack_labels_pdf
+from steristock.labels.responses import (
+    PDF,
+    PNG,
+    SVG,
+    LabelFormat,
+    check_skip,
+    filename,
+    label_response,
+    render,
+)
+from steristock.problems import InvalidInput
+
+FormatParam = Annotated[
+    LabelFormat, Parameter(description="letter: an Avery 5160 cell; thermal: 2 x 1 in")
+]
+SkipParam = Annotated[
+    int, Parameter(ge=0, le=29, description="Labels already used on the first Letter sheet")
+]
+CodesParam = Annotated[
+    str | None,
+    Parameter(max_length=20_000, description="Comma-separated pack codes, printed in this order"),
+]
+CycleParam = Annotated[
+    int | None, Parameter(ge=1, le=2_147_483_647, description="Every pack of this cycle")
+]
+
+
+class PackLabelController(Controller):
+    path = "/api/v1/packs"
+    tags = ["labels"]
+
+    @get(
+        "/{code:str}/label.png",
+        guards=[any_role],
+        sync_to_thread=True,
+        media_type=PNG,
+        summary="A pack's label as PNG (300 dpi, the physical size of one label)",
+    )
+    def label_png(
+        self, code: str, db_session: Session, state: State, format: FormatParam = "letter"
+    ) -> Response[bytes]:
+        label = pack_labels.label_for_code(db_session, code, Clinic.from_settings(state.settings))
+        db_session.commit()  # the pool connection goes back before the CPU work
+        body = render(lambda: pack_label_png(label, state.settings.public_url, format=format))
+        return label_response(body, PNG, filename(label.code, ext="png"))
+
+    @get(
+        "/{code:str}/label.svg",
+        guards=[any_role],
+        sync_to_thread=True,
+        media_type=SVG,
+        summary="A pack's label as SVG (sized in inches)",
+    )
+    def label_svg(
+        self, code: str, db_session: Session, state: State, format: FormatParam = "letter"
+    ) -> Response[bytes]:
+        label = pack_labels.label_for_code(db_session, code, Clinic.from_settings(state.settings))
+        db_session.commit()
+        body = render(lambda: pack_label_svg(label, state.settings.public_url, format=format))
+        return label_response(body, SVG, filename(label.code, ext="svg"))
+
+
+class PackSheetController(Controller):
+    path = "/api/v1/labels"
+    tags = ["labels"]
+
+    @get(
+        "/packs.pdf",
+        guards=[any_role],
+        sync_to_thread=True,
+        media_type=PDF,
+        summary="Pack labels to print: Letter 30-up (Avery 5160) or thermal 2 x 1 in",
+        description="Give `codes` (comma-separated, at most 1000) or `cycle` (an id).",
+    )
+    def packs_pdf(
+        self,
+        db_session: Session,
+        state: State,
+        codes: CodesParam = None,
+        cycle: CycleParam = None,
+        format: FormatParam = "letter",
+        skip: SkipParam = 0,
+    ) -> Response[bytes]:
+        check_skip(format, skip)
+        clinic = Clinic.from_settings(state.settings)
+        if codes is not None and codes.strip() and cycle is not None:
+            raise InvalidInput("Give either codes or cycle, not both.")
+        if cycle is not None:
+            labels = pack_labels.labels_for_cycle(db_session, cycle, clinic)
+            name = filename("pack-labels-cycle", cycle, ext="pdf")
+        else:
+            labels = pack_labels.labels_for_codes(
+                db_session, pack_labels.parse_code_list(codes or ""), clinic
+            )
+            many = f"{len(labels)}-packs"
+            name = filename("pack-labels", labels[0].code if len(labels) == 1 else many, ext="pdf")
+        db_session.commit()
+        body = render(lambda: pack_labels_pdf(labels, state.settings.public_url, format, skip=skip))
+        return label_response(body, PDF, name)
+
+
+route_handlers: list[Any] = [PackLabelController, PackSheetController]

@@ -1,0 +1,108 @@
+"""What goes on a pack's label, from the pack record: the facts a standard asks to be
+readable on the wrap even when the system is down.
+
+Labels are printed at assembly (no cycle yet: blanks to write in) and reprinted later
+(sterilizer, cycle number, sterilization date in the clinic's zone, expiry). The
+rendering itself is `steristock.labels`; this module only reads the sterilization record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sterilization.clinic import Clinic
+from sterilization.cycles import get_cycle
+from sterilization.models import Pack
+from sterilization.packs import PackView, list_pack_views, normalize_code
+from steristock.auth.models import User
+from steristock.labels import PackLabel
+from steristock.problems import InvalidInput, NotFound
+
+MAX_LABELS = 1000  # one request; a whole day's wrapping is a few hundred
+
+
+def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    """Full names of the assemblers (the shell's users table), falling back to usernames."""
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(User.username, User.full_name).where(User.username.in_(sorted(usernames)))
+    )
+    return {username: (full_name or "").strip() or username for username, full_name in rows}
+
+
+def _label(view: PackView, clinic: Clinic, names: dict[str, str]) -> PackLabel:
+    pack = view.pack
+    expires_on = pack.expires_on
+    pending = False
+    if expires_on is None and clinic.shelf_life_days is not None:
+        if pack.sterilized_at is not None:
+            # Quarantined implants get their date when the BI reads negative: the same one.
+            expires_on = clinic.expiry_for(pack.sterilized_at)
+        else:
+            pending = True
+    return PackLabel(
+        code=pack.code,
+        description=pack.description,
+        assembled_by=names.get(pack.assembled_by, pack.assembled_by),
+        sterilizer=view.sterilizer_name or view.sterilizer_code,
+        cycle_number=view.cycle_number,
+        sterilized_on=clinic.local_date(pack.sterilized_at) if pack.sterilized_at else None,
+        expires_on=expires_on,
+        expiry_pending=pending,
+    )
+
+
+def labels_for_views(
+    session: Session, views: Sequence[PackView], clinic: Clinic
+) -> list[PackLabel]:
+    names = _display_names(session, {v.pack.assembled_by for v in views})
+    return [_label(v, clinic, names) for v in views]
+
+
+def parse_code_list(text: str) -> list[str]:
+    """``PK-1, pk-2,,PK-3`` -> normalized codes in the order given (blanks dropped)."""
+    return [normalize_code(part) for part in text.split(",") if part.strip()]
+
+
+def labels_for_codes(session: Session, codes: Sequence[str], clinic: Clinic) -> list[PackLabel]:
+    """Labels in the order asked for; 404 naming every code that is not a pack."""
+    codes = [normalize_code(c) for c in codes if c.strip()]
+    if not codes:
+        raise InvalidInput("Give the pack codes to print (codes=PK-000001,PK-000002) or a cycle.")
+    if len(codes) > MAX_LABELS:
+        raise InvalidInput(f"At most {MAX_LABELS} labels per request; {len(codes)} were asked.")
+    wanted = sorted(set(codes))
+    views, _ = list_pack_views(
+        session, clinic=clinic, where=[Pack.code.in_(wanted)], limit=len(wanted), offset=0
+    )
+    by_code = {v.pack.code: v for v in views}
+    missing = [c for c in dict.fromkeys(codes) if c not in by_code]
+    if missing:
+        shown = ", ".join(missing[:20]) + (
+            f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+        )
+        raise NotFound(f"No pack with code {shown}.", extra={"missing": missing})
+    return labels_for_views(session, [by_code[c] for c in codes], clinic)
+
+
+def labels_for_cycle(session: Session, cycle_id: int, clinic: Clinic) -> list[PackLabel]:
+    """Every pack loaded in the cycle, in the order they were assembled."""
+    get_cycle(session, cycle_id)  # 404 for an unknown cycle
+    views, total = list_pack_views(
+        session, clinic=clinic, where=[Pack.cycle_id == cycle_id], limit=MAX_LABELS, offset=0
+    )
+    if total == 0:
+        raise NotFound(f"Cycle {cycle_id} has no packs to label.")
+    if total > MAX_LABELS:
+        raise InvalidInput(
+            f"At most {MAX_LABELS} labels per request; cycle {cycle_id} has {total}."
+        )
+    return labels_for_views(session, views, clinic)
+
+
+def label_for_code(session: Session, code: str, clinic: Clinic) -> PackLabel:
+    return labels_for_codes(session, [code], clinic)[0]
