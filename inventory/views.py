@@ -480,3 +480,7 @@ route_handlers: list[Any] = [
     ItemController,
     StockController,
 ]
+
+from inventory.purchasing_views import route_handlers as _purchasing_handlers  # noqa: E402
+
+route_handlers.extend(_purchasing_handlers)

@@ -1,6 +1,7 @@
 """Imports every table module so SQLModel.metadata knows the whole schema (Alembic, tests)."""
 
 from inventory.models import Item, Location, StockLevel, StockLot, StockMovement, Supplier
+from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
 from steristock.audit.models import AuditEntry, AuditHead
 from steristock.auth.models import ApiToken, LoginFailure, User
 from steristock.idempotency import IdempotencyRecord
@@ -13,6 +14,8 @@ __all__ = [
     "Item",
     "Location",
     "LoginFailure",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "StockLevel",
     "StockLot",
     "StockMovement",
