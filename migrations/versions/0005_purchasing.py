@@ -1,4 +1,4 @@
-"""Purchasing: purchase orders and their lines.
+"""Purchasing: purchase orders and their lines; an index for the reorder usage query.
 
 Revision ID: 0005_purchasing
 Revises: 0003_inventory
@@ -62,8 +62,13 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_purchase_order_lines_item_id", "purchase_order_lines", ["item_id"])
+    # covering index for the reorder usage query (consumption per item in a time window)
+    op.create_index(
+        "ix_stock_movements_usage", "stock_movements", ["item_id", "kind", "at", "quantity"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stock_movements_usage", table_name="stock_movements")
     op.drop_table("purchase_order_lines")
     op.drop_table("purchase_orders")
