@@ -76,7 +76,11 @@ class ReorderController(Controller):
     ) -> Page[SuggestionRow]:
         _check_supplier(db_session, supplier_id)
         df = reorder.suggestions(
-            db_session, today=clinic_today(state), tz=state.settings.tz, supplier_id=supplier_id
+            db_session,
+            today=clinic_today(state),
+            tz=state.settings.tz,
+            supplier_id=supplier_id,
+            parallel=True,
         )
         window = df.iloc[page.offset : page.offset + page.limit]
         return Page(
@@ -103,7 +107,11 @@ class ReorderController(Controller):
         _check_supplier(db_session, supplier_id)
         today = clinic_today(state)
         df = reorder.suggestions(
-            db_session, today=today, tz=state.settings.tz, supplier_id=supplier_id
+            db_session,
+            today=today,
+            tz=state.settings.tz,
+            supplier_id=supplier_id,
+            parallel=True,
         )
         filename = reorder.csv_filename(today, supplier_id)
         return Response(
@@ -131,7 +139,11 @@ class ReorderController(Controller):
     ) -> Page[ParReviewRow]:
         _check_supplier(db_session, supplier_id)
         df = reorder.par_review(
-            db_session, today=clinic_today(state), tz=state.settings.tz, supplier_id=supplier_id
+            db_session,
+            today=clinic_today(state),
+            tz=state.settings.tz,
+            supplier_id=supplier_id,
+            parallel=True,
         )
         window = df.iloc[page.offset : page.offset + page.limit]
         return Page(

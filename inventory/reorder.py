@@ -29,11 +29,13 @@ DataFrames, whatever the number of items: no per-item queries.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from inventory.catalogue import DEFAULT_LEAD_TIME_DAYS
@@ -58,6 +60,8 @@ PAR_REVIEW_COLUMNS = [
     "change_pct", "avg_daily_usage", "lead_time_days", "on_hand", "reason",
 ]  # fmt: skip
 
+_USAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reorder-usage")
+
 _items = Item.__table__  # type: ignore[attr-defined]
 _suppliers = Supplier.__table__  # type: ignore[attr-defined]
 _levels = StockLevel.__table__  # type: ignore[attr-defined]
@@ -74,19 +78,68 @@ def usage_window(today: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetim
     return start, end
 
 
-def _frame(session: Session, statement: Any, columns: list[str]) -> pd.DataFrame:
+def _frame(connection: Connection, statement: Any, columns: list[str]) -> pd.DataFrame:
     """A query's rows as a DataFrame, built column-wise (from_records over 20,000 Row
     objects costs several times the query itself)."""
-    rows = session.connection().execute(statement).all()
+    rows = connection.execute(statement).all()
     if not rows:
         return pd.DataFrame({name: [] for name in columns})
     return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
+def _usage_frame(engine: Engine, statement: Any) -> pd.DataFrame:
+    with engine.connect() as connection:
+        return _frame(connection, statement, ["item_id", "consumed"])
+
+
 def _load(
-    session: Session, *, today: dt.date, tz: dt.tzinfo, supplier_id: int | None
+    session: Session,
+    *,
+    today: dt.date,
+    tz: dt.tzinfo,
+    supplier_id: int | None,
+    parallel: bool,
 ) -> pd.DataFrame:
-    """One row per active item with a par level: the raw figures, before any formula."""
+    """One row per active item with a par level: the raw figures, before any formula.
+
+    With `parallel`, the consumption query (the expensive one: millions of movements)
+    runs on a second connection while this one reads the rest. That is consistent: it
+    covers only complete past days, and movements are append-only and stamped with the
+    time they are written, so no transaction can change those days any more. On-hand and
+    on-order, which a receipt changes together, are read in the same transaction.
+    Only for read-only sessions (a writer's second connection would wait for its lock).
+    """
+    start, end = usage_window(today, tz)
+    usage_q = (
+        select(_movements.c.item_id, -func.sum(_movements.c.quantity))
+        .where(
+            and_(
+                _movements.c.kind == "consume",
+                _movements.c.at >= start,
+                _movements.c.at < end,
+            )
+        )
+        .group_by(_movements.c.item_id)
+    )
+    connection = session.connection()
+    if not parallel:
+        df = _load_current(connection, supplier_id=supplier_id)
+        usage = _frame(connection, usage_q, ["item_id", "consumed"])
+    else:
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        future = _USAGE_POOL.submit(_usage_frame, engine, usage_q)
+        try:
+            df = _load_current(connection, supplier_id=supplier_id)
+        finally:
+            usage = future.result()  # never leave the other connection running
+    if df.empty:
+        return df
+    return df.merge(usage, on="item_id", how="left")
+
+
+def _load_current(connection: Connection, *, supplier_id: int | None) -> pd.DataFrame:
+    """Items, their summed levels and what is on order, from one transaction."""
     item_q = (
         select(
             _items.c.id, _items.c.sku, _items.c.name, _items.c.unit, _items.c.pack_size,
@@ -101,7 +154,7 @@ def _load(
     if supplier_id is not None:
         item_q = item_q.where(_items.c.supplier_id == supplier_id)
     items = _frame(
-        session,
+        connection,
         item_q,
         ["item_id", "sku", "name", "unit", "pack_size", "supplier_id", "vendor_sku",
          "unit_cost_e4", "item_lead", "min_order_qty", "supplier", "supplier_lead"],
@@ -124,32 +177,19 @@ def _load(
             func.count(_levels.c.par_level),
         ).group_by(_levels.c.item_id)
     )  # fmt: skip
-    levels = _frame(session, level_q, ["item_id", "on_hand", "par", "reorder_point", "par_count"])
+    levels = _frame(
+        connection, level_q, ["item_id", "on_hand", "par", "reorder_point", "par_count"]
+    )
     on_order_q = (
         select(_lines.c.item_id, func.sum(_lines.c.quantity - _lines.c.received_quantity))
         .select_from(_lines.join(_po, _po.c.id == _lines.c.purchase_order_id))
         .where(_po.c.status.in_(OPEN_ON_ORDER))
         .group_by(_lines.c.item_id)
     )
-    on_order = _frame(session, on_order_q, ["item_id", "on_order"])
-    start, end = usage_window(today, tz)
-    usage_q = (
-        select(_movements.c.item_id, -func.sum(_movements.c.quantity))
-        .where(
-            and_(
-                _movements.c.kind == "consume",
-                _movements.c.at >= start,
-                _movements.c.at < end,
-            )
-        )
-        .group_by(_movements.c.item_id)
-    )
-    usage = _frame(session, usage_q, ["item_id", "consumed"])
-
+    on_order = _frame(connection, on_order_q, ["item_id", "on_order"])
     df = items.merge(levels, on="item_id", how="inner")
     df = df[df["par_count"] > 0]
-    df = df.merge(on_order, on="item_id", how="left").merge(usage, on="item_id", how="left")
-    return df
+    return df.merge(on_order, on="item_id", how="left")
 
 
 def _ceil_div(a: pd.Series, b: pd.Series | int) -> pd.Series:
@@ -168,10 +208,17 @@ def _money(e4: pd.Series, *, cents: bool) -> pd.Series:
 
 
 def compute(
-    session: Session, *, today: dt.date, tz: dt.tzinfo, supplier_id: int | None = None
+    session: Session,
+    *,
+    today: dt.date,
+    tz: dt.tzinfo,
+    supplier_id: int | None = None,
+    parallel: bool = False,
 ) -> pd.DataFrame:
-    """Every figure for every active item with a par level (ordering or not)."""
-    df = _load(session, today=today, tz=tz, supplier_id=supplier_id)
+    """Every figure for every active item with a par level (ordering or not).
+
+    `parallel=True` only for read-only sessions (see `_load`)."""
+    df = _load(session, today=today, tz=tz, supplier_id=supplier_id, parallel=parallel)
     if df.empty:
         empty = pd.DataFrame(columns=[*SUGGESTION_COLUMNS, "consumed"])
         empty["to_order"] = pd.Series(dtype=bool)
@@ -237,19 +284,29 @@ def compute(
 
 
 def suggestions(
-    session: Session, *, today: dt.date, tz: dt.tzinfo, supplier_id: int | None = None
+    session: Session,
+    *,
+    today: dt.date,
+    tz: dt.tzinfo,
+    supplier_id: int | None = None,
+    parallel: bool = False,
 ) -> pd.DataFrame:
     """The items to order, sorted by supplier then SKU, in the output columns' order."""
-    df = compute(session, today=today, tz=tz, supplier_id=supplier_id)
+    df = compute(session, today=today, tz=tz, supplier_id=supplier_id, parallel=parallel)
     df = df[df["to_order"]].sort_values(["supplier", "sku"], kind="stable")
     return df[SUGGESTION_COLUMNS].reset_index(drop=True)
 
 
 def par_review(
-    session: Session, *, today: dt.date, tz: dt.tzinfo, supplier_id: int | None = None
+    session: Session,
+    *,
+    today: dt.date,
+    tz: dt.tzinfo,
+    supplier_id: int | None = None,
+    parallel: bool = False,
 ) -> pd.DataFrame:
     """Items whose usage-based par differs from the set par by more than 25%."""
-    df = compute(session, today=today, tz=tz, supplier_id=supplier_id)
+    df = compute(session, today=today, tz=tz, supplier_id=supplier_id, parallel=parallel)
     if df.empty:
         return pd.DataFrame(columns=PAR_REVIEW_COLUMNS)
     change = df["usage_par"] - df["par"]

@@ -26,6 +26,7 @@ import os
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -209,17 +210,34 @@ def has_dataset(url: str) -> bool:
         return False
 
 
-def peak_rss_mb(pids: list[int]) -> float:
-    """The largest VmHWM (peak resident set) among the server's processes, in MB."""
+def peak_rss_mb(pids: list[int], field: str = "VmHWM") -> float:
+    """The largest VmHWM (peak resident set; or VmRSS, current) among the server's
+    processes, in MB."""
     peak = 0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     peak = max(peak, int(line.split()[1]))
         except OSError:
             continue
     return peak / 1024
+
+
+class RssSampler(threading.Thread):
+    """Samples the server's current RSS every 5 ms while the requests run: the peak of
+    the reorder requests themselves (VmHWM also holds the login's argon2 hashing)."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.peak = 0.0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, peak_rss_mb(self.pids, "VmRSS"))
+            time.sleep(0.005)
 
 
 def server_pids(base_url: str) -> list[int]:
@@ -248,14 +266,19 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
     with benchkit.serve(url) as base:
         headers = benchkit.login(base, username, password)
         pids = server_pids(base)
-        rss_before = peak_rss_mb(pids)
+        rss_before = peak_rss_mb(pids, "VmRSS")
+        sampler = RssSampler(pids)
+        sampler.start()
         times = []
         body, disposition = b"", ""
         for _ in range(runs):
             seconds, body, disposition = fetch(base + "/api/v1/reorder/suggestions.csv", headers)
             times.append(seconds)
         json_s, _, _ = fetch(base + "/api/v1/reorder/suggestions?limit=1000", headers)
-        peak = peak_rss_mb(pids)
+        sampler.stop.set()
+        sampler.join()
+        hwm = peak_rss_mb(pids)
+        peak = max(sampler.peak, peak_rss_mb(pids, "VmRSS"))
     rows = body.count(b"\n") - 1
     result = {
         "backend": name,
@@ -268,12 +291,16 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         "json_first_page_s": round(json_s, 3),
         "rss_before_mb": round(rss_before, 1),
         "peak_rss_mb": round(peak, 1),
+        "vmhwm_mb": round(hwm, 1),
+        "server_pids": pids,
+        "load_average": os.getloadavg(),
     }
     print(
         f"{name}: reorder CSV ({rows:,} rows, {len(body) / 1e6:.1f} MB): cold {times[0]:.2f}s, "
         f"warm median {result['warm_median_s']:.2f}s (max {result['warm_max_s']:.2f}s) over "
-        f"{runs - 1} runs; JSON first page {json_s:.2f}s; server peak RSS {peak:.0f} MB "
-        f"(idle {rss_before:.0f} MB)"
+        f"{runs - 1} runs; JSON first page {json_s:.2f}s; server RSS peak {peak:.0f} MB "
+        f"(before {rss_before:.0f} MB, VmHWM {hwm:.0f} MB; pids {pids}); "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     return result
 

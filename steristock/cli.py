@@ -165,7 +165,7 @@ def reorder_export(out: str, supplier_id: int | None) -> None:
                 raise click.ClickException(f"No supplier with id {supplier_id}.")
             today = dt.datetime.now(settings.tz).date()
             df = reorder_rules.suggestions(
-                session, today=today, tz=settings.tz, supplier_id=supplier_id
+                session, today=today, tz=settings.tz, supplier_id=supplier_id, parallel=True
             )
     finally:
         database.dispose()
