@@ -20,6 +20,7 @@ from inventory.catalogue import get_supplier
 from inventory.purchasing_schemas import (
     CancelIn,
     FromSuggestions,
+    FromSuggestionsOut,
     ParReviewRow,
     PoStatus,
     PurchaseOrderCreate,
@@ -190,7 +191,7 @@ class PurchaseOrderController(Controller):
         state: State,
         data: FromSuggestions | None = None,
         idempotency_key: IdempotencyKeyHeader = None,
-    ) -> Response[Any]:
+    ) -> Response[FromSuggestionsOut]:
         body = data or FromSuggestions()
         return idempotency.respond(
             db_session, me=me, key=idempotency_key,

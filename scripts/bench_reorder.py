@@ -224,6 +224,18 @@ def peak_rss_mb(pids: list[int], field: str = "VmHWM") -> float:
     return peak / 1024
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the server's processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     """Samples the server's current RSS every 5 ms while the requests run: the peak of
     the reorder requests themselves (VmHWM also holds the login's argon2 hashing)."""
@@ -271,9 +283,13 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         sampler.start()
         times = []
         body, disposition = b"", ""
-        for _ in range(runs):
+        cpu_warm = 0.0
+        for run in range(runs):
+            cpu_before = cpu_seconds(pids)
             seconds, body, disposition = fetch(base + "/api/v1/reorder/suggestions.csv", headers)
             times.append(seconds)
+            if run:
+                cpu_warm += cpu_seconds(pids) - cpu_before
         json_s, _, _ = fetch(base + "/api/v1/reorder/suggestions?limit=1000", headers)
         sampler.stop.set()
         sampler.join()
@@ -289,6 +305,7 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         "warm_median_s": round(statistics.median(times[1:] or times), 3),
         "warm_max_s": round(max(times[1:] or times), 3),
         "json_first_page_s": round(json_s, 3),
+        "server_cpu_per_warm_request_s": round(cpu_warm / max(runs - 1, 1), 3),
         "rss_before_mb": round(rss_before, 1),
         "peak_rss_mb": round(peak, 1),
         "vmhwm_mb": round(hwm, 1),
@@ -298,7 +315,8 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
     print(
         f"{name}: reorder CSV ({rows:,} rows, {len(body) / 1e6:.1f} MB): cold {times[0]:.2f}s, "
         f"warm median {result['warm_median_s']:.2f}s (max {result['warm_max_s']:.2f}s) over "
-        f"{runs - 1} runs; JSON first page {json_s:.2f}s; server RSS peak {peak:.0f} MB "
+        f"{runs - 1} runs (server CPU {result['server_cpu_per_warm_request_s']:.2f}s each); "
+        f"JSON first page {json_s:.2f}s; server RSS peak {peak:.0f} MB "
         f"(before {rss_before:.0f} MB, VmHWM {hwm:.0f} MB; pids {pids}); "
         f"load average {os.getloadavg()[0]:.1f}"
     )

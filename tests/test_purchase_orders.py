@@ -347,3 +347,15 @@ def test_only_purchasing_and_admin_write_purchase_orders(client, inv, users, buy
     assert client.get(f"{PO}/{po['id']}", headers=headers).status_code == 200
     admin = users.headers(Role.ADMIN)
     assert client.post(f"{PO}/{po['id']}/submit", headers=admin).status_code == 200
+
+
+def test_a_draft_can_be_cancelled_without_a_body_and_is_audited(client, database, inv, buyer):
+    po = make_po(client, buyer, inv.default_supplier(), [(inv.item(), 2)])
+    r = client.post(f"{PO}/{po['id']}/cancel", headers=buyer)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "cancelled" and r.json()["cancelled_at"]
+    with database.session(write=False) as session:
+        assert (
+            session.scalar(select(func.count()).where(AuditEntry.action == "purchase_order.cancel"))
+            == 1
+        )
