@@ -3,6 +3,8 @@ rules, roles and safe retries, through real HTTP on both databases."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -357,5 +359,40 @@ def test_a_draft_can_be_cancelled_without_a_body_and_is_audited(client, database
     with database.session(write=False) as session:
         assert (
             session.scalar(select(func.count()).where(AuditEntry.action == "purchase_order.cancel"))
+            == 1
+        )
+
+
+def test_two_people_booking_the_same_delivery_at_once_only_one_succeeds(client, inv, buyer):
+    sku = inv.item()
+    po = make_po(client, buyer, inv.default_supplier(), [(sku, 10)])
+    client.post(f"{PO}/{po['id']}/submit", headers=buyer)
+    receipt = {"location": "SUPPLY", "lines": [{"sku": sku, "quantity": 10}]}
+    barrier = threading.Barrier(4)
+
+    def book(_: int) -> int:
+        barrier.wait()
+        return client.post(f"{PO}/{po['id']}/receive", json=receipt, headers=buyer).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(book, range(4)))
+    assert statuses == [201, 409, 409, 409]
+    assert on_hand(client, buyer, sku, "SUPPLY") == 10
+    assert inv.invariant_violations() == []
+
+
+def test_a_double_tapped_submit_submits_once(client, database, inv, buyer):
+    po = make_po(client, buyer, inv.default_supplier(), [(inv.item(), 2)])
+    barrier = threading.Barrier(2)
+
+    def submit(_: int) -> int:
+        barrier.wait()
+        return client.post(f"{PO}/{po['id']}/submit", headers=buyer).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(submit, range(2))) == [200, 409]
+    with database.session(write=False) as session:
+        assert (
+            session.scalar(select(func.count()).where(AuditEntry.action == "purchase_order.submit"))
             == 1
         )
