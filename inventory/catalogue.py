@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -137,7 +138,13 @@ def normalize_code(code: str) -> str:
     return code.strip().upper()
 
 
+CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,20}")
+SKU_RE = re.compile(r"[A-Za-z0-9_./-]{1,40}")
+
+
 def get_location(session: Session, code: str) -> Location:
+    if not CODE_RE.fullmatch(code.strip()):
+        raise NotFound(f"No location with code {code!r}.")
     loc = session.scalar(select(Location).where(Location.code == normalize_code(code)))
     if loc is None:
         raise NotFound(f"No location with code {code!r}.")
@@ -218,6 +225,8 @@ def item_out(item: Item, supplier: Supplier | None = None) -> ItemOut:
 
 
 def get_item(session: Session, sku: str) -> Item:
+    if not SKU_RE.fullmatch(sku.strip()):
+        raise NotFound(f"No item with SKU {sku!r}.")
     item = session.scalar(select(Item).where(Item.sku == normalize_sku(sku)))
     if item is None:
         raise NotFound(f"No item with SKU {sku!r}.")

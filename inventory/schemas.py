@@ -14,17 +14,31 @@ from typing import Annotated, Literal
 import msgspec
 
 MAX_QUANTITY = 1_000_000
+MAX_ID = 2_147_483_647
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+
+# Free text may not hold control characters (PostgreSQL refuses NUL; none belong on a
+# label); names and lots must have something besides spaces.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+NOT_BLANK = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-/]+$")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Lot = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
+Lot = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NOT_BLANK)]
 Gtin = Annotated[str, msgspec.Meta(pattern=r"^\d{8}$|^\d{12,14}$")]
 Days = Annotated[int, msgspec.Meta(ge=0, le=365)]
 Units = Annotated[int, msgspec.Meta(ge=0, le=MAX_QUANTITY)]
 Quantity = Annotated[int, msgspec.Meta(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
 PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=MAX_QUANTITY)]
-Reason = Annotated[str, msgspec.Meta(max_length=500)]
+Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE)]
+Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=NOT_BLANK)]
+Short = Annotated[str, msgspec.Meta(max_length=64, pattern=PRINTABLE)]
+Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=PRINTABLE)]
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
+]
 MovementKind = Literal["receive", "consume", "transfer", "count", "adjust", "discard"]
 
 
@@ -33,17 +47,17 @@ MovementKind = Literal["receive", "consume", "transfer", "count", "adjust", "dis
 
 class SupplierCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
-    account_number: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    account_number: Short | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     lead_time_days: Days | None = None
 
 
 class SupplierUpdate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
-    account_number: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    email: Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    account_number: Short | None = None
+    email: Email | None = None
+    phone: Phone | None = None
     lead_time_days: Days | None = None
 
 
@@ -81,16 +95,16 @@ class LocationOut(msgspec.Struct):
 class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
     sku: Sku
     name: Name
-    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
-    supplier_id: int
+    unit: Unit
+    supplier_id: Id
     unit_cost: Decimal
     pack_size: PositiveQuantity = 1
-    vendor_sku: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    vendor_sku: Short | None = None
     gtin: Gtin | None = None
     lead_time_days: Days | None = None
     min_order_qty: Units = 0
     lot_tracked: bool = False
-    category: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    category: Short | None = None
     active: bool = True
 
 
@@ -99,18 +113,16 @@ class ItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
     `category` may be set to null to clear them."""
 
     name: Name | None = None
-    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | None = None
-    supplier_id: int | None = None
+    unit: Unit | None = None
+    supplier_id: Id | None = None
     unit_cost: Decimal | None = None
     pack_size: PositiveQuantity | None = None
-    vendor_sku: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = (
-        msgspec.UNSET
-    )
+    vendor_sku: Short | msgspec.UnsetType | None = msgspec.UNSET
     gtin: Gtin | msgspec.UnsetType | None = msgspec.UNSET
     lead_time_days: Days | msgspec.UnsetType | None = msgspec.UNSET
     min_order_qty: Units | None = None
     lot_tracked: bool | None = None
-    category: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
+    category: Short | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | None = None
 
 
@@ -119,7 +131,7 @@ class ItemOut(msgspec.Struct):
     name: str
     unit: str
     pack_size: int
-    supplier_id: int
+    supplier_id: Id
     vendor_sku: str | None
     unit_cost: str  # decimal string, 4 places: "0.0450"
     gtin: str | None
@@ -187,7 +199,7 @@ class MovementOut(msgspec.Struct):
 
 
 class BarcodeReceive(msgspec.Struct, forbid_unknown_fields=True):
-    barcode: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    barcode: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # may hold FNC1 (\x1d)
     location: Code
     quantity: PositiveQuantity
 

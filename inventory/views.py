@@ -22,6 +22,8 @@ from inventory import catalogue, ledger
 from inventory.gs1 import parse_supply_barcode
 from inventory.models import Item, Location, StockMovement, Supplier
 from inventory.schemas import (
+    MAX_ID,
+    PRINTABLE,
     BarcodeReceive,
     ExpiringRow,
     ItemCreate,
@@ -56,6 +58,9 @@ can_edit_catalogue = requires_role(Role.PURCHASING)
 can_move_stock = requires_role(Role.MA, Role.PURCHASING)
 can_restock = requires_role(Role.MA)
 
+CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,20}$"
+SKU_PATTERN = r"^[A-Za-z0-9_./-]{1,40}$"
+SupplierId = Annotated[int, Parameter(ge=1, le=MAX_ID)]
 PAGED = {"page": Provide(provide_page_params, sync_to_thread=False)}
 
 
@@ -105,7 +110,7 @@ class SupplierController(Controller):
         )
 
     @get("/{supplier_id:int}", guards=[can_read], sync_to_thread=True, summary="One supplier")
-    def get_one(self, supplier_id: int, db_session: Session) -> SupplierOut:
+    def get_one(self, supplier_id: SupplierId, db_session: Session) -> SupplierOut:
         return catalogue.supplier_out(catalogue.get_supplier(db_session, supplier_id))
 
     @patch(
@@ -115,7 +120,7 @@ class SupplierController(Controller):
         summary="Change a supplier",
     )
     def update(
-        self, supplier_id: int, data: SupplierUpdate, db_session: Session, me: CurrentUser
+        self, supplier_id: SupplierId, data: SupplierUpdate, db_session: Session, me: CurrentUser
     ) -> SupplierOut:
         return catalogue.supplier_out(
             catalogue.update_supplier(
@@ -180,10 +185,11 @@ class ItemController(Controller):
         db_session: Session,
         page: PageParams,
         q: Annotated[
-            str | None, Parameter(max_length=100, description="Text in SKU or name")
+            str | None,
+            Parameter(max_length=100, pattern=PRINTABLE, description="Text in SKU or name"),
         ] = None,
-        category: Annotated[str | None, Parameter(max_length=64)] = None,
-        supplier_id: int | None = None,
+        category: Annotated[str | None, Parameter(max_length=64, pattern=PRINTABLE)] = None,
+        supplier_id: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
         active: bool | None = None,
     ) -> Page[ItemOut]:
         conditions: list[Any] = []
@@ -258,8 +264,8 @@ class StockController(Controller):
         self,
         db_session: Session,
         page: PageParams,
-        location: Annotated[str | None, Parameter(max_length=20)] = None,
-        sku: Annotated[str | None, Parameter(max_length=40)] = None,
+        location: Annotated[str | None, Parameter(pattern=CODE_PATTERN)] = None,
+        sku: Annotated[str | None, Parameter(pattern=SKU_PATTERN)] = None,
         below_reorder: Annotated[
             bool, Parameter(description="Only rows at or below their reorder point")
         ] = False,
@@ -287,7 +293,7 @@ class StockController(Controller):
         page: PageParams,
         state: State,
         within_days: Annotated[int, Parameter(ge=0, le=3650)] = 30,
-        location: Annotated[str | None, Parameter(max_length=20)] = None,
+        location: Annotated[str | None, Parameter(pattern=CODE_PATTERN)] = None,
     ) -> Page[ExpiringRow]:
         rows, total = ledger.expiring_rows(
             db_session,
@@ -310,9 +316,9 @@ class StockController(Controller):
         self,
         db_session: Session,
         page: PageParams,
-        sku: Annotated[str | None, Parameter(max_length=40)] = None,
-        location: Annotated[str | None, Parameter(max_length=20)] = None,
-        reference: Annotated[str | None, Parameter(max_length=64)] = None,
+        sku: Annotated[str | None, Parameter(pattern=SKU_PATTERN)] = None,
+        location: Annotated[str | None, Parameter(pattern=CODE_PATTERN)] = None,
+        reference: Annotated[str | None, Parameter(max_length=64, pattern=PRINTABLE)] = None,
     ) -> Page[MovementRow]:
         conditions: list[Any] = []
         if sku:
@@ -435,7 +441,7 @@ class StockController(Controller):
         self,
         db_session: Session,
         state: State,
-        from_location: Annotated[str, Parameter(max_length=20)] = "SUPPLY",
+        from_location: Annotated[str, Parameter(pattern=CODE_PATTERN)] = "SUPPLY",
     ) -> RestockList:
         source = catalogue.get_location(db_session, from_location)
         return RestockList(

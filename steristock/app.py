@@ -8,6 +8,7 @@ import swagger_ui_bundle
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -19,12 +20,15 @@ from litestar.types import Message, Scope
 from steristock import __version__
 from steristock.audit.views import AuditController
 from steristock.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
+from steristock.auth.sessions import LoginRequired
 from steristock.auth.views import AuthController, UserController, provide_current_user
 from steristock.db import Database, provide_db_session
 from steristock.domains import domain_route_handlers
 from steristock.health import health
 from steristock.problems import internal_error_handler, problem_details_plugin, request_id
 from steristock.settings import Settings, get_settings
+from steristock.web import pages as web_pages
+from steristock.web.templating import static_files_router, template_config
 
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -103,7 +107,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
             ),
+            # Pages (steristock/web): templates, /static, the page router; CSRF below.
+            static_files_router(),
+            web_pages.page_router(),
         ],
+        template_config=template_config(),
         state=State({"settings": settings, "db": db}),
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -111,9 +119,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         },
         middleware=[
             DefineMiddleware(BearerTokenAuthMiddleware, exclude=PUBLIC_PATHS),
+            web_pages.csrf_middleware(settings),
         ],
         plugins=[problem_details_plugin()],
-        exception_handlers={Exception: internal_error_handler},
+        exception_handlers={
+            Exception: internal_error_handler,
+            LoginRequired: web_pages.redirect_to_login,
+            NotFoundException: web_pages.not_found,
+        },
         before_send=[add_response_headers],
         openapi_config=openapi_config(),
         on_shutdown=[dispose_database],

@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from steristock.settings import Settings, get_settings
+from steristock.settings import Settings
 
 SYSTEM_ACTOR = "cli"
 
@@ -42,7 +42,7 @@ def serve(host: str, port: int, workers: int, threads: int | None) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    settings = get_settings()
+    settings = Settings()
     settings.ensure_secret_key()
     _upgrade(settings)
     if workers > 1 and settings.effective_database_url.startswith("sqlite"):
@@ -67,7 +67,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply all pending migrations."""
-    settings = get_settings()
+    settings = Settings()
     _upgrade(settings)
     click.echo("database is at the latest migration")
 
@@ -93,7 +93,7 @@ def users_create(username: str, role: str, full_name: str, password: str | None)
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\n")
-    settings = get_settings()
+    settings = Settings()
     _upgrade(settings)
     database = _database(settings)
     try:
@@ -123,7 +123,7 @@ def audit_verify() -> None:
     """Recompute the audit hash chain; exit 1 if any entry was altered or removed."""
     from steristock.audit.service import verify_chain
 
-    database = _database(get_settings())
+    database = _database(Settings())
     try:
         with database.session(write=False) as session:
             report = verify_chain(session)
@@ -191,7 +191,7 @@ def demo() -> None:
     from steristock.auth.service import create_user
     from steristock.domains import domain_demo_loaders
 
-    settings = get_settings()
+    settings = Settings()
     settings.ensure_secret_key()
     _upgrade(settings)
     database = _database(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -31,8 +32,14 @@ def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
-def script_heads(url: str = "sqlite://") -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+@lru_cache(maxsize=1)
+def _script_heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def script_heads() -> set[str]:
+    """The head revisions of the migration scripts (read once per process)."""
+    return set(_script_heads())
 
 
 def current_heads(connection: Connection) -> set[str]:

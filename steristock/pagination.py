@@ -29,9 +29,9 @@ class PageParams:
 
 def provide_page_params(
     limit: Annotated[
-        int, Parameter(ge=1, le=MAX_LIMIT, description="Rows per page", default=DEFAULT_LIMIT)
+        int, Parameter(ge=1, le=MAX_LIMIT, description="Rows per page")
     ] = DEFAULT_LIMIT,
-    offset: Annotated[int, Parameter(ge=0, description="Rows to skip", default=0)] = 0,
+    offset: Annotated[int, Parameter(ge=0, description="Rows to skip")] = 0,
 ) -> PageParams:
     """Litestar dependency for `limit`/`offset` query parameters, validated."""
     return PageParams(limit=limit, offset=offset)

@@ -30,6 +30,13 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs against PostgreSQL")
+    # Real argon2id, but at the cheapest cost: hundreds of tests create and log in users.
+    # `test_passwords_are_hashed_with_argon2id_at_production_cost` checks the real setting.
+    from argon2 import PasswordHasher
+
+    import steristock.auth.service as auth_service
+
+    auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

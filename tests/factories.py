@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 from litestar.testing import TestClient
@@ -52,3 +53,30 @@ class UserFactory:
             username = self.create(role)
             self._headers[key] = {"Authorization": f"Bearer {self.token(username)}"}
         return self._headers[key]
+
+
+CSRF_FIELD_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token a rendered page put in its forms."""
+    match = CSRF_FIELD_RE.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def page_login(
+    client: TestClient[Any], username: str, password: str = UserFactory.password, next: str = "/"
+) -> Any:
+    """Log a browser-like client in through the login form (keeps the session cookie)."""
+    form = client.get("/login", params={"next": next})
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "next": next,
+            "_csrf_token": csrf_token_from(form.text),
+        },
+        follow_redirects=False,
+    )

@@ -19,7 +19,8 @@ from steristock.auth.models import ApiToken, LoginFailure, Role, User
 from steristock.db import UTCDateTime, utcnow
 from steristock.problems import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id; OWASP-level defaults (t=3, m=64 MiB)
+PRODUCTION_HASHER = _hasher
 # Verified against when the username is unknown, so a miss costs as much time as a hit.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 

@@ -75,10 +75,12 @@ class AuthController(Controller):
         try:
             user = service.authenticate(db_session, username=username, password=data.password)
         except NotAuthenticated:
-            # The request's transaction is rolled back with the 401, so the failure that
-            # feeds the throttle is committed on its own.
-            with state.db.session() as failure_session:
-                service.record_login_failure(failure_session, username=username, client=client)
+            # The 401 rolls the request back, so the failure that feeds the throttle is
+            # committed here first (in this session: a second one would wait on SQLite's
+            # write lock that this one holds).
+            db_session.rollback()
+            service.record_login_failure(db_session, username=username, client=client)
+            db_session.commit()
             raise
         token, row = service.issue_token(
             db_session,

@@ -1,0 +1,1 @@
+"""Server-rendered pages for the tablet: templates, static files, login sessions, scan."""

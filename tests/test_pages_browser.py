@@ -1,0 +1,314 @@
+"""The pages in a real browser: headless Chromium driven by Playwright, against
+`steristock serve` (Granian, two workers, so sessions must not live in one process) on a
+loopback port with a fresh SQLite database.
+
+Skips cleanly where Chromium or Playwright is missing. Screenshots go to
+``$STERISTOCK_SCREENSHOT_DIR`` (default: a pytest temp dir) and their paths are printed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from steristock.auth.models import Role
+from steristock.auth.service import create_user
+from steristock.db import Database
+from steristock.migrations import upgrade
+
+CHROMIUM = os.environ.get("STERISTOCK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # A synthetic camera (a test pattern) and no permission prompt, for the camera test.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+PASSWORD = "correct horse battery"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM}", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+
+
+@dataclass
+class Server:
+    base_url: str
+    users: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{workdir / 'steristock.db'}"
+    upgrade(url)
+    database = Database(url)
+    with database.session() as session:
+        create_user(
+            session, actor="test", username="maria", role=Role.MA, password=PASSWORD,
+            full_name="Maria Lopez",
+        )  # fmt: skip
+    database.dispose()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "STERISTOCK_DATA_DIR": str(workdir / "data"),
+        "STERISTOCK_SECRET_KEY": "browser-test-secret",
+        "STERISTOCK_PUBLIC_URL": base_url,
+    }
+    executable = shutil.which("steristock", path=str(Path(sys.executable).parent))
+    command = [executable] if executable else [sys.executable, "-m", "steristock.cli"]
+    log = workdir / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+    try:
+        wait_until_serving(base_url, process, log)
+        yield Server(base_url, {"maria": PASSWORD})
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    configured = os.environ.get("STERISTOCK_SCREENSHOT_DIR")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Tab:
+    """A page in a fresh browser context, with every console error and CSP report seen."""
+
+    page: Any
+    base_url: str
+    console_errors: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> Any:
+        return self.page.goto(self.base_url + path)
+
+    def log_in(self, username: str = "maria", password: str = PASSWORD) -> None:
+        self.page.fill("#field-username", username)
+        self.page.fill("#field-password", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.console_errors if "Content Security Policy" in m]
+
+
+@pytest.fixture
+def tab(browser: Any, server: Server) -> Iterator[Tab]:
+    context = browser.new_context(viewport={"width": 768, "height": 1024})
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    tab = Tab(page, server.base_url)
+    page.on("console", lambda m: m.type == "error" and tab.console_errors.append(m.text))
+    page.on("pageerror", lambda e: tab.console_errors.append(f"pageerror: {e}"))
+    yield tab
+    context.close()
+
+
+def path_of(tab: Tab) -> str:
+    return tab.page.url.removeprefix(tab.base_url)
+
+
+def test_login_sends_the_user_back_to_the_page_asked_for(tab: Tab) -> None:
+    tab.goto("/scan")
+    assert path_of(tab) == "/login?next=/scan"
+    tab.log_in()
+    assert path_of(tab) == "/scan"
+    assert tab.page.locator(".who-name").inner_text() == "Maria Lopez"
+    # The scan box has the focus, ready for a keyboard-wedge scanner.
+    assert tab.page.evaluate("document.activeElement.id") == "scan-code"
+    assert tab.csp_violations() == []
+    assert tab.console_errors == []
+
+
+def test_wrong_password_is_shown_on_the_login_page(tab: Tab) -> None:
+    tab.goto("/")
+    tab.log_in(password="not the password")
+    assert path_of(tab).startswith("/login")
+    assert "Wrong username or password." in tab.page.locator("[role=alert]").inner_text()
+    assert tab.csp_violations() == []
+
+
+def test_logout_makes_protected_pages_redirect_to_login(tab: Tab) -> None:
+    tab.goto("/")
+    tab.log_in()
+    assert path_of(tab) == "/"
+    tab.page.click("text=Log out")
+    tab.page.wait_for_load_state()
+    assert path_of(tab) == "/login"
+    assert "You are logged out." in tab.page.content()
+    tab.goto("/scan")
+    assert path_of(tab) == "/login?next=/scan"
+
+
+def test_scan_box_opens_a_pack_url_and_explains_garbage(
+    tab: Tab, server: Server, screenshot_dir: Path
+) -> None:
+    tab.goto("/scan")
+    tab.log_in()
+    box = tab.page.locator("#scan-code")
+    box.type("%%garbage%%")
+    box.press("Enter")  # what a keyboard-wedge scanner sends after the code
+    tab.page.wait_for_load_state()
+    error = tab.page.locator("#scan-error").inner_text()
+    assert "Not a pack, bin or product code" in error and "%%garbage%%" in error
+    assert tab.page.evaluate("document.activeElement.id") == "scan-code"
+    # Chromium on Linux has no BarcodeDetector: the camera UI stays hidden there.
+    has_detector = tab.page.evaluate("'BarcodeDetector' in window")
+    assert tab.page.locator("#camera").is_visible() == has_detector
+    shot = screenshot_dir / "scan-768.png"
+    tab.page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+    box.type(f"{server.base_url}/p/PK-000123")
+    box.press("Enter")
+    tab.page.wait_for_url("**/p/PK-000123")
+    assert path_of(tab) == "/p/PK-000123"
+    assert tab.csp_violations() == []
+
+
+def test_a_forged_form_without_csrf_token_is_refused(tab: Tab) -> None:
+    tab.goto("/")
+    tab.log_in()
+    tab.page.evaluate(
+        """() => {
+            const form = document.createElement("form");
+            form.method = "post";
+            form.action = "/logout";
+            document.body.appendChild(form);
+            form.submit();
+        }"""
+    )
+    tab.page.wait_for_load_state()
+    assert "Not allowed" in tab.page.locator("h1").inner_text()
+    tab.goto("/")
+    assert path_of(tab) == "/"  # still logged in: the forged logout did nothing
+
+
+def test_pages_render_for_a_tablet_without_csp_violations(tab: Tab, screenshot_dir: Path) -> None:
+    tab.goto("/")
+    shot = screenshot_dir / "login-768.png"
+    tab.page.screenshot(path=str(shot), full_page=True)
+    tab.log_in()
+    for path, name in [("/", "home"), ("/scan", "scan-empty")]:
+        tab.goto(path)
+        target = screenshot_dir / f"{name}-768.png"
+        tab.page.screenshot(path=str(target), full_page=True)
+        print(f"screenshot: {target}")
+        # Touch targets: every button and nav link is at least 44 px tall.
+        for box in tab.page.locator("button:visible, .nav-link, .tile").all():
+            height = box.bounding_box()["height"]
+            assert height >= 44, f"{path}: {box.inner_text()!r} is {height}px tall"
+    tab.page.set_viewport_size({"width": 1280, "height": 800})
+    tab.goto("/")
+    tab.page.screenshot(path=str(screenshot_dir / "home-1280.png"), full_page=True)
+    assert tab.csp_violations() == []
+    assert tab.console_errors == []
+
+
+def test_status_banner_and_components_read_well_on_a_tablet(tab: Tab, screenshot_dir: Path) -> None:
+    from tests.test_pages import render_components
+
+    tab.goto("/login")  # same origin, so the stylesheet loads
+    tab.page.set_content(render_components())
+    ok = tab.page.locator(".banner-ok")
+    stop = tab.page.locator(".banner-stop")
+    assert ok.inner_text().startswith("✔")
+    assert "DO NOT USE" in stop.inner_text()
+    width = tab.page.viewport_size["width"]
+    assert ok.bounding_box()["width"] >= width - 60  # full width, less the page margins
+    colours = tab.page.evaluate(
+        "[...document.querySelectorAll('.banner')].map(e => getComputedStyle(e).backgroundColor)"
+    )
+    assert colours == ["rgb(10, 107, 42)", "rgb(179, 0, 27)"]
+    shot = screenshot_dir / "components-768.png"
+    tab.page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+
+
+# Chromium on Linux has no BarcodeDetector; this stand-in "sees" a pack label on the third
+# frame, so the camera flow of scan.js runs for real against the fake camera stream.
+FAKE_BARCODE_DETECTOR = """
+window.BarcodeDetector = class {
+  static getSupportedFormats() { return Promise.resolve(["qr_code", "ean_13", "aztec"]); }
+  constructor(options) { window.__detectorFormats = options.formats; this.frames = 0; }
+  detect(source) {
+    if (!(source instanceof HTMLVideoElement) || source.readyState < 2) {
+      return Promise.reject(new DOMException("not ready", "InvalidStateError"));
+    }
+    this.frames += 1;
+    const found = [{ rawValue: location.origin + "/p/PK-000777", format: "qr_code" }];
+    return Promise.resolve(this.frames < 3 ? [] : found);
+  }
+};
+"""
+
+
+def test_camera_scanning_opens_the_pack_where_barcode_detector_exists(tab: Tab) -> None:
+    tab.page.context.grant_permissions(["camera"], origin=tab.base_url)
+    tab.page.add_init_script(FAKE_BARCODE_DETECTOR)
+    tab.goto("/scan")
+    tab.log_in()
+    assert tab.page.locator("#camera").is_visible()
+    assert tab.page.evaluate("window.__detectorFormats") == ["qr_code", "ean_13"]
+    tab.page.click("#camera-start")
+    tab.page.wait_for_url("**/p/PK-000777")
+    assert tab.csp_violations() == []
