@@ -157,7 +157,7 @@ def reorder_export(out: str, supplier_id: int | None) -> None:
     from inventory import reorder as reorder_rules
     from inventory.models import Supplier
 
-    settings = get_settings()
+    settings = Settings()
     database = _database(settings)
     try:
         with database.session(write=False) as session:
