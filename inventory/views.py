@@ -499,6 +499,7 @@ route_handlers: list[Any] = [
     StockController,
 ]
 
-from inventory.label_views import route_handlers as label_route_handlers  # noqa: E402
+from inventory.label_views import route_handlers as _label_handlers  # noqa: E402
+from inventory.purchasing_views import route_handlers as _purchasing_handlers  # noqa: E402
 
-route_handlers += label_route_handlers
+route_handlers += [*_label_handlers, *_purchasing_handlers]

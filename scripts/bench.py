@@ -1,4 +1,4 @@
-"""SteriStock benchmarks: `python scripts/bench.py [foundation|inventory|sterilization|labels|all]`.
+"""SteriStock benchmarks: `python scripts/bench.py [SCENARIO|all]` (see SCENARIOS).
 
 Each scenario lives in `scripts/bench_<name>.py` with a `main(argv)` and prints the figures
 that `docs/benchmarks.md` records. See `scripts/benchkit.py` for the harness.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SCENARIOS = ("foundation", "inventory", "sterilization", "labels")
+SCENARIOS = ("foundation", "inventory", "reorder", "sterilization", "labels")
 
 
 def main(argv: list[str]) -> int:

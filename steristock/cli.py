@@ -140,6 +140,42 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@main.group()
+def reorder() -> None:
+    """Reorder suggestions (the weekly CSV for suppliers' ordering portals)."""
+
+
+@reorder.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--supplier", "supplier_id", type=click.IntRange(min=1), help="Only this supplier.")
+def reorder_export(out: str, supplier_id: int | None) -> None:
+    """Write the reorder CSV (same file as GET /api/v1/reorder/suggestions.csv)."""
+    import datetime as dt
+    import os
+    from pathlib import Path
+
+    from inventory import reorder as reorder_rules
+    from inventory.models import Supplier
+
+    settings = Settings()
+    database = _database(settings)
+    try:
+        with database.session(write=False) as session:
+            if supplier_id is not None and session.get(Supplier, supplier_id) is None:
+                raise click.ClickException(f"No supplier with id {supplier_id}.")
+            today = dt.datetime.now(settings.tz).date()
+            df = reorder_rules.suggestions(
+                session, today=today, tz=settings.tz, supplier_id=supplier_id, parallel=True
+            )
+    finally:
+        database.dispose()
+    target = Path(out)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(reorder_rules.to_csv(df), encoding="utf-8")
+    os.replace(partial, target)  # a reader never sees a half-written file
+    click.echo(f"wrote {len(df)} suggestion(s) to {target}")
+
+
 DEMO_USERS = [
     ("admin", "admin", "Avery Admin"),
     ("ma", "ma", "Morgan Assistant"),

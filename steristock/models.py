@@ -2,6 +2,7 @@
 
 import sterilization.models  # noqa: F401  (sterilization tables)
 from inventory.models import Item, Location, StockLevel, StockLot, StockMovement, Supplier
+from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
 from steristock.audit.models import AuditEntry, AuditHead
 from steristock.auth.models import ApiToken, LoginFailure, User
 from steristock.idempotency import IdempotencyRecord
@@ -14,6 +15,8 @@ __all__ = [
     "Item",
     "Location",
     "LoginFailure",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "StockLevel",
     "StockLot",
     "StockMovement",

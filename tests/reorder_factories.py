@@ -1,0 +1,59 @@
+"""Reorder and purchasing test data: stock, back-dated consumption and submitted orders,
+written through the same service functions the API uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+
+from inventory import ledger, purchasing
+from inventory.models import StockMovement
+from inventory.purchasing_schemas import PoLineIn, PurchaseOrderCreate
+from inventory.schemas import MovementIn
+from steristock.db import Database
+from tests.inventory_factories import TODAY
+
+CLINIC_TZ = ZoneInfo("America/Chicago")  # the test settings' clinic zone
+
+
+def receive(database: Database, sku: str, location: str, quantity: int, **kw) -> None:
+    with database.session() as session:
+        ledger.record_movement(
+            session,
+            actor="test",
+            data=MovementIn(kind="receive", sku=sku, location=location, quantity=quantity, **kw),
+            today=TODAY,
+        )
+
+
+def consume(database: Database, sku: str, location: str, quantity: int, *, days_ago: int) -> None:
+    """A consume movement dated noon (clinic time) `days_ago` days before today."""
+    with database.session() as session:
+        out = ledger.record_movement(
+            session,
+            actor="test",
+            data=MovementIn(kind="consume", sku=sku, location=location, quantity=quantity),
+            today=TODAY,
+        )
+        day = TODAY - dt.timedelta(days=days_ago)
+        at = dt.datetime.combine(day, dt.time(12), tzinfo=CLINIC_TZ).astimezone(dt.UTC)
+        session.execute(
+            update(StockMovement).where(StockMovement.reference == out.reference).values(at=at)
+        )
+
+
+def on_order(database: Database, supplier_id: int, lines: dict[str, int]) -> int:
+    """A submitted purchase order; its id."""
+    with database.session() as session:
+        po = purchasing.create_po(
+            session,
+            actor="test",
+            data=PurchaseOrderCreate(
+                supplier_id=supplier_id,
+                lines=[PoLineIn(sku=s, quantity=q) for s, q in lines.items()],
+            ),
+        )
+        purchasing.submit(session, actor="test", po_id=po.id or 0)
+        return po.id or 0
