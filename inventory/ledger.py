@@ -592,6 +592,27 @@ def expiring_rows(
     ], total  # fmt: skip
 
 
+@dataclass(frozen=True)
+class BinLot:
+    lot: str | None
+    expires_on: dt.date | None
+    quantity: int
+    expired: bool
+
+
+def lots_in_bin(session: Session, *, sku: str, location: str, today: dt.date) -> list[BinLot]:
+    """The lots of one item at one location that hold stock, earliest expiry first (for
+    the bin page: what is on the shelf and which box to take first)."""
+    item = find_item(session, sku)
+    loc = find_location(session, location)
+    rows = session.connection().execute(_LOTS, {"item_id": item.id, "location_id": loc.id})
+    return [
+        BinLot(lot or None, expires_on, quantity, is_expired(expires_on, today))
+        for _, lot, expires_on, quantity in rows
+        if quantity > 0
+    ]
+
+
 def restock_list(session: Session, *, from_location: str, today: dt.date) -> list[RestockRow]:
     """What to bring from the supply room: every other location at or below its reorder
     point gets up to par, as far as the source's unexpired stock reaches (locations in
@@ -713,6 +734,7 @@ __all__ = [
     "expiring_rows",
     "ledger_sums",
     "lock_levels",
+    "lots_in_bin",
     "record_movement",
     "record_restock_round",
     "restock_list",
