@@ -145,7 +145,7 @@ def bin_action(
             raise InvalidInput("Choose Take, Count or Receive.")
         movement = _movement(data, kind=ACTIONS[action], sku=item.sku, location=loc.code)
         check_kind_allowed(me, movement.kind)
-        repeated = run_once(
+        repeated, _ = run_once(
             db_session,
             me=me,
             nonce=form_text(data, "nonce"),

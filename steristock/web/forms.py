@@ -75,14 +75,14 @@ def run_once(
     scope: str,
     payload: dict[str, Any],
     action: Any,
-) -> bool:
+) -> tuple[bool, Any]:
     """Run `action` once per form nonce (the `Idempotency-Key` machinery of the API), so
-    a double tap or a resent form writes nothing more. True when this post was a repeat."""
+    a double tap or a resent form writes nothing more. Returns (repeated, result): the
+    action's result (JSON-decoded), or on a repeat the result stored by the first post."""
     if not nonce:
-        action()
-        return False
+        return False, msgspec.json.decode(msgspec.json.encode(action()))
     response = idempotency.respond(
-        session, me=me, key=nonce, scope=scope, payload=payload, status_code=200,
-        action=lambda: (action(), None)[1],
-    )  # fmt: skip
-    return response.headers.get(idempotency.REPLAY_HEADER) == "true"
+        session, me=me, key=nonce, scope=scope, payload=payload, status_code=200, action=action
+    )
+    repeated = response.headers.get(idempotency.REPLAY_HEADER) == "true"
+    return repeated, msgspec.json.decode(response.content)
