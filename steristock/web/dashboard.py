@@ -2,11 +2,18 @@
 
 It only composes the domains' read functions (inventory's stock and consumption,
 sterilization's sterilizers, cycles and recalls); no rule lives here.
+
+The usage chart sums eight weeks of the ledger, which on a large clinic group takes a
+second or more, so the page renders without it and htmx fetches it from
+`/dashboard/usage` once the page is shown; the result is kept for a few minutes per
+process (a chart of eight weeks need not be up to the second).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +34,8 @@ LIST_LIMIT = 15
 EXPIRY_DAYS = 30
 CHART_WEEKS = 8
 CHART_ITEMS = 5
+USAGE_CACHE_SECONDS = 300
+_usage_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,20 @@ def usage_charts(session: Session, clinic: Clinic, today: dt.date) -> tuple[dt.d
     ]
 
 
+def cached_usage_charts(
+    state: State, session: Session, clinic: Clinic, today: dt.date
+) -> tuple[dt.date, list[Any]]:
+    """`usage_charts`, remembered on the app's state for a few minutes (per clinic day)."""
+    with _usage_lock:
+        cached = state.get("usage_chart_cache")
+        if cached and cached[0] == today and time.monotonic() - cached[1] < USAGE_CACHE_SECONDS:
+            return cached[2]
+    result = usage_charts(session, clinic, today)
+    with _usage_lock:
+        state["usage_chart_cache"] = (today, time.monotonic(), result)
+    return result
+
+
 def bin_href(location: str, sku: str) -> str:
     return f"/b/{quote(location, safe='')}/{quote(sku, safe='')}"
 
@@ -104,7 +127,6 @@ def dashboard(request: Request[Any, Any, Any], db_session: Session, state: State
     expiring, expiring_total = ledger.expiring_rows(
         db_session, today=today, within_days=EXPIRY_DAYS, location=None, limit=LIST_LIMIT, offset=0
     )
-    first_day, charts = usage_charts(db_session, clinic, today)
     return render_page(
         request,
         "dashboard.html",
@@ -117,9 +139,22 @@ def dashboard(request: Request[Any, Any, Any], db_session: Session, state: State
         sterilizers=sterilizer_lines(db_session, clinic, now),
         awaiting_bi=cycles.cycles_awaiting_bi(db_session),
         open_recalls=recalls.open_recalls(db_session),
-        charts=charts,
-        chart_first_day=first_day,
         chart_weeks=CHART_WEEKS,
         bin_href=bin_href,
         local_text=clinic.local_text,
+    )
+
+
+@get("/dashboard/usage", sync_to_thread=True)
+def usage_fragment(request: Request[Any, Any, Any], db_session: Session, state: State) -> Template:
+    """The usage chart alone (an HTML fragment the dashboard loads with htmx)."""
+    clinic = Clinic.from_settings(state.settings)
+    today = clinic.local_date(utcnow())
+    first_day, charts = cached_usage_charts(state, db_session, clinic, today)
+    return render_page(
+        request,
+        "dashboard_usage.html",
+        charts=charts,
+        chart_first_day=first_day,
+        chart_weeks=CHART_WEEKS,
     )

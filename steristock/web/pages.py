@@ -43,7 +43,7 @@ from steristock.problems import (
     request_id,
 )
 from steristock.settings import Settings
-from steristock.web.dashboard import dashboard
+from steristock.web.dashboard import dashboard, usage_fragment
 from steristock.web.scan import resolve_scan
 from steristock.web.templating import redirect_with_flash, render_page
 
@@ -271,7 +271,15 @@ def domain_page_handlers() -> list[Any]:
 def page_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[login_page, login, logout, dashboard, scan, *domain_page_handlers()],
+        route_handlers=[
+            login_page,
+            login,
+            logout,
+            dashboard,
+            usage_fragment,
+            scan,
+            *domain_page_handlers(),
+        ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )
