@@ -117,3 +117,26 @@ def test_bar_chart_geometry_scales_to_the_busiest_day_and_marks_mondays() -> Non
     assert heights[3] >= 2  # small but visible
     assert [t.label for t in chart.ticks] == ["2 Nov", "9 Nov"]
     assert all(b.y + b.height == chart.baseline for b in chart.bars)
+
+
+def test_domain_pages_have_no_inline_script_style_or_handlers(
+    client: TestClient[Litestar], users: UserFactory, database: Database
+) -> None:
+    inv = InventoryFactory(database)
+    inv.locations("EXAM1")
+    inv.item("GLV/M", name="Gloves M", unit="box", lot_tracked=True)
+    ster = Sterilization(client, users)
+    sterilizer = ster.sterilizer()
+    (code,) = ster.packs(1)
+    cycle = ster.start(sterilizer["code"], [code], bi_lot="BI-1")
+    page_login(client, users.create(Role.MA))
+    paths = ["/", "/dashboard/usage", f"/p/{code}", "/b/EXAM1/GLV%2FM", "/cycles",
+             "/cycles/new", f"/cycles/{cycle['id']}"]  # fmt: skip
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store"
+        assert "unsafe-inline" not in response.headers["content-security-policy"]
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text), path
+        assert not re.search(r"\sstyle=|<style", response.text), path
+        assert not re.search(r"\son[a-z]+=", response.text), path
