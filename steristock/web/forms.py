@@ -20,7 +20,7 @@ from steristock.problems import InvalidInput
 # Handlers take `data: FormData`: the url-encoded body as a dict.
 FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
-# Field names a person reads in a refusal, for msgspec's "$.field" paths.
+# Longer than any field of the domain schemas: refused before validation.
 MAX_FIELD_LENGTH = 4000
 
 
