@@ -604,6 +604,86 @@ def expiring_rows(
     ], total  # fmt: skip
 
 
+@dataclass(frozen=True)
+class BinLot:
+    lot: str | None
+    expires_on: dt.date | None
+    quantity: int
+    expired: bool
+
+
+def lots_in_bin(session: Session, *, sku: str, location: str, today: dt.date) -> list[BinLot]:
+    """The lots of one item at one location that hold stock, earliest expiry first (for
+    the bin page: what is on the shelf and which box to take first)."""
+    item = find_item(session, sku)
+    loc = find_location(session, location)
+    rows = session.connection().execute(_LOTS, {"item_id": item.id, "location_id": loc.id})
+    return [
+        BinLot(lot or None, expires_on, quantity, is_expired(expires_on, today))
+        for _, lot, expires_on, quantity in rows
+        if quantity > 0
+    ]
+
+
+@dataclass(frozen=True)
+class ItemConsumption:
+    """How much of one item was consumed on each day of a period (oldest day first)."""
+
+    sku: str
+    name: str
+    unit: str
+    total: int
+    per_day: list[int]
+
+
+def daily_consumption(
+    session: Session, *, first_day: dt.date, days: int, tz: dt.tzinfo, top: int = 5
+) -> list[ItemConsumption]:
+    """Units consumed per clinic day over `days` days from `first_day`, for the `top`
+    most-consumed items of the period (most first). Days are the clinic's (`tz`)."""
+    start = dt.datetime.combine(first_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    end_day = first_day + dt.timedelta(days=days)
+    end = dt.datetime.combine(end_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    in_period = (
+        StockMovement.kind == "consume",
+        StockMovement.at >= start,
+        StockMovement.at < end,
+    )
+    consumed = func.sum(-StockMovement.quantity)
+    leaders = session.execute(
+        select(StockMovement.item_id, consumed)
+        .where(*in_period)
+        .group_by(StockMovement.item_id)
+        .order_by(consumed.desc(), StockMovement.item_id)
+        .limit(top)
+    ).all()
+    if not leaders:
+        return []
+    ids = [item_id for item_id, _ in leaders]
+    per_day: dict[int, list[int]] = {item_id: [0] * days for item_id in ids}
+    for item_id, at, quantity in session.execute(
+        select(StockMovement.item_id, StockMovement.at, StockMovement.quantity).where(
+            *in_period, StockMovement.item_id.in_(ids)
+        )
+    ):
+        index = (at.astimezone(tz).date() - first_day).days
+        if 0 <= index < days:
+            per_day[item_id][index] -= quantity
+    items = {
+        row.id: row
+        for row in session.execute(
+            select(Item.id, Item.sku, Item.name, Item.unit).where(Item.id.in_(ids))
+        )
+    }
+    return [
+        ItemConsumption(
+            items[item_id].sku, items[item_id].name, items[item_id].unit, int(total),
+            per_day[item_id],
+        )
+        for item_id, total in leaders
+    ]  # fmt: skip
+
+
 def restock_list(session: Session, *, from_location: str, today: dt.date) -> list[RestockRow]:
     """What to bring from the supply room: every other location at or below its reorder
     point gets up to par, as far as the source's unexpired stock reaches (locations in
@@ -721,10 +801,12 @@ def ledger_sums(session: Session) -> dict[tuple[int, int], int]:
 
 
 __all__ = [
+    "daily_consumption",
     "ensure_stock_levels",
     "expiring_rows",
     "ledger_sums",
     "lock_levels",
+    "lots_in_bin",
     "record_movement",
     "record_restock_round",
     "restock_list",

@@ -568,3 +568,68 @@ def cycle_record(session: Session, cycle_id: int) -> CycleRecord:
             session.scalars(select(Pack).where(Pack.cycle_id == cycle.id).order_by(Pack.id))
         ),
     )
+
+
+# Overviews for the tablet pages and the dashboard -------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleLine:
+    """One cycle in a list: the cycle, its sterilizer, how many packs, its BI result."""
+
+    cycle: Cycle
+    sterilizer_code: str
+    sterilizer_name: str
+    pack_count: int
+    bi_result: str | None
+
+
+def _cycle_lines(session: Session, *where: Any, limit: int = 500) -> list[CycleLine]:
+    pack_count = (
+        select(func.count()).select_from(Pack).where(Pack.cycle_id == Cycle.id)
+    ).scalar_subquery()
+    rows = session.execute(
+        select(Cycle, Sterilizer.code, Sterilizer.name, pack_count, BiResult.result)
+        .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+        .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
+        .where(*where)
+        .order_by(Sterilizer.name, Cycle.started_at, Cycle.id)
+        .limit(limit)
+    ).all()
+    return [CycleLine(c, code, name, count or 0, bi) for c, code, name, count, bi in rows]
+
+
+def cycles_started_on(session: Session, day: dt.date, *, clinic: Clinic) -> list[CycleLine]:
+    """The cycles started on a clinic day (in the clinic's zone), by sterilizer."""
+    start = clinic.start_of_day(day)
+    end = clinic.start_of_day(day + dt.timedelta(days=1))
+    return _cycle_lines(session, Cycle.started_at >= start, Cycle.started_at < end)
+
+
+def cycles_awaiting_bi(session: Session) -> list[CycleLine]:
+    """Completed loads that carried a biological indicator whose result is not in yet
+    (implant loads held in quarantine, and routine loads with the weekly BI)."""
+    return _cycle_lines(
+        session,
+        Cycle.status.in_(["awaiting_bi", "passed"]),
+        Cycle.bi_lot.is_not(None),
+        BiResult.id.is_(None),
+    )
+
+
+def cycles_running_before(session: Session, day: dt.date, *, clinic: Clinic) -> list[CycleLine]:
+    """Cycles still marked running that were started before `day`: forgotten to complete."""
+    return _cycle_lines(
+        session, Cycle.status == "running", Cycle.started_at < clinic.start_of_day(day)
+    )
+
+
+def readiness_warnings(
+    sterilizer: Sterilizer, *, clinic: Clinic, now: dt.datetime | None = None
+) -> list[str]:
+    """What starting a routine load on this sterilizer now would warn about (no
+    Bowie-Dick today, no BI this week), shown before the MA starts it."""
+    load = next(r for r in BUILTIN_CYCLE_TYPES.values() if r.purpose == "load")
+    return _start_warnings(
+        sterilizer, load, implants=False, bi_lot=None, clinic=clinic, now=now or utcnow()
+    )

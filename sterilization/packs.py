@@ -435,3 +435,12 @@ def pack_history(
         )
     )
     return events, total
+
+
+def assembled_packs(session: Session, *, limit: int = 200) -> list[Pack]:
+    """Packs waiting to be loaded, oldest first (to tick when starting a cycle)."""
+    return list(
+        session.scalars(
+            select(Pack).where(Pack.status == "assembled").order_by(Pack.id).limit(limit)
+        )
+    )

@@ -297,3 +297,16 @@ def recall_packs(session: Session, recall_id: int) -> list[tuple[Pack, str, int 
         .order_by(Pack.id)
     ).all()
     return [(row[0], row[1], row[2]) for row in rows]
+
+
+def open_recalls(session: Session) -> list[tuple[Recall, str, int]]:
+    """Open recalls, newest first, with the sterilizer's name and the cycle number of the
+    positive BI that opened them."""
+    rows = session.execute(
+        select(Recall, Sterilizer.name, Cycle.number)
+        .join(Sterilizer, Sterilizer.id == Recall.sterilizer_id)
+        .join(Cycle, Cycle.id == Recall.triggered_by_cycle_id)
+        .where(Recall.status == "open")
+        .order_by(Recall.opened_at.desc(), Recall.id.desc())
+    ).all()
+    return [(recall, name, number) for recall, name, number in rows]

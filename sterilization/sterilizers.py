@@ -119,3 +119,8 @@ def apply_test_result(
         actor=actor,
         action="sterilizer.out_of_service",
     )
+
+
+def list_sterilizers(session: Session) -> list[Sterilizer]:
+    """Every sterilizer, by name (a clinic has a handful)."""
+    return list(session.scalars(select(Sterilizer).order_by(Sterilizer.name, Sterilizer.code)))

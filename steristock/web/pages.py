@@ -43,6 +43,7 @@ from steristock.problems import (
     request_id,
 )
 from steristock.settings import Settings
+from steristock.web.dashboard import dashboard, usage_fragment
 from steristock.web.scan import resolve_scan
 from steristock.web.templating import redirect_with_flash, render_page
 
@@ -138,11 +139,6 @@ def logout(request: Request[Any, Any, Any], db_session: Session, me: CurrentUser
     response = redirect_with_flash(request, "/login", "You are logged out.", "info")
     response.cookies.append(expired_session_cookie())
     return response
-
-
-@get("/", sync_to_thread=False)
-def home(request: Request[Any, Any, Any]) -> Template:
-    return render_page(request, "home.html")
 
 
 @get("/scan", sync_to_thread=True)
@@ -275,7 +271,15 @@ def domain_page_handlers() -> list[Any]:
 def page_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[login_page, login, logout, home, scan, *domain_page_handlers()],
+        route_handlers=[
+            login_page,
+            login,
+            logout,
+            dashboard,
+            usage_fragment,
+            scan,
+            *domain_page_handlers(),
+        ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

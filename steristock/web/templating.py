@@ -84,6 +84,7 @@ class NavLink:
 NAV_LINKS: list[NavLink] = [
     NavLink("Dashboard", "/"),
     NavLink("Scan", "/scan"),
+    NavLink("Cycles", "/cycles"),
 ]
 
 

@@ -1,0 +1,183 @@
+"""Tablet pages of the inventory domain: the bin page a bin label opens (take, count,
+receive).
+
+Handlers are thin: the rules (stock never negative, expired lots never taken, lot and
+expiry on receipt of a lot-tracked item) live in `inventory.ledger`; a refusal is shown on
+the bin page with its reason and nothing is written. Each form carries a nonce used as an
+`Idempotency-Key`, so a double tap on "Take 1" takes one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.response import Template
+from sqlalchemy.orm import Session
+
+from inventory import catalogue, ledger
+from inventory.schemas import MovementIn, MovementOut
+from inventory.views import check_kind_allowed, clinic_today
+from steristock.auth.guards import any_role, requires_role
+from steristock.auth.models import Role
+from steristock.auth.service import CurrentUser
+from steristock.problems import DomainError, InvalidInput
+from steristock.web.forms import FormData, convert_form, form_text, new_nonce, run_once
+from steristock.web.templating import redirect_with_flash, render_page
+
+can_move_stock = requires_role(Role.MA, Role.PURCHASING)
+ACTIONS = {"take": "consume", "count": "count", "receive": "receive"}
+LABELS = {
+    "quantity": "Quantity",
+    "lot": "Lot",
+    "expires_on": "Expiry date",
+    "sku": "SKU",
+    "location": "Location",
+}
+
+
+def bin_path(location: str, sku: str) -> str:
+    """The bin's URL; a `/` in a SKU is percent-quoted (see docs/pages.md)."""
+    return f"/b/{quote(location, safe='')}/{quote(sku, safe='')}"
+
+
+def render_bin(
+    request: Request[Any, Any, Any],
+    session: Session,
+    state: State,
+    *,
+    location: str,
+    sku: str,
+    me: CurrentUser,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Template:
+    item = catalogue.get_item(session, sku)
+    loc = catalogue.get_location(session, location)
+    today = clinic_today(state)
+    rows, _ = ledger.stock_rows(
+        session, location=loc.code, sku=item.sku, below_reorder=False, limit=1, offset=0
+    )
+    level = rows[0] if rows else None
+    lots = ledger.lots_in_bin(session, sku=item.sku, location=loc.code, today=today)
+    on_hand = level.on_hand if level else 0
+    expired = sum(lot.quantity for lot in lots if lot.expired)
+    reorder_point = level.reorder_point if level else None
+    return render_page(
+        request,
+        "inventory/bin.html",
+        status_code=status_code,
+        item=item,
+        location=loc,
+        on_hand=on_hand,
+        expired=expired,
+        par_level=level.par_level if level else None,
+        reorder_point=reorder_point,
+        below_reorder=reorder_point is not None and on_hand <= reorder_point,
+        lots=lots,
+        path=bin_path(loc.code, item.sku),
+        can_take=me.role in (Role.MA, Role.ADMIN),
+        can_receive=me.role in (Role.MA, Role.PURCHASING, Role.ADMIN),
+        error=error,
+        form=form or {},
+        nonces={name: new_nonce() for name in ("take1", "take", "count", "receive")},
+    )
+
+
+@get("/b/{location:str}/{sku:path}", guards=[any_role], sync_to_thread=True)
+def bin_page(
+    request: Request[Any, Any, Any],
+    location: str,
+    sku: str,
+    db_session: Session,
+    me: CurrentUser,
+    state: State,
+) -> Template:
+    return render_bin(request, db_session, state, location=location, sku=sku.lstrip("/"), me=me)
+
+
+def _movement(data: dict[str, Any], *, kind: str, sku: str, location: str) -> MovementIn:
+    quantity = form_text(data, "quantity")
+    if not quantity:
+        raise InvalidInput("Enter a quantity.")
+    values: dict[str, Any] = {"kind": kind, "sku": sku, "location": location, "quantity": quantity}
+    lot, expires_on = form_text(data, "lot"), form_text(data, "expires_on")
+    if lot:
+        values["lot"] = lot
+    if expires_on:
+        values["expires_on"] = expires_on
+    movement: MovementIn = convert_form(values, MovementIn, LABELS)
+    return movement
+
+
+def done_message(action: str, out: MovementOut, unit: str, name: str) -> str:
+    left = f"{out.on_hand_after} {unit} on hand now."
+    if action == "take":
+        return f"Took {out.quantity} {unit} of {name}. {left}"
+    if action == "receive":
+        lot = f" (lot {out.lot})" if out.lot else ""
+        return f"Received {out.quantity} {unit} of {name}{lot}. {left}"
+    return f"Count saved: {out.on_hand_after} {unit} of {name}."
+
+
+@post("/b/{location:str}/{sku:path}", guards=[can_move_stock], sync_to_thread=True)
+def bin_action(
+    request: Request[Any, Any, Any],
+    location: str,
+    sku: str,
+    data: FormData,
+    db_session: Session,
+    me: CurrentUser,
+    state: State,
+) -> Response[Any]:
+    """One form post: `action` is take, count or receive."""
+    item = catalogue.get_item(db_session, sku.lstrip("/"))  # 404 for an unknown bin
+    loc = catalogue.get_location(db_session, location)
+    action = form_text(data, "action")
+    path = bin_path(loc.code, item.sku)
+    payload = {k: v for k, v in data.items() if k not in ("_csrf_token", "nonce")}
+    results: list[MovementOut] = []
+    try:
+        if action not in ACTIONS:
+            raise InvalidInput("Choose Take, Count or Receive.")
+        movement = _movement(data, kind=ACTIONS[action], sku=item.sku, location=loc.code)
+        check_kind_allowed(me, movement.kind)
+        repeated, _ = run_once(
+            db_session,
+            me=me,
+            nonce=form_text(data, "nonce"),
+            scope=f"page POST {path}",
+            payload=payload,
+            action=lambda: results.append(
+                ledger.record_movement(
+                    db_session, actor=me.username, data=movement, today=clinic_today(state)
+                )
+            ),
+        )
+    except DomainError as exc:
+        db_session.rollback()
+        return render_bin(
+            request,
+            db_session,
+            state,
+            location=loc.code,
+            sku=item.sku,
+            me=me,
+            error=exc.detail,
+            status_code=int(exc.status_code),
+            form={"action": action}
+            | {k: form_text(data, k) for k in ("quantity", "lot", "expires_on")},
+        )
+    if repeated or not results:
+        return redirect_with_flash(
+            request, path, "Already recorded: that form was sent twice; nothing more was done."
+        )
+    return redirect_with_flash(
+        request, path, done_message(action, results[0], item.unit, item.name)
+    )
+
+
+page_handlers: list[Any] = [bin_page, bin_action]

@@ -1,0 +1,88 @@
+"""Reading HTML form posts in domain pages, and the per-form nonce against double taps.
+
+A form post arrives as a dict of strings (a repeated field, like ticked checkboxes, as a
+list). These helpers pick fields out of it; the domain's own schemas and service
+functions still validate the values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from steristock import idempotency
+from steristock.problems import InvalidInput
+
+# Handlers take `data: FormData`: the url-encoded body as a dict.
+FormData = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+# Longer than any field of the domain schemas: refused before validation.
+MAX_FIELD_LENGTH = 4000
+
+
+def form_text(data: dict[str, Any], name: str) -> str:
+    """A single text field, stripped; "" when missing (the last value if repeated)."""
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    text = str(value).strip()
+    if len(text) > MAX_FIELD_LENGTH:
+        raise InvalidInput(f"The field {name!r} is too long.")
+    return text
+
+
+def form_list(data: dict[str, Any], name: str) -> list[str]:
+    """Every value of a repeated field (ticked checkboxes), stripped, blanks dropped."""
+    value = data.get(name, [])
+    values = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in values if str(v).strip()]
+
+
+def form_checked(data: dict[str, Any], name: str) -> bool:
+    """A checkbox: present (any value but "false"/"no"/"0") means ticked."""
+    return form_text(data, name).lower() not in ("", "false", "no", "0", "off")
+
+
+def convert_form(values: dict[str, Any], schema: type[Any], labels: dict[str, str]) -> Any:
+    """Validate form values against a domain's request schema (strings are converted:
+    "3" to 3, "2027-01-31" to a date); a bad value becomes a 422 naming the field the way
+    the form labels it."""
+    try:
+        return msgspec.convert(values, schema, strict=False)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        for field, label in labels.items():
+            if f"`$.{field}`" in message:
+                reason = message.split(" - at ")[0]
+                raise InvalidInput(f"{label}: {reason.rstrip('.').lower()}.") from exc
+        raise InvalidInput(f"Check the form: {message}") from exc
+
+
+def new_nonce() -> str:
+    """A fresh key for one rendering of a form: a double tap sends the same one twice."""
+    return uuid.uuid4().hex
+
+
+def run_once(
+    session: Any,
+    *,
+    me: Any,
+    nonce: str,
+    scope: str,
+    payload: dict[str, Any],
+    action: Any,
+) -> tuple[bool, Any]:
+    """Run `action` once per form nonce (the `Idempotency-Key` machinery of the API), so
+    a double tap or a resent form writes nothing more. Returns (repeated, result): the
+    action's result (JSON-decoded), or on a repeat the result stored by the first post."""
+    if not nonce:
+        return False, msgspec.json.decode(msgspec.json.encode(action()))
+    response = idempotency.respond(
+        session, me=me, key=nonce, scope=scope, payload=payload, status_code=200, action=action
+    )
+    repeated = response.headers.get(idempotency.REPLAY_HEADER) == "true"
+    return repeated, msgspec.json.decode(response.content)
