@@ -615,8 +615,7 @@ class BinLot:
 def lots_in_bin(session: Session, *, sku: str, location: str, today: dt.date) -> list[BinLot]:
     """The lots of one item at one location that hold stock, earliest expiry first (for
     the bin page: what is on the shelf and which box to take first)."""
-    item = find_item(session, sku)
-    loc = find_location(session, location)
+    item, loc = find_item_and_location(session, sku, location)
     rows = session.connection().execute(_LOTS, {"item_id": item.id, "location_id": loc.id})
     return [
         BinLot(lot or None, expires_on, quantity, is_expired(expires_on, today))
