@@ -1,6 +1,21 @@
 """Imports every table module so SQLModel.metadata knows the whole schema (Alembic, tests)."""
 
+from inventory.models import Item, Location, StockLevel, StockLot, StockMovement, Supplier
 from steristock.audit.models import AuditEntry, AuditHead
 from steristock.auth.models import ApiToken, LoginFailure, User
+from steristock.idempotency import IdempotencyRecord
 
-__all__ = ["ApiToken", "AuditEntry", "AuditHead", "LoginFailure", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "AuditHead",
+    "IdempotencyRecord",
+    "Item",
+    "Location",
+    "LoginFailure",
+    "StockLevel",
+    "StockLot",
+    "StockMovement",
+    "Supplier",
+    "User",
+]

@@ -1,0 +1,371 @@
+"""The catalogue purchasing maintains: suppliers, locations, items and par levels."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inventory.models import Item, Location, StockLevel, Supplier
+from inventory.schemas import (
+    ItemCreate,
+    ItemOut,
+    ItemUpdate,
+    LocationCreate,
+    LocationOut,
+    LocationUpdate,
+    ParLevelOut,
+    SupplierCreate,
+    SupplierOut,
+    SupplierUpdate,
+)
+from steristock import audit
+from steristock.db import utcnow
+from steristock.problems import Conflict, InvalidInput, NotFound
+
+DEFAULT_LEAD_TIME_DAYS = 7
+MAX_UNIT_COST = Decimal("1000000")
+
+
+def field_error(field: str, detail: str) -> InvalidInput:
+    return InvalidInput(
+        detail, extra={"errors": [{"field": field, "message": detail, "source": "body"}]}
+    )
+
+
+def clean_unit_cost(value: Any) -> Decimal:
+    """An exact, non-negative cost with at most 4 decimal places (what `Money` stores)."""
+    try:
+        cost = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise field_error("unit_cost", "unit_cost must be a decimal number.") from exc
+    if not cost.is_finite() or cost < 0 or cost >= MAX_UNIT_COST:
+        raise field_error("unit_cost", "unit_cost must be between 0 and 999999.9999.")
+    if cost != cost.quantize(Decimal("0.0001")):
+        raise field_error("unit_cost", "unit_cost may have at most 4 decimal places.")
+    return cost
+
+
+# --- suppliers -------------------------------------------------------------------------
+
+
+def supplier_out(s: Supplier) -> SupplierOut:
+    return SupplierOut(
+        id=s.id or 0,
+        name=s.name,
+        account_number=s.account_number,
+        email=s.email,
+        phone=s.phone,
+        lead_time_days=s.lead_time_days,
+    )
+
+
+def get_supplier(session: Session, supplier_id: int) -> Supplier:
+    supplier = session.get(Supplier, supplier_id)
+    if supplier is None:
+        raise NotFound(f"No supplier with id {supplier_id}.")
+    return supplier
+
+
+def _check_supplier_name(session: Session, name: str, exclude_id: int | None = None) -> None:
+    query = select(Supplier.id).where(func.lower(Supplier.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(Supplier.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise Conflict(f"A supplier named {name!r} already exists.")
+
+
+def create_supplier(session: Session, *, actor: str, data: SupplierCreate) -> Supplier:
+    name = data.name.strip()
+    _check_supplier_name(session, name)
+    supplier = Supplier(
+        name=name,
+        account_number=data.account_number,
+        email=data.email,
+        phone=data.phone,
+        lead_time_days=data.lead_time_days,
+    )
+    session.add(supplier)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="supplier.create",
+        entity="supplier",
+        entity_id=supplier.id or 0,
+        after=audit.snapshot(supplier),
+    )
+    return supplier
+
+
+def update_supplier(
+    session: Session, *, actor: str, supplier_id: int, data: SupplierUpdate
+) -> Supplier:
+    supplier = get_supplier(session, supplier_id)
+    before = audit.snapshot(supplier)
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        _check_supplier_name(session, changes["name"], exclude_id=supplier.id)
+    for key, value in changes.items():
+        setattr(supplier, key, value)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="supplier.update",
+        entity="supplier",
+        entity_id=supplier.id or 0,
+        before=before,
+        after=audit.snapshot(supplier),
+    )
+    return supplier
+
+
+# --- locations -------------------------------------------------------------------------
+
+
+def location_out(loc: Location) -> LocationOut:
+    return LocationOut(code=loc.code, name=loc.name, active=loc.active)
+
+
+def normalize_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def get_location(session: Session, code: str) -> Location:
+    loc = session.scalar(select(Location).where(Location.code == normalize_code(code)))
+    if loc is None:
+        raise NotFound(f"No location with code {code!r}.")
+    return loc
+
+
+def create_location(session: Session, *, actor: str, data: LocationCreate) -> Location:
+    code = normalize_code(data.code)
+    if session.scalar(select(Location.id).where(Location.code == code)) is not None:
+        raise Conflict(f"A location with code {code!r} already exists.")
+    loc = Location(code=code, name=data.name.strip())
+    session.add(loc)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="location.create",
+        entity="location",
+        entity_id=code,
+        after=audit.snapshot(loc),
+    )
+    return loc
+
+
+def update_location(session: Session, *, actor: str, code: str, data: LocationUpdate) -> Location:
+    loc = get_location(session, code)
+    before = audit.snapshot(loc)
+    if data.name is not None:
+        loc.name = data.name.strip()
+    if data.active is not None:
+        loc.active = data.active
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="location.update",
+        entity="location",
+        entity_id=loc.code,
+        before=before,
+        after=audit.snapshot(loc),
+    )
+    return loc
+
+
+# --- items -----------------------------------------------------------------------------
+
+
+def normalize_sku(sku: str) -> str:
+    return sku.strip().upper()
+
+
+def effective_lead_time(item: Item, supplier: Supplier | None) -> int:
+    """The item's lead time, else its supplier's, else 7 days."""
+    if item.lead_time_days is not None:
+        return item.lead_time_days
+    if supplier is not None and supplier.lead_time_days is not None:
+        return supplier.lead_time_days
+    return DEFAULT_LEAD_TIME_DAYS
+
+
+def item_out(item: Item, supplier: Supplier | None = None) -> ItemOut:
+    return ItemOut(
+        sku=item.sku,
+        name=item.name,
+        unit=item.unit,
+        pack_size=item.pack_size,
+        supplier_id=item.supplier_id,
+        vendor_sku=item.vendor_sku,
+        unit_cost=f"{Decimal(item.unit_cost):.4f}",
+        gtin=item.gtin,
+        lead_time_days=item.lead_time_days,
+        effective_lead_time_days=effective_lead_time(item, supplier),
+        min_order_qty=item.min_order_qty,
+        lot_tracked=item.lot_tracked,
+        category=item.category,
+        active=item.active,
+    )
+
+
+def get_item(session: Session, sku: str) -> Item:
+    item = session.scalar(select(Item).where(Item.sku == normalize_sku(sku)))
+    if item is None:
+        raise NotFound(f"No item with SKU {sku!r}.")
+    return item
+
+
+def _check_gtin_free(session: Session, gtin: str, exclude_id: int | None = None) -> str:
+    gtin = gtin.zfill(14)  # GTIN-8/12/13 are stored as their 14-digit form
+    query = select(Item.sku).where(Item.gtin == gtin)
+    if exclude_id is not None:
+        query = query.where(Item.id != exclude_id)
+    other = session.scalar(query)
+    if other is not None:
+        raise Conflict(f"GTIN {gtin} already belongs to item {other}.")
+    return gtin
+
+
+def create_item(session: Session, *, actor: str, data: ItemCreate) -> Item:
+    sku = normalize_sku(data.sku)
+    if session.scalar(select(Item.id).where(Item.sku == sku)) is not None:
+        raise Conflict(f"An item with SKU {sku!r} already exists.")
+    if session.get(Supplier, data.supplier_id) is None:
+        raise field_error("supplier_id", f"No supplier with id {data.supplier_id}.")
+    gtin = _check_gtin_free(session, data.gtin) if data.gtin else None
+    item = Item(
+        sku=sku,
+        name=data.name.strip(),
+        unit=data.unit.strip(),
+        pack_size=data.pack_size,
+        supplier_id=data.supplier_id,
+        vendor_sku=data.vendor_sku,
+        unit_cost=clean_unit_cost(data.unit_cost),
+        gtin=gtin,
+        lead_time_days=data.lead_time_days,
+        min_order_qty=data.min_order_qty,
+        lot_tracked=data.lot_tracked,
+        category=data.category,
+        active=data.active,
+    )
+    session.add(item)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="item.create", entity="item", entity_id=sku,
+        after=audit.snapshot(item),
+    )  # fmt: skip
+    return item
+
+
+def update_item(session: Session, *, actor: str, sku: str, data: ItemUpdate) -> Item:
+    item = get_item(session, sku)
+    before = audit.snapshot(item)
+    changes: dict[str, Any] = {}
+    for key, value in msgspec.structs.asdict(data).items():
+        if value is msgspec.UNSET:
+            continue
+        if value is None and key not in {"vendor_sku", "gtin", "lead_time_days", "category"}:
+            continue
+        changes[key] = value
+    if "supplier_id" in changes and session.get(Supplier, changes["supplier_id"]) is None:
+        raise field_error("supplier_id", f"No supplier with id {changes['supplier_id']}.")
+    if "unit_cost" in changes:
+        changes["unit_cost"] = clean_unit_cost(changes["unit_cost"])
+    if changes.get("gtin"):
+        changes["gtin"] = _check_gtin_free(session, changes["gtin"], exclude_id=item.id)
+    if "lot_tracked" in changes and changes["lot_tracked"] != item.lot_tracked:
+        # Turning lot tracking on or off with stock on hand would orphan or invent lots.
+        on_hand = session.scalar(
+            select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
+                StockLevel.item_id == item.id
+            )
+        )
+        if on_hand:
+            raise Conflict(
+                f"{item.sku} has {on_hand} on hand; lot tracking can only change at zero stock."
+            )
+    for key, value in changes.items():
+        setattr(item, key, value)
+    item.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="item.update",
+        entity="item",
+        entity_id=item.sku,
+        before=before,
+        after=audit.snapshot(item),
+    )
+    return item
+
+
+# --- par levels ------------------------------------------------------------------------
+
+
+def default_reorder_point(par_level: int) -> int:
+    """Half the par level, rounded up."""
+    return math.ceil(par_level / 2)
+
+
+def set_par_level(
+    session: Session,
+    *,
+    actor: str,
+    sku: str,
+    location_code: str,
+    par_level: int,
+    reorder_point: int | None,
+) -> ParLevelOut:
+    item = get_item(session, sku)
+    loc = get_location(session, location_code)
+    if reorder_point is None:
+        reorder_point = default_reorder_point(par_level)
+    if reorder_point > par_level:
+        raise field_error(
+            "reorder_point",
+            f"The reorder point ({reorder_point}) cannot be above the par level ({par_level}).",
+        )
+    level = lock_stock_level(session, item_id=item.id or 0, location_id=loc.id or 0)
+    before = {"par_level": level.par_level, "reorder_point": level.reorder_point}
+    level.par_level = par_level
+    level.reorder_point = reorder_point
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="item.par_level",
+        entity="item",
+        entity_id=item.sku,
+        before={"location": loc.code, **before},
+        after={"location": loc.code, "par_level": par_level, "reorder_point": reorder_point},
+    )
+    return ParLevelOut(
+        sku=item.sku,
+        location=loc.code,
+        par_level=par_level,
+        reorder_point=reorder_point,
+        on_hand=level.on_hand,
+    )
+
+
+def lock_stock_level(session: Session, *, item_id: int, location_id: int) -> StockLevel:
+    """The item's stock-level row at the location, created if missing, locked FOR UPDATE."""
+    from inventory.ledger import ensure_stock_levels
+
+    ensure_stock_levels(session, item_id, [location_id])
+    return session.scalars(
+        select(StockLevel)
+        .where(StockLevel.item_id == item_id, StockLevel.location_id == location_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

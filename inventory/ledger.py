@@ -1,0 +1,720 @@
+"""The stock ledger: every change of stock is a movement, and balances follow in the same
+transaction.
+
+How the invariants hold:
+- Every movement first locks the `stock_levels` row of its item at each location it
+  touches (`SELECT ... FOR UPDATE`, rows in location-id order so two transfers in opposite
+  directions cannot deadlock). On SQLite a write transaction already holds the database
+  write lock (BEGIN IMMEDIATE); on PostgreSQL the row lock makes concurrent movements of
+  the same item queue, and each then re-reads the committed lot balances. So two tablets
+  taking the last unit cannot both succeed.
+- Each movement row changes one lot balance and the level total by the same signed
+  amount, so ``on_hand == sum(lots) == sum(movements)`` per item and location.
+- Quantities are checked before anything is written; CHECK constraints (>= 0) back it up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from inventory.catalogue import field_error, get_location, normalize_code, normalize_sku
+from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement
+from inventory.schemas import (
+    ExpiringRow,
+    LotChange,
+    MovementIn,
+    MovementOut,
+    RestockLine,
+    RestockRow,
+    StockRow,
+)
+from steristock import audit
+from steristock.db import utcnow
+from steristock.problems import Conflict, InvalidInput, NotFound
+
+REASON_REQUIRED = frozenset({"adjust", "discard"})
+
+
+def _insert_ignoring_conflicts(session: Session, rows: list[dict[str, int]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on both dialects."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(dialect_insert(StockLevel).values(rows).on_conflict_do_nothing())
+
+
+def ensure_stock_levels(session: Session, item_id: int, location_ids: Iterable[int]) -> None:
+    _insert_ignoring_conflicts(
+        session,
+        [{"item_id": item_id, "location_id": loc_id, "on_hand": 0} for loc_id in location_ids],
+    )
+
+
+# The hot path (a consume is the most frequent request) uses Core statements built once
+# with bind parameters, so SQLAlchemy reuses their compiled form: profiling showed ORM
+# identity-map and unit-of-work bookkeeping costing more than the database work itself.
+_levels_t = StockLevel.__table__  # type: ignore[attr-defined]
+_lots_t = StockLot.__table__  # type: ignore[attr-defined]
+_movements_t = StockMovement.__table__  # type: ignore[attr-defined]
+_items_t = Item.__table__  # type: ignore[attr-defined]
+_locations_t = Location.__table__  # type: ignore[attr-defined]
+
+_ITEM_BY_SKU = select(
+    _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit, _items_t.c.lot_tracked,
+    _items_t.c.active,
+).where(_items_t.c.sku == bindparam("sku"))  # fmt: skip
+_LOCATION_BY_CODE = select(_locations_t.c.id, _locations_t.c.code, _locations_t.c.active).where(
+    _locations_t.c.code == bindparam("code")
+)
+_LOCK_LEVELS = (
+    select(_levels_t.c.id, _levels_t.c.location_id, _levels_t.c.on_hand)
+    .where(
+        _levels_t.c.item_id == bindparam("item_id"),
+        _levels_t.c.location_id.in_(bindparam("location_ids", expanding=True)),
+    )
+    .order_by(_levels_t.c.location_id)
+    .with_for_update()
+)
+_LOTS = (
+    select(_lots_t.c.id, _lots_t.c.lot, _lots_t.c.expires_on, _lots_t.c.quantity)
+    .where(
+        _lots_t.c.item_id == bindparam("item_id"),
+        _lots_t.c.location_id == bindparam("location_id"),
+    )
+    .order_by(_lots_t.c.expires_on.is_(None), _lots_t.c.expires_on, _lots_t.c.id)
+)
+_LOT_EXPIRY = (
+    select(_lots_t.c.expires_on)
+    .where(_lots_t.c.item_id == bindparam("item_id"), _lots_t.c.lot == bindparam("lot"))
+    .limit(1)
+)
+_SET_LOT = (
+    update(_lots_t)
+    .where(_lots_t.c.id == bindparam("lot_id"))
+    .values(quantity=bindparam("new_quantity"))
+)
+_SET_LEVEL = (
+    update(_levels_t)
+    .where(_levels_t.c.id == bindparam("level_id"))
+    .values(on_hand=bindparam("new_on_hand"))
+)
+_NEW_LOT = insert(_lots_t).returning(_lots_t.c.id)
+_NEW_MOVEMENT = insert(_movements_t).returning(_movements_t.c.id)
+
+
+@dataclass
+class ItemRef:
+    id: int
+    sku: str
+    name: str
+    unit: str
+    lot_tracked: bool
+    active: bool
+
+
+@dataclass
+class LocationRef:
+    id: int
+    code: str
+    active: bool
+
+
+@dataclass
+class LevelRow:
+    id: int
+    on_hand: int
+    before: int
+
+
+@dataclass
+class LotRow:
+    id: int | None  # None until inserted
+    lot: str
+    expires_on: dt.date | None
+    quantity: int
+    before: int
+
+
+def find_item(session: Session, sku: str) -> ItemRef:
+    row = session.connection().execute(_ITEM_BY_SKU, {"sku": normalize_sku(sku)}).first()
+    if row is None:
+        raise NotFound(f"No item with SKU {sku!r}.")
+    return ItemRef(*row)
+
+
+def find_location(session: Session, code: str) -> LocationRef:
+    row = session.connection().execute(_LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
+    if row is None:
+        raise NotFound(f"No location with code {code!r}.")
+    return LocationRef(*row)
+
+
+def lock_levels(session: Session, item_id: int, location_ids: Sequence[int]) -> dict[int, LevelRow]:
+    """Lock (creating if needed) the item's level rows at these locations, in id order."""
+    wanted = sorted(set(location_ids))
+    params = {"item_id": item_id, "location_ids": wanted}
+
+    def select_locked() -> dict[int, LevelRow]:
+        rows = session.connection().execute(_LOCK_LEVELS, params)
+        return {loc: LevelRow(level_id, on_hand, on_hand) for level_id, loc, on_hand in rows}
+
+    levels = select_locked()
+    if len(levels) < len(wanted):
+        ensure_stock_levels(session, item_id, [i for i in wanted if i not in levels])
+        levels = select_locked()
+    return levels
+
+
+def is_expired(expires_on: dt.date | None, today: dt.date) -> bool:
+    """A lot may be used through its expiry date; it is expired the day after."""
+    return expires_on is not None and expires_on < today
+
+
+@dataclass
+class _Change:
+    lot: LotRow
+    location: LocationRef
+    quantity: int  # signed
+
+
+class _Move:
+    """One movement request in progress: the locked levels, the lots read under that lock,
+    and the changes, held in memory and written by `write()` only once every rule passed."""
+
+    def __init__(
+        self, session: Session, *, item: ItemRef, levels: dict[int, LevelRow], today: dt.date
+    ) -> None:
+        self.session = session
+        self.item = item
+        self.levels = levels
+        self.today = today
+        self.changes: list[_Change] = []
+        self._lots: dict[int, list[LotRow]] = {}
+
+    def lots_at(self, location: LocationRef) -> list[LotRow]:
+        """The item's lots at a location, earliest expiry first (no expiry last)."""
+        if location.id not in self._lots:
+            rows = self.session.connection().execute(
+                _LOTS, {"item_id": self.item.id, "location_id": location.id}
+            )
+            self._lots[location.id] = [LotRow(i, lot, e, q, q) for i, lot, e, q in rows]
+        return self._lots[location.id]
+
+    def take(
+        self, location: LocationRef, quantity: int, *, lot: str | None, usable_only: bool
+    ) -> list[tuple[LotRow, int]]:
+        """Remove `quantity` units: from `lot` if given, else earliest expiry first."""
+        level = self.levels[location.id]
+        item = self.item
+        where = f"{item.sku} at {location.code}"
+        lots = self.lots_at(location)
+        if lot is not None:
+            row = next((r for r in lots if r.lot == lot), None)
+            have = row.quantity if row else 0
+            if row is None or have < quantity:
+                raise Conflict(
+                    f"Lot {lot} of {where} has {have} {item.unit} on hand; cannot take {quantity}.",
+                    extra={"on_hand": level.on_hand, "lot_on_hand": have},
+                )
+            if usable_only and is_expired(row.expires_on, self.today):
+                raise Conflict(
+                    f"Lot {lot} of {where} expired on {row.expires_on}; do not use it "
+                    f"(record it as discarded).",
+                    extra={"on_hand": level.on_hand, "expired_on": str(row.expires_on)},
+                )
+            picked = [(row, quantity)]
+        else:
+            candidates = [
+                r
+                for r in lots
+                if r.quantity > 0 and not (usable_only and is_expired(r.expires_on, self.today))
+            ]
+            available = sum(r.quantity for r in candidates)
+            if available < quantity:
+                raise self._shortage(location, level, quantity, available, usable_only)
+            picked = []
+            remaining = quantity
+            for row in candidates:
+                step = min(row.quantity, remaining)
+                picked.append((row, step))
+                remaining -= step
+                if remaining == 0:
+                    break
+        for row, step in picked:
+            row.quantity -= step
+            level.on_hand -= step
+            self.changes.append(_Change(row, location, -step))
+        return picked
+
+    def _shortage(
+        self, location: LocationRef, level: LevelRow, wanted: int, usable: int, usable_only: bool
+    ) -> Conflict:
+        item = self.item
+        on_hand = level.on_hand
+        where = f"{item.sku} ({item.name}) at {location.code}"
+        extra = {"on_hand": on_hand, "usable": usable, "requested": wanted}
+        if usable_only and on_hand >= wanted:
+            expired = on_hand - usable
+            if usable == 0:
+                return Conflict(
+                    f"All {on_hand} {item.unit} of {where} are expired; none can be used. "
+                    f"Discard the expired stock and restock.",
+                    extra=extra,
+                )
+            return Conflict(
+                f"Only {usable} {item.unit} of {where} are usable: {expired} of the {on_hand} "
+                f"on hand are expired.",
+                extra=extra,
+            )
+        return Conflict(
+            f"Only {on_hand} {item.unit} of {where} on hand; cannot take {wanted}.",
+            extra=extra,
+        )
+
+    def put(
+        self, location: LocationRef, quantity: int, *, lot: str, expires_on: dt.date | None
+    ) -> LotRow:
+        """Add `quantity` units (>= 0) to a lot, creating the lot balance if new."""
+        level = self.levels[location.id]
+        lots = self.lots_at(location)
+        row = next((r for r in lots if r.lot == lot), None)
+        if lot != NO_LOT:
+            recorded = row.expires_on if row is not None else None
+            if row is None:
+                recorded = (
+                    self.session.connection()
+                    .execute(_LOT_EXPIRY, {"item_id": self.item.id, "lot": lot})
+                    .scalar()
+                )
+            if recorded is not None and expires_on is not None and recorded != expires_on:
+                raise field_error(
+                    "expires_on",
+                    f"Lot {lot} of {self.item.sku} is recorded as expiring on {recorded}, "
+                    f"not {expires_on}; check the label.",
+                )
+            expires_on = expires_on or recorded
+        if row is None:
+            if self.item.lot_tracked and lot != NO_LOT and expires_on is None:
+                raise field_error(
+                    "expires_on", f"{self.item.sku} is lot-tracked: a new lot needs an expiry date."
+                )
+            row = LotRow(None, lot, expires_on, 0, 0)
+            lots.append(row)
+        row.quantity += quantity
+        level.on_hand += quantity
+        self.changes.append(_Change(row, location, quantity))
+        return row
+
+    def write(
+        self, *, kind: str, actor: str, reason: str | None, reference: str, at: dt.datetime
+    ) -> list[int]:
+        """Write the lot balances, level totals and movement rows; the movement ids."""
+        conn = self.session.connection()
+        for location_id, lots in self._lots.items():
+            for row in lots:
+                if row.id is None:
+                    row.id = conn.execute(
+                        _NEW_LOT,
+                        {"item_id": self.item.id, "location_id": location_id, "lot": row.lot,
+                         "expires_on": row.expires_on, "quantity": row.quantity},
+                    ).scalar_one()  # fmt: skip
+                elif row.quantity != row.before:
+                    conn.execute(_SET_LOT, {"lot_id": row.id, "new_quantity": row.quantity})
+        for level in self.levels.values():
+            if level.on_hand != level.before:
+                conn.execute(_SET_LEVEL, {"level_id": level.id, "new_on_hand": level.on_hand})
+        ids = []
+        for change in self.changes:
+            ids.append(
+                conn.execute(
+                    _NEW_MOVEMENT,
+                    {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
+                     "lot": change.lot.lot, "expires_on": change.lot.expires_on,
+                     "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
+                     "reference": reference},
+                ).scalar_one()
+            )  # fmt: skip
+        return ids
+
+
+def _validate(data: MovementIn, item: ItemRef) -> None:
+    kind, q = data.kind, data.quantity
+    if kind == "count":
+        if q < 0:
+            raise field_error("quantity", "A count is the total counted: 0 or more.")
+    elif kind == "adjust":
+        if q == 0:
+            raise field_error("quantity", "An adjustment must change the quantity (not 0).")
+    elif q <= 0:
+        raise field_error("quantity", f"The quantity to {kind} must be at least 1.")
+    if kind in REASON_REQUIRED and not (data.reason or "").strip():
+        raise field_error("reason", f"A reason is required to {kind} stock.")
+    if kind == "transfer":
+        if not data.to_location:
+            raise field_error("to_location", "A transfer needs to_location.")
+        if normalize_code(data.to_location) == normalize_code(data.location):
+            raise field_error("to_location", "A transfer needs two different locations.")
+    elif data.to_location is not None:
+        raise field_error("to_location", "to_location is only for transfers.")
+    if data.expires_on is not None and data.lot is None:
+        raise field_error("expires_on", "An expiry date belongs to a lot: give the lot too.")
+    if kind == "receive" and item.lot_tracked and (data.lot is None or data.expires_on is None):
+        raise field_error(
+            "lot" if data.lot is None else "expires_on",
+            f"{item.sku} is lot-tracked: receiving needs its lot and expiry date.",
+        )
+
+
+def record_movement(
+    session: Session,
+    *,
+    actor: str,
+    data: MovementIn,
+    today: dt.date,
+    reference: str | None = None,
+) -> MovementOut:
+    """Apply one movement request; all or nothing (raises before anything is written)."""
+    item = find_item(session, data.sku)
+    location = find_location(session, data.location)
+    to_location = find_location(session, data.to_location) if data.to_location else None
+    _validate(data, item)
+    if data.kind == "receive" and not item.active:
+        raise Conflict(f"{item.sku} is inactive; reactivate it before receiving stock.")
+    if data.kind in ("receive", "transfer"):
+        target = to_location or location
+        if not target.active:
+            raise Conflict(f"Location {target.code} is inactive; stock cannot be moved there.")
+    ids = [location.id] + ([to_location.id] if to_location else [])
+    levels = lock_levels(session, item.id, ids)
+    move = _Move(session, item=item, levels=levels, today=today)
+    lot = data.lot.strip() if data.lot else None
+    kind, quantity = data.kind, data.quantity
+
+    if kind == "receive":
+        move.put(location, quantity, lot=lot or NO_LOT, expires_on=data.expires_on)
+    elif kind == "consume":
+        move.take(location, quantity, lot=lot, usable_only=True)
+    elif kind == "discard":
+        move.take(location, quantity, lot=lot, usable_only=False)
+    elif kind == "transfer":
+        assert to_location is not None
+        # Without a lot only unexpired stock moves; naming a lot moves it regardless.
+        for row, step in move.take(location, quantity, lot=lot, usable_only=lot is None):
+            move.put(to_location, step, lot=row.lot, expires_on=row.expires_on)
+    elif kind == "adjust":
+        if quantity > 0:
+            if item.lot_tracked and lot is None:
+                raise field_error("lot", f"{item.sku} is lot-tracked: say which lot to adjust.")
+            move.put(location, quantity, lot=lot or NO_LOT, expires_on=data.expires_on)
+        else:
+            move.take(location, -quantity, lot=lot, usable_only=False)
+    elif kind == "count":
+        _count(move, location, quantity, lot=lot, expires_on=data.expires_on)
+
+    reference = reference or uuid.uuid4().hex
+    at = utcnow()
+    reason = data.reason.strip() if data.reason else None
+    movement_ids = move.write(kind=kind, actor=actor, reason=reason, reference=reference, at=at)
+    level = levels[location.id]
+    lots = [
+        LotChange(
+            location=c.location.code,
+            lot=c.lot.lot or None,
+            expires_on=c.lot.expires_on,
+            quantity=c.quantity,
+        )
+        for c in move.changes
+    ]
+    single = move.changes[0].lot if len({c.lot.lot for c in move.changes}) == 1 else None
+    out = MovementOut(
+        id=movement_ids[0],
+        kind=kind,
+        sku=item.sku,
+        location=location.code,
+        quantity=quantity,
+        on_hand_after=level.on_hand,
+        at=at,
+        actor=actor,
+        reference=reference,
+        lots=lots,
+        lot=(single.lot or None) if single else None,
+        expires_on=single.expires_on if single else None,
+        to_location=to_location.code if to_location else None,
+        to_on_hand_after=levels[to_location.id].on_hand if to_location else None,
+        reason=reason,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"stock.{kind}",
+        entity="item",
+        entity_id=item.sku,
+        before={"location": location.code, "on_hand": level.before}
+        | ({"to_location": to_location.code, "to_on_hand": levels[to_location.id].before}
+           if to_location else {}),
+        after={
+            "location": location.code,
+            "on_hand": level.on_hand,
+            "quantity": quantity,
+            "reference": reference,
+            "reason": reason,
+            "lots": [[c.location, c.lot, c.quantity] for c in lots],
+        }
+        | ({"to_location": out.to_location, "to_on_hand": out.to_on_hand_after}
+           if to_location else {}),
+    )  # fmt: skip
+    return out
+
+
+def _count(
+    move: _Move, location: LocationRef, counted: int, *, lot: str | None,
+    expires_on: dt.date | None,
+) -> None:  # fmt: skip
+    """Record the difference between the counted total and the books."""
+    level = move.levels[location.id]
+    if lot is not None:
+        row = next((r for r in move.lots_at(location) if r.lot == lot), None)
+        current = row.quantity if row else 0
+    else:
+        current = level.on_hand
+    diff = counted - current
+    if diff < 0:
+        move.take(location, -diff, lot=lot, usable_only=False)
+    elif diff > 0 or not move.changes:
+        if lot is None and diff > 0 and move.item.lot_tracked:
+            raise field_error(
+                "lot",
+                f"{move.item.sku} is lot-tracked and the count found {diff} more than recorded; "
+                f"count that lot and give its lot number.",
+            )
+        move.put(location, diff, lot=lot or NO_LOT, expires_on=expires_on)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _stock_statements(by_location: bool, by_sku: bool, below_reorder: bool) -> tuple[Any, Any]:
+    """(count, page) statements for one combination of filters, built once."""
+    conditions = [_items_t.c.active.is_(True)]
+    if by_location:
+        conditions.append(_locations_t.c.code == bindparam("location"))
+    if by_sku:
+        conditions.append(_items_t.c.sku == bindparam("sku"))
+    if below_reorder:
+        conditions.append(
+            and_(
+                _levels_t.c.reorder_point.is_not(None),
+                _levels_t.c.on_hand <= _levels_t.c.reorder_point,
+            )
+        )
+    base = (
+        select(
+            _items_t.c.sku, _items_t.c.name, _locations_t.c.code, _levels_t.c.on_hand,
+            _levels_t.c.par_level, _levels_t.c.reorder_point,
+        )
+        .select_from(_levels_t)
+        .join(_items_t, _items_t.c.id == _levels_t.c.item_id)
+        .join(_locations_t, _locations_t.c.id == _levels_t.c.location_id)
+        .where(*conditions)
+    )  # fmt: skip
+    count = select(func.count()).select_from(base.subquery())
+    page = (
+        base.order_by(_items_t.c.sku, _locations_t.c.code)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
+
+
+def stock_rows(
+    session: Session,
+    *,
+    location: str | None,
+    sku: str | None,
+    below_reorder: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[StockRow], int]:
+    count, page = _stock_statements(bool(location), bool(sku), below_reorder)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if location:
+        params["location"] = normalize_code(location)
+    if sku:
+        params["sku"] = normalize_sku(sku)
+    connection = session.connection()
+    rows = [StockRow(*r) for r in connection.execute(page, params)]
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)  # the whole result fits on this page: no need to count
+    else:
+        total = connection.execute(count, params).scalar_one()
+    return rows, total
+
+
+def expiring_rows(
+    session: Session, *, today: dt.date, within_days: int, location: str | None,
+    limit: int, offset: int,
+) -> tuple[list[ExpiringRow], int]:  # fmt: skip
+    cutoff = today + dt.timedelta(days=within_days)
+    conditions = [StockLot.quantity > 0, StockLot.expires_on <= cutoff]
+    if location:
+        conditions.append(Location.code == normalize_code(location))
+    base = (
+        select(
+            Item.sku, Item.name, Location.code, StockLot.lot, StockLot.expires_on,
+            StockLot.quantity,
+        )
+        .join(Item, Item.id == StockLot.item_id)
+        .join(Location, Location.id == StockLot.location_id)
+        .where(*conditions)
+    )  # fmt: skip
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.order_by(StockLot.expires_on, Item.sku, Location.code).limit(limit).offset(offset)
+    )
+    return [
+        ExpiringRow(
+            sku=r[0], name=r[1], location=r[2], lot=r[3] or None, expires_on=r[4],
+            quantity=r[5], expired=is_expired(r[4], today),
+        )
+        for r in rows
+    ], total  # fmt: skip
+
+
+def restock_list(session: Session, *, from_location: str, today: dt.date) -> list[RestockRow]:
+    """What to bring from the supply room: every other location at or below its reorder
+    point gets up to par, as far as the source's unexpired stock reaches (locations in
+    code order)."""
+    source = get_location(session, from_location)
+    rows = session.execute(
+        select(
+            Item.id, Item.sku, Item.name, Location.code, StockLevel.on_hand,
+            StockLevel.par_level, StockLevel.reorder_point,
+        )
+        .join(Item, Item.id == StockLevel.item_id)
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(
+            StockLevel.location_id != source.id,
+            Location.active.is_(True),
+            Item.active.is_(True),
+            StockLevel.par_level.is_not(None),
+            StockLevel.reorder_point.is_not(None),
+            StockLevel.on_hand <= StockLevel.reorder_point,
+            StockLevel.on_hand < StockLevel.par_level,
+        )
+        .order_by(Item.sku, Location.code)
+    ).all()  # fmt: skip
+    item_ids = sorted({r[0] for r in rows})
+    usable: dict[int, int] = {}
+    for chunk_start in range(0, len(item_ids), 500):
+        chunk = item_ids[chunk_start : chunk_start + 500]
+        for item_id, qty in session.execute(
+            select(StockLot.item_id, func.sum(StockLot.quantity))
+            .where(
+                StockLot.location_id == source.id,
+                StockLot.item_id.in_(chunk),
+                (StockLot.expires_on.is_(None)) | (StockLot.expires_on >= today),
+            )
+            .group_by(StockLot.item_id)
+        ):
+            usable[item_id] = int(qty or 0)
+    left = dict(usable)
+    out = []
+    for item_id, sku, name, code, on_hand, par, rp in rows:
+        needed = par - on_hand
+        bring = min(needed, left.get(item_id, 0))
+        left[item_id] = left.get(item_id, 0) - bring
+        out.append(
+            RestockRow(
+                sku=sku, name=name, to_location=code, on_hand=on_hand, par_level=par,
+                reorder_point=rp, needed=needed, quantity=bring,
+                source_on_hand=usable.get(item_id, 0),
+            )
+        )  # fmt: skip
+    return out
+
+
+def record_restock_round(
+    session: Session,
+    *,
+    actor: str,
+    from_location: str,
+    lines: list[RestockLine],
+    today: dt.date,
+) -> tuple[str, list[MovementOut]]:
+    """The whole round as transfers in one transaction: all lines succeed or none."""
+    source = get_location(session, from_location)
+    seen: set[tuple[str, str]] = set()
+    for index, line in enumerate(lines):
+        key = (normalize_sku(line.sku), normalize_code(line.to_location))
+        if key in seen:
+            raise InvalidInput(
+                f"Line {index + 1}: {key[0]} to {key[1]} appears twice; combine the lines.",
+            )
+        if key[1] == source.code:
+            raise InvalidInput(f"Line {index + 1}: {key[1]} is the source location.")
+        seen.add(key)
+    reference = uuid.uuid4().hex
+    # Items in SKU order so concurrent rounds lock the same rows in the same order.
+    ordered = sorted(lines, key=lambda ln: (normalize_sku(ln.sku), normalize_code(ln.to_location)))
+    results = []
+    for line in ordered:
+        try:
+            results.append(
+                record_movement(
+                    session,
+                    actor=actor,
+                    data=MovementIn(
+                        kind="transfer",
+                        sku=line.sku,
+                        location=source.code,
+                        quantity=line.quantity,
+                        to_location=line.to_location,
+                        reason="restock round",
+                    ),
+                    today=today,
+                    reference=reference,
+                )
+            )
+        except (Conflict, InvalidInput) as exc:
+            raise type(exc)(
+                f"{normalize_sku(line.sku)} to {normalize_code(line.to_location)}: {exc.detail} "
+                f"Nothing from this round was recorded.",
+                extra=exc.extra,
+            ) from exc
+    return reference, results
+
+
+def ledger_sums(session: Session) -> dict[tuple[int, int], int]:
+    """Sum of movements per (item_id, location_id): what on-hand must equal."""
+    return {
+        (i, loc): int(q)
+        for i, loc, q in session.execute(
+            select(
+                StockMovement.item_id, StockMovement.location_id, func.sum(StockMovement.quantity)
+            ).group_by(StockMovement.item_id, StockMovement.location_id)
+        )
+    }
+
+
+__all__ = [
+    "ensure_stock_levels",
+    "expiring_rows",
+    "ledger_sums",
+    "lock_levels",
+    "record_movement",
+    "record_restock_round",
+    "restock_list",
+    "stock_rows",
+]
