@@ -1,7 +1,237 @@
-"""Demo data for this domain (filled in by the domain's issue)."""
+"""Demo data: two sterilizers and thirty days of a small clinic's sterilization record.
 
+Everything goes through the same rule functions the API uses (with the clock set back),
+so the demo record is one the rules could have produced: daily Bowie-Dick tests on the
+pre-vacuum sterilizer, weekly spore tests, implant loads held for their BI, a failed
+cycle, packs used on encounters, and a positive spore test whose recall was confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from sterilization import cycles, indicators, packs, recalls, sterilizers
+from sterilization.clinic import Clinic
+from sterilization.models import Recall
+from steristock.db import utcnow
+from steristock.settings import get_settings
+
+MA = "ma"
+ADMIN = "admin"
+DAYS = 30
+
+KITS = [
+    ("Basic exam kit", [("Mouth mirror", 1), ("Explorer", 1), ("Cotton pliers", 1)]),
+    ("Suture removal kit", [("Iris scissors", 1), ("Adson forceps", 1)]),
+    ("Laceration repair kit", [("Needle holder", 1), ("Adson forceps", 1), ("Scissors", 1)]),
+    ("Scaling kit", [("Sickle scaler", 2), ("Gracey curette", 2), ("Mirror", 1)]),
+    ("Extraction kit", [("Elevator", 2), ("Forceps #150", 1), ("Forceps #151", 1)]),
+    ("Biopsy punch kit", [("Punch 4 mm", 1), ("Forceps", 1), ("Scissors", 1)]),
+]
+IMPLANT_KIT = ("Implant surgical kit", [("Implant driver", 1), ("Drill set", 1), ("Implant", 2)])
+
+GOOD = {
+    "prevac_132_4": {"temperature_c": 132.8, "exposure_minutes": 4.0, "pressure_kpa": 203.0},
+    "gravity_121_30": {"temperature_c": 121.6, "exposure_minutes": 30.0, "pressure_kpa": 108.0},
+    "bowie_dick": {"temperature_c": 134.0, "exposure_minutes": 3.5, "pressure_kpa": 210.0},
+}
+
+
+class DemoClinic:
+    def __init__(self, session: Session, clinic: Clinic, rng: random.Random) -> None:
+        self.session = session
+        self.clinic = clinic
+        self.rng = rng
+        self.encounter = 10_000
+
+    def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+        local = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=self.clinic.tz)
+        return local.astimezone(dt.UTC)
+
+    def make_packs(self, count: int, when: dt.datetime, *, implant: bool = False) -> list[str]:
+        codes: list[str] = []
+        for _ in range(count):
+            name, contents = IMPLANT_KIT if implant else self.rng.choice(KITS)
+            codes += packs.create_packs(
+                self.session,
+                description=name,
+                contents=[{"name": n, "quantity": q} for n, q in contents],
+                quantity=1,
+                implant=implant,
+                actor=MA,
+                now=when,
+            )
+        return codes
+
+    def run(
+        self,
+        sterilizer: str,
+        cycle_type: str,
+        codes: list[str],
+        start: dt.datetime,
+        *,
+        bi_lot: str | None = None,
+        readings: dict[str, float] | None = None,
+        complete: bool = True,
+    ) -> int:
+        cycle, _ = cycles.start_cycle(
+            self.session,
+            sterilizer_code=sterilizer,
+            cycle_type=cycle_type,
+            pack_codes=codes,
+            bi_lot=bi_lot,
+            implants=None,
+            actor=MA,
+            clinic=self.clinic,
+            now=start,
+        )
+        if complete:
+            data = {
+                "mechanical_ok": True,
+                "chemical_ok": True,
+                "dry_minutes": 20.0 if cycle_type != "bowie_dick" else None,
+                "notes": None,
+                **GOOD[cycle_type],
+                **(readings or {}),
+            }
+            cycles.complete_cycle(
+                self.session,
+                cycle.id,
+                data=data,
+                actor=MA,
+                clinic=self.clinic,
+                now=start + dt.timedelta(minutes=45),
+            )
+        return cycle.id
+
+    def bi(self, cycle_id: int, result: str, when: dt.datetime) -> None:
+        indicators.record_bi_result(
+            self.session,
+            cycle_id,
+            result=result,
+            control_grew=True,
+            lot=None,
+            actor=MA,
+            clinic=self.clinic,
+            now=when,
+        )
+
+    def use_some(self, codes: list[str], when: dt.datetime, share: float) -> None:
+        for code in codes:
+            if self.rng.random() < share:
+                self.encounter += 1
+                packs.use_pack(
+                    self.session,
+                    code,
+                    encounter_ref=f"ENC-{self.encounter}",
+                    actor=MA,
+                    clinic=self.clinic,
+                    now=when + dt.timedelta(minutes=self.rng.randint(0, 240)),
+                )
 
 
 def load_demo_data(session: Session, *, actor: str) -> None:
-    """Add this domain's demo data to a freshly migrated database."""
+    """Two sterilizers (pre-vacuum A, gravity B) and 30 days of cycles, BIs and packs."""
+    clinic = Clinic.from_settings(get_settings())
+    demo = DemoClinic(session, clinic, random.Random(5))
+    now = utcnow()
+    today = clinic.local_date(now)
+    first_day = today - dt.timedelta(days=DAYS)
+    sterilizers.create_sterilizer(
+        session, code="AC-A", name="Autoclave A", kind="steam_prevac", actor=ADMIN
+    )
+    sterilizers.create_sterilizer(
+        session, code="AC-B", name="Autoclave B", kind="steam_gravity", actor=ADMIN
+    )
+    # The Tuesday about two weeks back: Monday's BI in Autoclave B reads positive.
+    positive_day = next(
+        d for d in (today - dt.timedelta(days=n) for n in range(9, 16)) if d.weekday() == 1
+    )
+    pending_bi: list[tuple[str, int]] = []
+    failed_cycle_done = False
+
+    for offset in range(DAYS):
+        day = first_day + dt.timedelta(days=offset)
+        weekend = day.weekday() >= 5
+        if weekend:
+            continue
+        # Results of BIs incubated since the previous working day.
+        for sterilizer, cycle_id in pending_bi:
+            positive = sterilizer == "AC-B" and day == positive_day
+            demo.bi(cycle_id, "positive" if positive else "negative", demo.at(day, 8))
+        pending_bi = []
+        if day == positive_day:
+            _close_recall(session, demo, day)
+
+        weekly_bi = day.weekday() == 0
+        # Autoclave A: the morning Bowie-Dick test, then loads.
+        demo.run("AC-A", "bowie_dick", [], demo.at(day, 7, 15))
+        for hour in (9, 13):
+            codes = demo.make_packs(demo.rng.randint(2, 4), demo.at(day, hour - 1, 30))
+            lot = f"BI-{day:%y%m%d}-A" if weekly_bi and hour == 9 else None
+            cycle_id = demo.run("AC-A", "prevac_132_4", codes, demo.at(day, hour), bi_lot=lot)
+            if lot:
+                pending_bi.append(("AC-A", cycle_id))
+            demo.use_some(codes, demo.at(day, hour + 1), 0.5)
+        # Autoclave B: one gravity load, a BI in Monday's.
+        codes = demo.make_packs(demo.rng.randint(2, 3), demo.at(day, 10, 30))
+        lot = f"BI-{day:%y%m%d}-B" if weekly_bi else None
+        if offset >= 12 and not failed_cycle_done and not lot:
+            # A load that never reached temperature.
+            demo.run(
+                "AC-B", "gravity_121_30", codes, demo.at(day, 11), readings={"temperature_c": 118.4}
+            )
+            failed_cycle_done = True
+        else:
+            cycle_id = demo.run("AC-B", "gravity_121_30", codes, demo.at(day, 11), bi_lot=lot)
+            if lot:
+                pending_bi.append(("AC-B", cycle_id))
+            demo.use_some(codes, demo.at(day, 13), 0.6)
+
+    if demo.at(today, 8) < now - dt.timedelta(hours=3):
+        for _, cycle_id in pending_bi:
+            demo.bi(cycle_id, "negative", demo.at(today, 8))
+    _today(session, demo, today, now)
+
+
+def _close_recall(session: Session, demo: DemoClinic, day: dt.date) -> None:
+    """After the positive BI on Autoclave B: confirm the recall, repair, back in service."""
+    recall_id = session.scalar(select(Recall.id).where(Recall.status == "open"))
+    if recall_id is None:
+        return
+    recalls.resolve_recall(
+        session,
+        recall_id,
+        resolution="confirmed",
+        reason="Door gasket found torn: the failure is real; recalled packs to be reprocessed.",
+        actor=ADMIN,
+        now=demo.at(day, 9),
+    )
+    sterilizers.change_status(
+        session,
+        "AC-B",
+        status="in_service",
+        reason="Door gasket replaced and a test load run by the service technician.",
+        actor=ADMIN,
+    )
+
+
+def _today(session: Session, demo: DemoClinic, today: dt.date, now: dt.datetime) -> None:
+    """Today's work in progress: a Bowie-Dick test, an implant load awaiting its BI, a
+    load still running, a compromised pack and packs waiting to be loaded."""
+    early = now - dt.timedelta(hours=3)
+    demo.run("AC-A", "bowie_dick", [], early)
+    implants = demo.make_packs(2, early, implant=True)
+    demo.run(
+        "AC-A", "prevac_132_4", implants, early + dt.timedelta(minutes=30), bi_lot="BI-TODAY-A"
+    )
+    done = demo.make_packs(3, early)
+    demo.run("AC-B", "gravity_121_30", done, early + dt.timedelta(minutes=40))
+    packs.compromise_pack(session, done[0], reason="wrap torn when shelved", actor=MA, now=now)
+    running = demo.make_packs(3, now - dt.timedelta(minutes=40))
+    demo.run("AC-A", "prevac_132_4", running, now - dt.timedelta(minutes=20), complete=False)
+    demo.make_packs(4, now - dt.timedelta(minutes=5))

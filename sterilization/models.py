@@ -1,0 +1,229 @@
+"""Tables of the sterilization record: sterilizers, cycles and their readings, indicator
+results, amendments, packs with their event history, and recalls.
+
+People appear as usernames of the shell's `users` table (operator, assembled_by, actor):
+the record must still read correctly years later, even after an account is renamed away or
+deactivated, so the name is stored, not a key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from steristock.db import UTCDateTime, utcnow
+
+STERILIZER_KINDS = ("steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat")
+STERILIZER_STATUSES = ("in_service", "out_of_service")
+CYCLE_STATUSES = ("running", "passed", "failed", "awaiting_bi")
+PACK_STATUSES = (
+    "assembled",
+    "loaded",
+    "sterile",
+    "quarantined",
+    "failed",
+    "used",
+    "recalled",
+    "compromised",
+)
+BI_RESULTS = ("negative", "positive")
+RECALL_STATUSES = ("open", "confirmed", "released")
+CYCLE_PURPOSES = ("load", "bowie_dick", "leak_test")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
+class Sterilizer(SQLModel, table=True):
+    __tablename__ = "sterilizers"
+    __table_args__ = (
+        CheckConstraint(_in("kind", STERILIZER_KINDS), name="ck_sterilizers_kind"),
+        CheckConstraint(_in("status", STERILIZER_STATUSES), name="ck_sterilizers_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    status: str = Field(default="in_service", max_length=20)
+    status_reason: str | None = Field(default=None, max_length=500)
+    last_bi_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_bowie_dick_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Incremented atomically by each cycle start: the per-sterilizer load number.
+    last_cycle_number: int = Field(default=0)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CycleType(SQLModel, table=True):
+    """A cycle type the administrator configured (the standard ones live in code)."""
+
+    __tablename__ = "cycle_types"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    min_temperature_c: float = Field()
+    min_exposure_minutes: float = Field()
+    # Comma-separated sterilizer kinds the type may run on; empty means any.
+    sterilizer_kinds: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Cycle(SQLModel, table=True):
+    """One load (or test run) of a sterilizer; never deleted, frozen once completed."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (
+        UniqueConstraint("sterilizer_id", "number", name="uq_cycles_sterilizer_number"),
+        CheckConstraint(_in("status", CYCLE_STATUSES), name="ck_cycles_status"),
+        Index("ix_cycles_sterilizer_started", "sterilizer_id", "started_at"),
+        Index("ix_cycles_started_at", "started_at"),
+        Index("ix_cycles_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sterilizer_id: int = Field(foreign_key="sterilizers.id")
+    number: int = Field()
+    cycle_type: str = Field(max_length=40)
+    status: str = Field(default="running", max_length=20)
+    operator: str = Field(max_length=64)
+    implants: bool = Field(default=False)
+    bi_lot: str | None = Field(default=None, max_length=80)
+    warnings: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    started_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_by: str | None = Field(default=None, max_length=64)
+
+
+class CycleParameters(SQLModel, table=True):
+    """The physical readings and checks recorded when a cycle completes."""
+
+    __tablename__ = "cycle_parameters"
+
+    cycle_id: int = Field(foreign_key="cycles.id", primary_key=True)
+    temperature_c: float | None = Field(default=None)
+    pressure_kpa: float | None = Field(default=None)
+    exposure_minutes: float | None = Field(default=None)
+    dry_minutes: float | None = Field(default=None)
+    mechanical_ok: bool = Field()
+    chemical_ok: bool = Field()
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    failure_reasons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class BiResult(SQLModel, table=True):
+    """A biological indicator (spore test) read-out; one per cycle."""
+
+    __tablename__ = "bi_results"
+    __table_args__ = (CheckConstraint(_in("result", BI_RESULTS), name="ck_bi_results_result"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycles.id", unique=True, index=True)
+    result: str = Field(max_length=10)
+    control_grew: bool = Field()
+    lot: str = Field(max_length=80)
+    read_at: dt.datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=64)
+
+
+class CycleAmendment(SQLModel, table=True):
+    """A correction appended to a completed cycle; the original stays as recorded."""
+
+    __tablename__ = "cycle_amendments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycles.id", index=True)
+    field: str = Field(max_length=40)
+    original: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    actor: str = Field(max_length=64)
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class Recall(SQLModel, table=True):
+    __tablename__ = "recalls"
+    __table_args__ = (
+        CheckConstraint(_in("status", RECALL_STATUSES), name="ck_recalls_status"),
+        Index("ix_recalls_opened_at", "opened_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sterilizer_id: int = Field(foreign_key="sterilizers.id", index=True)
+    triggered_by_cycle_id: int = Field(foreign_key="cycles.id")
+    # The cycle of the last negative BI before the positive one (None: there was none).
+    since_cycle_id: int | None = Field(default=None, foreign_key="cycles.id")
+    status: str = Field(default="open", max_length=20)
+    reason: str = Field(max_length=500)
+    pack_count: int = Field(default=0)
+    opened_at: dt.datetime = Field(sa_type=UTCDateTime)
+    opened_by: str = Field(max_length=64)
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=64)
+    resolution_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Pack(SQLModel, table=True):
+    __tablename__ = "packs"
+    __table_args__ = (
+        CheckConstraint(_in("status", PACK_STATUSES), name="ck_packs_status"),
+        Index("ix_packs_cycle_status", "cycle_id", "status"),
+        Index("ix_packs_status", "status"),
+        Index("ix_packs_encounter_ref", "encounter_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True, index=True)
+    description: str = Field(max_length=200)
+    contents: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    implant: bool = Field(default=False)
+    status: str = Field(default="assembled", max_length=20)
+    cycle_id: int | None = Field(default=None, foreign_key="cycles.id")
+    recall_id: int | None = Field(default=None, foreign_key="recalls.id")
+    assembled_by: str = Field(max_length=64)
+    assembled_at: dt.datetime = Field(sa_type=UTCDateTime)
+    sterilized_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_on: dt.date | None = Field(default=None)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by: str | None = Field(default=None, max_length=64)
+    encounter_ref: str | None = Field(default=None, max_length=100)
+    status_note: str | None = Field(default=None, max_length=500)
+
+
+class PackEvent(SQLModel, table=True):
+    """One step in a pack's life, for its history and for tracing."""
+
+    __tablename__ = "pack_events"
+    __table_args__ = (Index("ix_pack_events_pack_at", "pack_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pack_id: int = Field(foreign_key="packs.id")
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+    event: str = Field(max_length=40)
+    actor: str = Field(max_length=64)
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+class RecallPack(SQLModel, table=True):
+    """A pack a recall covers, with the status it had when the recall opened."""
+
+    __tablename__ = "recall_packs"
+
+    recall_id: int = Field(foreign_key="recalls.id", primary_key=True)
+    pack_id: int = Field(foreign_key="packs.id", primary_key=True, index=True)
+    previous_status: str = Field(max_length=20)
+
+
+class Counter(SQLModel, table=True):
+    """Named counters handed out atomically (the next pack code)."""
+
+    __tablename__ = "sterilization_counters"
+
+    name: str = Field(max_length=40, primary_key=True)
+    value: int = Field(default=0)

@@ -1,0 +1,428 @@
+"""Packs: their codes, the status machine, whether a pack is safe to use, and its history.
+
+Every status change of a pack goes through :func:`move_packs`, which knows the allowed
+transitions and writes the matching history events. It is one conditional, set-based
+UPDATE, so a double tap or a race can never move a pack out of a state it has already left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sterilization.clinic import Clinic
+from sterilization.models import Counter, Cycle, Pack, PackEvent, Recall, Sterilizer
+from steristock import audit
+from steristock.db import UTCDateTime, utcnow
+from steristock.problems import Conflict, InvalidInput, NotFound
+
+# The pack status machine (SPEC section 3). Keys: from-status; values: allowed targets.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "assembled": frozenset({"loaded", "compromised"}),
+    # `recalled` from `loaded`: a positive BI while a later load is still running.
+    "loaded": frozenset({"sterile", "quarantined", "failed", "recalled"}),
+    "quarantined": frozenset({"sterile", "recalled", "compromised"}),
+    "sterile": frozenset({"used", "recalled", "compromised"}),
+    # A recall released after investigation puts its packs back.
+    "recalled": frozenset({"sterile"}),
+    "failed": frozenset(),
+    "used": frozenset(),
+    "compromised": frozenset(),
+}
+
+CODE_PREFIX = "PK-"
+PACK_COUNTER = "pack"
+
+
+def sources_of(target: str) -> tuple[str, ...]:
+    """The statuses a pack may be in to move to `target`."""
+    return tuple(sorted(src for src, targets in TRANSITIONS.items() if target in targets))
+
+
+def format_code(number: int) -> str:
+    return f"{CODE_PREFIX}{number:06d}"
+
+
+def normalize_code(code: str) -> str:
+    """Scanners and people type codes in any case and with stray spaces."""
+    return code.strip().upper()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def move_packs(
+    session: Session,
+    where: ColumnElement[bool],
+    *,
+    to: str,
+    event: str,
+    actor: str,
+    at: dt.datetime,
+    details: dict[str, Any] | None = None,
+    values: dict[str, Any] | None = None,
+    only_from: Iterable[str] | None = None,
+) -> list[int]:
+    """Move the packs matching `where` to status `to`, if the machine allows it from their
+    current status (optionally narrowed to `only_from`), and append one history event per
+    moved pack. Returns the ids of the packs that moved; packs in any other status are left
+    alone, so callers compare the count with what they expected."""
+    allowed = set(sources_of(to))
+    if only_from is not None:
+        allowed &= set(only_from)
+    if not allowed:
+        return []
+    moved = (
+        update(Pack)
+        .where(where, Pack.status.in_(sorted(allowed)))
+        .values(status=to, **(values or {}))
+        .returning(Pack.id)
+    )
+    detail_text = dumps(details or {})
+    if session.bind.dialect.name == "postgresql":
+        # One statement: the UPDATE feeds the history INSERT inside the server.
+        cte = moved.cte("moved")
+        stmt = (
+            insert(PackEvent)
+            .from_select(
+                ["pack_id", "at", "event", "actor", "details"],
+                select(
+                    cte.c.id,
+                    literal(at, UTCDateTime()),
+                    literal(event),
+                    literal(actor),
+                    literal(detail_text),
+                ),
+            )
+            .returning(PackEvent.pack_id)
+        )
+        return list(session.execute(stmt).scalars())
+    ids = list(session.execute(moved.execution_options(synchronize_session=False)).scalars())
+    if ids:
+        session.execute(
+            insert(PackEvent),
+            [
+                {"pack_id": pid, "at": at, "event": event, "actor": actor, "details": detail_text}
+                for pid in ids
+            ],
+        )
+    return ids
+
+
+def reserve_codes(session: Session, count: int) -> list[str]:
+    """Hand out `count` new consecutive pack codes. The counter row is updated atomically
+    (and stays locked until commit on PostgreSQL), so concurrent creators never collide."""
+    dialect_insert = (
+        postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    )
+    session.execute(
+        dialect_insert(Counter)
+        .values(name=PACK_COUNTER, value=0)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    last = session.execute(
+        update(Counter)
+        .where(Counter.name == PACK_COUNTER)
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return [format_code(n) for n in range(last - count + 1, last + 1)]
+
+
+def create_packs(
+    session: Session,
+    *,
+    description: str,
+    contents: Sequence[dict[str, Any]],
+    quantity: int,
+    implant: bool,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Assemble `quantity` identical packs (one label each); returns their codes."""
+    now = now or utcnow()
+    codes = reserve_codes(session, quantity)
+    contents_text = dumps(list(contents))
+    rows = [
+        {
+            "code": code,
+            "description": description,
+            "contents": contents_text,
+            "implant": implant,
+            "status": "assembled",
+            "assembled_by": actor,
+            "assembled_at": now,
+        }
+        for code in codes
+    ]
+    ids = list(
+        session.execute(
+            insert(Pack).returning(Pack.id, sort_by_parameter_order=True), rows
+        ).scalars()
+    )
+    details = dumps({"description": description, "implant": implant})
+    session.execute(
+        insert(PackEvent),
+        [
+            {"pack_id": pid, "at": now, "event": "assembled", "actor": actor, "details": details}
+            for pid in ids
+        ],
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="pack.create",
+        entity="pack",
+        entity_id=codes[0] if len(codes) == 1 else f"{codes[0]}..{codes[-1]}",
+        after={
+            "codes": codes,
+            "description": description,
+            "contents": list(contents),
+            "implant": implant,
+        },
+    )
+    return codes
+
+
+# Reading a pack ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackView:
+    """A pack with its cycle, and whether it is safe to use (and why not)."""
+
+    pack: Pack
+    cycle_number: int | None
+    cycle_status: str | None
+    sterilizer_code: str | None
+    sterilizer_name: str | None
+    usable: bool
+    reasons: list[str]
+
+
+def _pack_query():  # type: ignore[no-untyped-def]
+    return (
+        select(Pack, Cycle.number, Cycle.status, Sterilizer.code, Sterilizer.name)
+        .outerjoin(Cycle, Cycle.id == Pack.cycle_id)
+        .outerjoin(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+    )
+
+
+def _recall_cycle(session: Session, recall_id: int | None) -> tuple[int, str] | None:
+    if recall_id is None:
+        return None
+    row = session.execute(
+        select(Cycle.number, Sterilizer.name)
+        .select_from(Recall)
+        .join(Cycle, Cycle.id == Recall.triggered_by_cycle_id)
+        .join(Sterilizer, Sterilizer.id == Recall.sterilizer_id)
+        .where(Recall.id == recall_id)
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
+def usable_and_reasons(
+    pack: Pack,
+    *,
+    cycle_number: int | None,
+    sterilizer_name: str | None,
+    today: dt.date,
+    clinic: Clinic,
+    recall_cycle: tuple[int, str] | None = None,
+) -> tuple[bool, list[str]]:
+    """Whether a pack may be opened on a patient, and if not, why, in an MA's words."""
+    on = f"cycle {cycle_number} on {sterilizer_name}" if cycle_number is not None else "its cycle"
+    status = pack.status
+    if status == "sterile":
+        if pack.expires_on is not None and today > pack.expires_on:
+            return False, [f"expired {pack.expires_on.isoformat()}"]
+        return True, []
+    if status == "assembled":
+        reasons = ["not sterilized yet: it has not been through a cycle"]
+    elif status == "loaded":
+        reasons = [f"not sterile yet: {on} is still running"]
+    elif status == "quarantined":
+        reasons = [f"implant pack on hold until the spore test (BI) of {on} is negative"]
+    elif status == "failed":
+        reasons = [f"{on} failed"]
+    elif status == "used":
+        when = clinic.local_text(pack.used_at) if pack.used_at else "an earlier time"
+        reasons = [f"already used on encounter {pack.encounter_ref} at {when}"]
+    elif status == "recalled":
+        if recall_cycle is not None:
+            reasons = [
+                f"recalled: positive spore test on cycle {recall_cycle[0]} ({recall_cycle[1]})"
+            ]
+        else:
+            reasons = ["recalled"]
+    elif status == "compromised":
+        reasons = [f"compromised: {pack.status_note or 'wrap damaged'}"]
+    else:  # pragma: no cover - the check constraint allows nothing else
+        reasons = [f"status {status}"]
+    return False, reasons
+
+
+def _view(session: Session, row: Any, clinic: Clinic, today: dt.date) -> PackView:
+    pack, number, cycle_status, ster_code, ster_name = row
+    recall_cycle = _recall_cycle(session, pack.recall_id) if pack.status == "recalled" else None
+    usable, reasons = usable_and_reasons(
+        pack,
+        cycle_number=number,
+        sterilizer_name=ster_name,
+        today=today,
+        clinic=clinic,
+        recall_cycle=recall_cycle,
+    )
+    return PackView(pack, number, cycle_status, ster_code, ster_name, usable, reasons)
+
+
+def get_pack_view(
+    session: Session, code: str, *, clinic: Clinic, now: dt.datetime | None = None
+) -> PackView:
+    row = session.execute(_pack_query().where(Pack.code == normalize_code(code))).one_or_none()
+    if row is None:
+        raise NotFound(f"No pack with code {code!r}.")
+    return _view(session, row, clinic, clinic.local_date(now or utcnow()))
+
+
+def list_pack_views(
+    session: Session,
+    *,
+    clinic: Clinic,
+    where: Sequence[ColumnElement[bool]] = (),
+    limit: int,
+    offset: int,
+    now: dt.datetime | None = None,
+) -> tuple[list[PackView], int]:
+    total = session.scalar(select(func.count()).select_from(Pack).where(*where)) or 0
+    rows = session.execute(
+        _pack_query().where(*where).order_by(Pack.id).limit(limit).offset(offset)
+    ).all()
+    today = clinic.local_date(now or utcnow())
+    return [_view(session, row, clinic, today) for row in rows], total
+
+
+def get_pack(session: Session, code: str) -> Pack:
+    pack = session.scalar(select(Pack).where(Pack.code == normalize_code(code)))
+    if pack is None:
+        raise NotFound(f"No pack with code {code!r}.")
+    return pack
+
+
+# Using and compromising --------------------------------------------------------------
+
+
+def use_pack(
+    session: Session,
+    code: str,
+    *,
+    encounter_ref: str,
+    actor: str,
+    clinic: Clinic,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record that a pack was opened for a patient encounter. Refused with the reasons
+    (409, nothing written) unless the pack is usable right now; a second tap on the same
+    pack finds it already used."""
+    now = now or utcnow()
+    today = clinic.local_date(now)
+    encounter_ref = encounter_ref.strip()
+    if not encounter_ref:
+        raise InvalidInput("encounter_ref must not be blank.")
+    pack = get_pack(session, code)
+    not_expired = (Pack.expires_on.is_(None)) | (Pack.expires_on >= today)
+    moved = move_packs(
+        session,
+        (Pack.id == pack.id) & not_expired,
+        to="used",
+        only_from=["sterile"],
+        event="used",
+        actor=actor,
+        at=now,
+        details={"encounter_ref": encounter_ref},
+        values={"used_at": now, "used_by": actor, "encounter_ref": encounter_ref},
+    )
+    if not moved:
+        session.refresh(pack)
+        view = get_pack_view(session, pack.code, clinic=clinic, now=now)
+        raise Conflict(
+            f"Pack {pack.code} must not be used: {'; '.join(view.reasons)}.",
+            extra={"code": pack.code, "status": pack.status, "reasons": view.reasons},
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="pack.use",
+        entity="pack",
+        entity_id=pack.code,
+        before={"status": "sterile"},
+        after={"status": "used", "encounter_ref": encounter_ref, "used_at": now},
+    )
+
+
+def compromise_pack(
+    session: Session, code: str, *, reason: str, actor: str, now: dt.datetime | None = None
+) -> None:
+    """Take a torn, wet or dropped pack out of use for good."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise InvalidInput("Say what happened to the pack (torn, wet, dropped...).")
+    pack = get_pack(session, code)
+    before = pack.status
+    moved = move_packs(
+        session,
+        Pack.id == pack.id,
+        to="compromised",
+        event="compromised",
+        actor=actor,
+        at=now,
+        details={"reason": reason},
+        values={"status_note": reason[:500]},
+    )
+    if not moved:
+        raise Conflict(
+            f"Pack {pack.code} is {before}; only assembled, sterile or quarantined packs can "
+            "be marked compromised.",
+            extra={"code": pack.code, "status": before},
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="pack.compromise",
+        entity="pack",
+        entity_id=pack.code,
+        before={"status": before},
+        after={"status": "compromised", "reason": reason},
+    )
+
+
+def pack_history(
+    session: Session, code: str, *, limit: int, offset: int
+) -> tuple[list[PackEvent], int]:
+    pack = get_pack(session, code)
+    total = (
+        session.scalar(
+            select(func.count()).select_from(PackEvent).where(PackEvent.pack_id == pack.id)
+        )
+        or 0
+    )
+    events = list(
+        session.scalars(
+            select(PackEvent)
+            .where(PackEvent.pack_id == pack.id)
+            .order_by(PackEvent.at, PackEvent.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+    return events, total

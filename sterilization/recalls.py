@@ -1,0 +1,201 @@
+"""Recalls after a positive spore test.
+
+Everything the sterilizer processed after its last negative BI is suspect: unused packs
+are pulled (`recalled`), used ones are listed with their encounter so patients can be
+traced. The work is a few set-based statements, so a recall over thousands of packs takes
+well under a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from sterilization.models import BiResult, Cycle, Pack, Recall, RecallPack, Sterilizer
+from sterilization.packs import move_packs
+from sterilization.sterilizers import set_status
+from steristock import audit
+from steristock.db import utcnow
+from steristock.problems import Conflict, NotFound
+
+# Statuses of packs a recall lists. Unused ones among them are pulled; `used` packs are
+# listed for tracing; packs already pulled by an earlier recall are listed, not moved.
+LISTED_STATUSES = ("loaded", "sterile", "quarantined", "used", "recalled")
+PULLED_STATUSES = ("loaded", "sterile", "quarantined")
+
+
+def last_negative_bi_number(session: Session, sterilizer_id: int, before_number: int) -> int | None:
+    return session.scalar(
+        select(func.max(Cycle.number))
+        .join(BiResult, BiResult.cycle_id == Cycle.id)
+        .where(
+            Cycle.sterilizer_id == sterilizer_id,
+            Cycle.number < before_number,
+            BiResult.result == "negative",
+        )
+    )
+
+
+def open_recall_for_positive_bi(
+    session: Session, cycle: Cycle, *, actor: str, now: dt.datetime | None = None
+) -> Recall:
+    """Take the sterilizer out of service and recall every pack it processed in cycles
+    after the last negative BI (that cycle itself excluded), up to now."""
+    now = now or utcnow()
+    sterilizer = session.get(Sterilizer, cycle.sterilizer_id)
+    assert sterilizer is not None
+    reason = f"positive spore test (BI) on cycle {cycle.number}"
+    set_status(
+        session,
+        sterilizer,
+        status="out_of_service",
+        reason=reason,
+        actor=actor,
+        action="sterilizer.out_of_service",
+    )
+    since_number = last_negative_bi_number(session, sterilizer.id, cycle.number)
+    since_cycle_id = (
+        session.scalar(
+            select(Cycle.id).where(
+                Cycle.sterilizer_id == sterilizer.id, Cycle.number == since_number
+            )
+        )
+        if since_number is not None
+        else None
+    )
+    recall = Recall(
+        sterilizer_id=sterilizer.id,
+        triggered_by_cycle_id=cycle.id,
+        since_cycle_id=since_cycle_id,
+        status="open",
+        reason=reason,
+        opened_at=now,
+        opened_by=actor,
+    )
+    session.add(recall)
+    session.flush()
+
+    affected_cycles = select(Cycle.id).where(
+        Cycle.sterilizer_id == sterilizer.id, Cycle.number > (since_number or 0)
+    )
+    session.execute(
+        insert(RecallPack).from_select(
+            ["recall_id", "pack_id", "previous_status"],
+            select(literal(recall.id), Pack.id, Pack.status).where(
+                Pack.cycle_id.in_(affected_cycles), Pack.status.in_(LISTED_STATUSES)
+            ),
+        )
+    )
+    pulled = move_packs(
+        session,
+        Pack.id.in_(
+            select(RecallPack.pack_id).where(
+                RecallPack.recall_id == recall.id,
+                RecallPack.previous_status.in_(PULLED_STATUSES),
+            )
+        ),
+        to="recalled",
+        only_from=PULLED_STATUSES,
+        event="recalled",
+        actor=actor,
+        at=now,
+        details={"recall": recall.id, "reason": reason},
+        values={"recall_id": recall.id},
+    )
+    count = session.scalar(
+        select(func.count()).select_from(RecallPack).where(RecallPack.recall_id == recall.id)
+    )
+    recall.pack_count = count or 0
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="recall.open",
+        entity="recall",
+        entity_id=recall.id,
+        after={
+            **audit.snapshot(recall),
+            "sterilizer": sterilizer.code,
+            "since_cycle_number": since_number,
+            "pulled_packs": len(pulled),
+        },
+    )
+    return recall
+
+
+def get_recall(session: Session, recall_id: int) -> Recall:
+    recall = session.get(Recall, recall_id)
+    if recall is None:
+        raise NotFound(f"No recall with id {recall_id}.")
+    return recall
+
+
+def resolve_recall(
+    session: Session,
+    recall_id: int,
+    *,
+    resolution: str,
+    reason: str,
+    actor: str,
+    now: dt.datetime | None = None,
+) -> Recall:
+    """Close a recall: `confirmed` keeps its packs out of use for good (reprocess or
+    discard them); `released` (the investigation found the BI result false) puts the
+    packs it pulled back to `sterile`, unless another open recall still holds them.
+    The sterilizer's status is not changed here: an administrator returns it to service."""
+    now = now or utcnow()
+    recall = get_recall(session, recall_id)
+    done = session.execute(
+        update(Recall)
+        .where(Recall.id == recall.id, Recall.status == "open")
+        .values(status=resolution, resolved_at=now, resolved_by=actor, resolution_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        session.refresh(recall)
+        raise Conflict(
+            f"Recall {recall.id} is already resolved ({recall.status}).",
+            extra={"status": recall.status},
+        )
+    restored: list[int] = []
+    if resolution == "released":
+        other_open = (
+            select(RecallPack.pack_id)
+            .join(Recall, Recall.id == RecallPack.recall_id)
+            .where(Recall.status == "open", Recall.id != recall.id)
+        )
+        restored = move_packs(
+            session,
+            (Pack.recall_id == recall.id) & Pack.id.not_in(other_open),
+            to="sterile",
+            only_from=["recalled"],
+            event="recall_released",
+            actor=actor,
+            at=now,
+            details={"recall": recall.id, "reason": reason},
+            values={"recall_id": None},
+        )
+    session.refresh(recall)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"recall.{resolution}",
+        entity="recall",
+        entity_id=recall.id,
+        before={"status": "open"},
+        after={"status": resolution, "reason": reason, "restored_packs": len(restored)},
+    )
+    return recall
+
+
+def recall_packs(session: Session, recall_id: int) -> list[tuple[Pack, str, int | None]]:
+    rows = session.execute(
+        select(Pack, RecallPack.previous_status, Cycle.number)
+        .join(RecallPack, RecallPack.pack_id == Pack.id)
+        .outerjoin(Cycle, Cycle.id == Pack.cycle_id)
+        .where(RecallPack.recall_id == recall_id)
+        .order_by(Pack.id)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]

@@ -1,0 +1,114 @@
+"""Sterilization test data made through the real HTTP API (sterilizers, packs, cycles)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from litestar.testing import TestClient
+
+from steristock.auth.models import Role
+from tests.factories import UserFactory
+
+_sterilizer_numbers = itertools.count(1)
+
+GOOD_READINGS = {
+    "prevac_132_4": {"temperature_c": 132.5, "exposure_minutes": 4.0},
+    "prevac_134_3": {"temperature_c": 134.2, "exposure_minutes": 3.5},
+    "gravity_121_30": {"temperature_c": 121.5, "exposure_minutes": 30.0},
+    "gravity_132_15": {"temperature_c": 132.1, "exposure_minutes": 15.0},
+    "flash_132_3": {"temperature_c": 132.1, "exposure_minutes": 3.0},
+    "bowie_dick": {"temperature_c": 134.0, "exposure_minutes": 3.5},
+    "leak_test": {},
+}
+
+
+class Sterilization:
+    """Drives the sterilization API as an MA (and an admin where the rules need one)."""
+
+    def __init__(self, client: TestClient[Any], users: UserFactory) -> None:
+        self.client = client
+        self.users = users
+
+    @property
+    def ma(self) -> dict[str, str]:
+        return self.users.headers(Role.MA)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.users.headers(Role.ADMIN)
+
+    def ok(self, response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def sterilizer(
+        self, kind: str = "steam_gravity", name: str | None = None, code: str | None = None
+    ) -> dict[str, Any]:
+        n = next(_sterilizer_numbers)
+        body = {"code": code or f"AC{n}", "name": name or f"Autoclave {n}", "kind": kind}
+        return self.ok(self.client.post("/api/v1/sterilizers", json=body, headers=self.admin), 201)
+
+    def packs(self, quantity: int = 1, *, implant: bool = False, description: str = "Exam kit"):
+        body = {
+            "description": description,
+            "contents": [{"name": "Mirror", "quantity": 1}, {"name": "Explorer", "quantity": 1}],
+            "quantity": quantity,
+            "implant": implant,
+        }
+        items = self.ok(self.client.post("/api/v1/packs", json=body, headers=self.ma), 201)["items"]
+        return [p["code"] for p in items]
+
+    def start(
+        self,
+        sterilizer: str,
+        packs: list[str] | None = None,
+        *,
+        cycle_type: str = "gravity_121_30",
+        bi_lot: str | None = None,
+        implants: bool | None = None,
+        expect: int = 201,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "sterilizer": sterilizer,
+            "cycle_type": cycle_type,
+            "packs": packs or [],
+        }
+        if bi_lot is not None:
+            body["bi_lot"] = bi_lot
+        if implants is not None:
+            body["implants"] = implants
+        return self.ok(self.client.post("/api/v1/cycles", json=body, headers=self.ma), expect)
+
+    def complete(self, cycle: dict[str, Any], expect: int = 200, **overrides: Any) -> Any:
+        body = {
+            "mechanical_ok": True,
+            "chemical_ok": True,
+            "pressure_kpa": 205.0,
+            **GOOD_READINGS[cycle["cycle_type"]],
+            **overrides,
+        }
+        return self.ok(
+            self.client.post(f"/api/v1/cycles/{cycle['id']}/complete", json=body, headers=self.ma),
+            expect,
+        )
+
+    def run(self, sterilizer: str, packs: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Start and complete a good cycle; returns the completed cycle."""
+        cycle = self.start(sterilizer, packs, **kwargs)
+        return self.complete(cycle)
+
+    def bi(self, cycle_id: int, result: str, *, control_grew: bool = True, expect: int = 200):
+        body = {"result": result, "control_grew": control_grew}
+        return self.ok(
+            self.client.post(f"/api/v1/cycles/{cycle_id}/bi-result", json=body, headers=self.ma),
+            expect,
+        )
+
+    def pack(self, code: str) -> dict[str, Any]:
+        return self.ok(self.client.get(f"/api/v1/packs/{code}", headers=self.ma))
+
+    def use(self, code: str, encounter: str = "ENC-1") -> Any:
+        return self.client.post(
+            f"/api/v1/packs/{code}/use", json={"encounter_ref": encounter}, headers=self.ma
+        )
