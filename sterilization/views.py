@@ -708,3 +708,7 @@ route_handlers: list[Any] = [
     RecallController,
     EncounterController,
 ]
+
+from sterilization.report_views import route_handlers as report_handlers  # noqa: E402
+
+route_handlers += report_handlers

@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from steristock import __version__
+from steristock.audit.export import audit_csv
 from steristock.audit.views import AuditController
 from steristock.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
 from steristock.auth.views import AuthController, UserController, provide_current_user
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AuthController,
             UserController,
             AuditController,
+            audit_csv,
             *domain_route_handlers(),
             create_static_files_router(
                 path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
