@@ -6,12 +6,12 @@ with set-based SQL (never through the API), then:
 1. the scan lookup `GET /api/v1/packs/{code}` over random codes with 32 concurrent
    clients, against the trivial authenticated endpoint `GET /api/v1/users/me` measured in
    the same run (target: p99 < 25 ms and at least half its requests/second);
-2. a positive BI on sterilizer 1, whose last negative BI lies 500 cycles (5,000 unused
-   packs) back: the time of the whole `POST /api/v1/cycles/{id}/bi-result` request that
+2. a positive BI on sterilizers 1-3, each with its last negative BI 500 cycles (5,000
+   unused packs) back: the time of the whole `POST /api/v1/cycles/{id}/bi-result` request that
    takes the sterilizer out of service and recalls the packs (target < 1 s).
 
 Usage: `python scripts/bench.py sterilization [sqlite|postgres|both] [--scale 0.1]
-[--duration 10]`. PostgreSQL uses `STERISTOCK_BENCH_POSTGRES_URL` (default: the local
+[--duration 10] [--workers 1]`. PostgreSQL uses `STERISTOCK_BENCH_POSTGRES_URL` (default: the local
 `bench_sterilization` database, recreated). `--scale` shrinks cycles per sterilizer.
 """
 
@@ -79,7 +79,7 @@ POSTGRES_LOAD = [
            CASE WHEN s % 2 = 0 THEN 'prevac_132_4' ELSE 'gravity_121_30' END,
            CASE WHEN n % 211 = 0 AND n <= :cycles - :recall THEN 'failed' ELSE 'passed' END,
            'bench', false,
-           CASE WHEN n % 19 = 0 OR (s = 1 AND n IN (:cycles - :recall, :cycles))
+           CASE WHEN n % 19 = 0 OR (s <= 3 AND n IN (:cycles - :recall, :cycles))
                 THEN 'BI-' || n END,
            '[]',
            now() - interval '3650 days' + n * (interval '3650 days' / :cycles),
@@ -102,7 +102,7 @@ POSTGRES_LOAD = [
     INSERT INTO bi_results (cycle_id, result, control_grew, lot, read_at, recorded_by)
     SELECT id, 'negative', true, bi_lot, ended_at + interval '1 day', 'bench'
     FROM cycles
-    WHERE bi_lot IS NOT NULL AND NOT (sterilizer_id = 1 AND number > :cycles - :recall)
+    WHERE bi_lot IS NOT NULL AND NOT (sterilizer_id <= 3 AND number > :cycles - :recall)
     """,
     """
     INSERT INTO packs (id, code, description, contents, implant, status, cycle_id,
@@ -187,7 +187,7 @@ SQLITE_LOAD = [
            CASE WHEN s.v % 2 = 0 THEN 'prevac_132_4' ELSE 'gravity_121_30' END,
            CASE WHEN n.v % 211 = 0 AND n.v <= :cycles - :recall THEN 'failed' ELSE 'passed' END,
            'bench', 0,
-           CASE WHEN n.v % 19 = 0 OR (s.v = 1 AND n.v IN (:cycles - :recall, :cycles))
+           CASE WHEN n.v % 19 = 0 OR (s.v <= 3 AND n.v IN (:cycles - :recall, :cycles))
                 THEN 'BI-' || n.v END,
            '[]',
            datetime(:t0 + n.v * :step, 'unixepoch'),
@@ -209,7 +209,7 @@ SQLITE_LOAD = [
     INSERT INTO bi_results (cycle_id, result, control_grew, lot, read_at, recorded_by)
     SELECT id, 'negative', 1, bi_lot, datetime(ended_at, '+1 day'), 'bench'
     FROM cycles
-    WHERE bi_lot IS NOT NULL AND NOT (sterilizer_id = 1 AND number > :cycles - :recall)
+    WHERE bi_lot IS NOT NULL AND NOT (sterilizer_id <= 3 AND number > :cycles - :recall)
     """,
     """
     WITH RECURSIVE k(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM k WHERE v < :ppc),
@@ -289,7 +289,7 @@ def post_json(base: str, path: str, body: dict, headers: dict[str, str]) -> tupl
         return exc.code, json.load(exc)
 
 
-def run_backend(label: str, url: str, shape: Shape, duration: int) -> list[str]:
+def run_backend(label: str, url: str, shape: Shape, duration: int, workers: int) -> list[str]:
     lines = [f"### {label}"]
     print(
         f"== {label}: loading {shape.sterilizers} sterilizers, {shape.total_cycles:,} cycles, "
@@ -306,7 +306,7 @@ def run_backend(label: str, url: str, shape: Shape, duration: int) -> list[str]:
     username, password = benchkit.ensure_user(url, username="bench", role="admin")
     rng = random.Random(7)
     codes = [f"PK-{rng.randint(1, shape.total_packs):06d}" for _ in range(2000)]
-    with benchkit.serve(url) as base:
+    with benchkit.serve(url, workers=workers) as base:
         headers = benchkit.login(base, username, password)
         # Warm up (connection pool, page cache) before measuring.
         benchkit.wrk(
@@ -327,32 +327,37 @@ def run_backend(label: str, url: str, shape: Shape, duration: int) -> list[str]:
             duration=duration,
         )
         ratio = scan.requests_per_sec / baseline.requests_per_sec
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         lines += [
+            f"- {workers} worker(s), 32 connections, {duration} s each; load average {load}",
             f"- {baseline.line()}",
             f"- {scan.line()}",
             f"- scan / baseline throughput: {ratio:.2f}",
         ]
-        print("\n".join(lines[-3:]), flush=True)
+        print("\n".join(lines[-4:]), flush=True)
 
-        cycle_id = shape.cycles  # sterilizer 1's last cycle (ids are (s-1)*cycles + n)
-        started = time.perf_counter()
-        status, body = post_json(
-            base,
-            f"/api/v1/cycles/{cycle_id}/bi-result",
-            {"result": "positive", "control_grew": True},
-            headers,
-        )
-        elapsed = time.perf_counter() - started
-        assert status == 200, body
-        request = urllib.request.Request(  # noqa: S310
-            f"{base}/api/v1/recalls/{body['recall_id']}", headers=headers
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            recall = json.load(response)
+        # Sterilizers 1-3 each have 5,000 unused packs since their last negative BI.
+        timings, counts = [], []
+        for sterilizer in (1, 2, 3):
+            cycle_id = sterilizer * shape.cycles  # its last cycle: ids are (s-1)*cycles + n
+            started = time.perf_counter()
+            status, body = post_json(
+                base,
+                f"/api/v1/cycles/{cycle_id}/bi-result",
+                {"result": "positive", "control_grew": True},
+                headers,
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+            assert status == 200, body
+            request = urllib.request.Request(  # noqa: S310
+                f"{base}/api/v1/recalls/{body['recall_id']}", headers=headers
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                counts.append(json.load(response)["pack_count"])
         lines.append(
-            f"- positive BI → recall of {recall['pack_count']:,} packs (sterilizer out of "
-            f"service, packs recalled, history written): {elapsed * 1000:.0f} ms for the "
-            "whole HTTP request"
+            f"- positive BI → recall of {counts[0]:,} packs (sterilizer out of service, "
+            "packs recalled, history written), whole HTTP request, three sterilizers: "
+            + ", ".join(f"{t:.0f} ms" for t in timings)
         )
         print(lines[-1], flush=True)
     return lines
@@ -370,6 +375,7 @@ def main(argv: list[str]) -> None:
         help="fraction of the 10,000 cycles per sterilizer to load",
     )
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     shape = Shape(
         sterilizers=STERILIZERS,
@@ -382,10 +388,10 @@ def main(argv: list[str]) -> None:
         tmp = Path(os.environ.get("STERISTOCK_BENCH_DIR") or tempfile.mkdtemp(prefix="bench-"))
         db_file = tmp / "bench_sterilization.db"
         db_file.unlink(missing_ok=True)
-        report += run_backend("SQLite", f"sqlite:///{db_file}", shape, args.duration)
+        report += run_backend("SQLite", f"sqlite:///{db_file}", shape, args.duration, args.workers)
     if args.backend in ("postgres", "both"):
         url = os.environ.get("STERISTOCK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-        report += run_backend("PostgreSQL", url, shape, args.duration)
+        report += run_backend("PostgreSQL", url, shape, args.duration, args.workers)
     print("\n".join(report))
 
 

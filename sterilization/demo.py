@@ -209,6 +209,7 @@ def _close_recall(session: Session, demo: DemoClinic, day: dt.date) -> None:
         resolution="confirmed",
         reason="Door gasket found torn: the failure is real; recalled packs to be reprocessed.",
         actor=ADMIN,
+        clinic=demo.clinic,
         now=demo.at(day, 9),
     )
     sterilizers.change_status(

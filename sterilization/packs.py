@@ -30,8 +30,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "loaded": frozenset({"sterile", "quarantined", "failed", "recalled"}),
     "quarantined": frozenset({"sterile", "recalled", "compromised"}),
     "sterile": frozenset({"used", "recalled", "compromised"}),
-    # A recall released after investigation puts its packs back.
-    "recalled": frozenset({"sterile"}),
+    # A recall released after investigation puts its packs back (implants still waiting
+    # for their own BI go back to quarantine).
+    "recalled": frozenset({"sterile", "quarantined"}),
     "failed": frozenset(),
     "used": frozenset(),
     "compromised": frozenset(),
@@ -107,12 +108,20 @@ def move_packs(
         return list(session.execute(stmt).scalars())
     ids = list(session.execute(moved.execution_options(synchronize_session=False)).scalars())
     if ids:
+        # SQLite has no UPDATE inside a CTE: hand the ids back as one JSON array rather
+        # than thousands of parameter rows.
+        ids_table = func.json_each(dumps(ids)).table_valued("value")
         session.execute(
-            insert(PackEvent),
-            [
-                {"pack_id": pid, "at": at, "event": event, "actor": actor, "details": detail_text}
-                for pid in ids
-            ],
+            insert(PackEvent).from_select(
+                ["pack_id", "at", "event", "actor", "details"],
+                select(
+                    ids_table.c.value,
+                    literal(at, UTCDateTime()),
+                    literal(event),
+                    literal(actor),
+                    literal(detail_text),
+                ),
+            )
         )
     return ids
 

@@ -9,10 +9,12 @@ well under a second.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from sterilization.clinic import Clinic
 from sterilization.models import BiResult, Cycle, Pack, Recall, RecallPack, Sterilizer
 from sterilization.packs import move_packs
 from sterilization.sterilizers import set_status
@@ -139,11 +141,12 @@ def resolve_recall(
     resolution: str,
     reason: str,
     actor: str,
+    clinic: Clinic,
     now: dt.datetime | None = None,
 ) -> Recall:
     """Close a recall: `confirmed` keeps its packs out of use for good (reprocess or
     discard them); `released` (the investigation found the BI result false) puts the
-    packs it pulled back to `sterile`, unless another open recall still holds them.
+    packs it pulled back (see :func:`_release_packs`).
     The sterilizer's status is not changed here: an administrator returns it to service."""
     now = now or utcnow()
     recall = get_recall(session, recall_id)
@@ -161,21 +164,8 @@ def resolve_recall(
         )
     restored: list[int] = []
     if resolution == "released":
-        other_open = (
-            select(RecallPack.pack_id)
-            .join(Recall, Recall.id == RecallPack.recall_id)
-            .where(Recall.status == "open", Recall.id != recall.id)
-        )
-        restored = move_packs(
-            session,
-            (Pack.recall_id == recall.id) & Pack.id.not_in(other_open),
-            to="sterile",
-            only_from=["recalled"],
-            event="recall_released",
-            actor=actor,
-            at=now,
-            details={"recall": recall.id, "reason": reason},
-            values={"recall_id": None},
+        restored = _release_packs(
+            session, recall, reason=reason, actor=actor, clinic=clinic, now=now
         )
     session.refresh(recall)
     audit.record(
@@ -188,6 +178,114 @@ def resolve_recall(
         after={"status": resolution, "reason": reason, "restored_packs": len(restored)},
     )
     return recall
+
+
+def _release_packs(
+    session: Session,
+    recall: Recall,
+    *,
+    reason: str,
+    actor: str,
+    clinic: Clinic,
+    now: dt.datetime,
+) -> list[int]:
+    """Return the packs this recall pulled to where they were, unless another open recall
+    still holds them: `sterile` ones to `sterile`; implant packs that were `quarantined`
+    back to quarantine while their own cycle still awaits its BI, else `sterile` (with
+    their shelf life counted from their cycle). Packs whose load was still running when
+    the recall opened stay `recalled`: their cycle was never checked as part of it."""
+    other_open = (
+        select(RecallPack.pack_id)
+        .join(Recall, Recall.id == RecallPack.recall_id)
+        .where(Recall.status == "open", Recall.id != recall.id)
+    )
+    _hand_over_to_other_open_recalls(session, recall, other_open)
+    held_here = (Pack.recall_id == recall.id) & Pack.id.not_in(other_open)
+
+    def previously(status: str) -> ColumnElement[bool]:
+        return Pack.id.in_(
+            select(RecallPack.pack_id).where(
+                RecallPack.recall_id == recall.id, RecallPack.previous_status == status
+            )
+        )
+
+    awaiting_bi = Pack.cycle_id.in_(select(Cycle.id).where(Cycle.status == "awaiting_bi"))
+    details = {"recall": recall.id, "reason": reason}
+    common = {"actor": actor, "at": now, "details": details, "only_from": ["recalled"]}
+    restored = move_packs(
+        session,
+        held_here & previously("sterile"),
+        to="sterile",
+        event="recall_released",
+        values={"recall_id": None},
+        **common,
+    )
+    restored += move_packs(
+        session,
+        held_here & previously("quarantined") & awaiting_bi,
+        to="quarantined",
+        event="recall_released",
+        values={"recall_id": None},
+        **common,
+    )
+    # Quarantined implants whose cycle's BI is settled: their shelf life starts from
+    # their own sterilization date (a few packs, grouped by that date).
+    implants = session.execute(
+        select(Pack.id, Pack.sterilized_at).where(
+            held_here, previously("quarantined"), ~awaiting_bi, Pack.status == "recalled"
+        )
+    ).all()
+    by_expiry: dict[dt.date | None, list[int]] = {}
+    for pack_id, sterilized_at in implants:
+        by_expiry.setdefault(clinic.expiry_for(sterilized_at or now), []).append(pack_id)
+    for expires_on, ids in by_expiry.items():
+        restored += move_packs(
+            session,
+            Pack.id.in_(ids),
+            to="sterile",
+            event="recall_released",
+            values={"recall_id": None, "expires_on": expires_on},
+            **common,
+        )
+    return restored
+
+
+def _hand_over_to_other_open_recalls(
+    session: Session, recall: Recall, other_open: Select[Any]
+) -> None:
+    """Packs this recall pulled that another open recall also covers stay recalled; that
+    recall now holds them, and learns the status they had before either recall."""
+    mine = RecallPack.__table__.alias("mine")
+    session.execute(
+        update(RecallPack)
+        .where(
+            RecallPack.recall_id != recall.id,
+            RecallPack.recall_id.in_(select(Recall.id).where(Recall.status == "open")),
+            RecallPack.previous_status == "recalled",
+            RecallPack.pack_id.in_(select(Pack.id).where(Pack.recall_id == recall.id)),
+        )
+        .values(
+            previous_status=select(mine.c.previous_status)
+            .where(mine.c.recall_id == recall.id, mine.c.pack_id == RecallPack.pack_id)
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Pack)
+        .where(Pack.recall_id == recall.id, Pack.id.in_(other_open))
+        .values(
+            recall_id=select(func.min(RecallPack.recall_id))
+            .join(Recall, Recall.id == RecallPack.recall_id)
+            .where(
+                RecallPack.pack_id == Pack.id,
+                Recall.status == "open",
+                Recall.id != recall.id,
+            )
+            .scalar_subquery()
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def recall_packs(session: Session, recall_id: int) -> list[tuple[Pack, str, int | None]]:

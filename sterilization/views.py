@@ -660,7 +660,12 @@ class RecallController(Controller):
         summary="Resolve a recall as confirmed or released (admin)",
     )
     def resolve(
-        self, recall_id: RowId, data: RecallResolve, db_session: Session, me: CurrentUser
+        self,
+        recall_id: RowId,
+        data: RecallResolve,
+        db_session: Session,
+        me: CurrentUser,
+        state: State,
     ) -> RecallDetail:
         recalls.resolve_recall(
             db_session,
@@ -668,6 +673,7 @@ class RecallController(Controller):
             resolution=data.resolution,
             reason=data.reason.strip(),
             actor=me.username,
+            clinic=clinic_of(state),
         )
         return recall_detail(db_session, recall_id)
 

@@ -239,7 +239,9 @@ def test_a_positive_bi_recall_over_5000_packs_is_set_based_and_fast(steri, datab
             == 5000
         )
     assert result["recall_id"] is not None
-    assert elapsed < 1.0, elapsed
+    # ~0.2 s on a quiet machine (see docs/benchmarks.md); the loose bound only catches a
+    # fall back to per-pack statements, which take many seconds, on a busy CI box.
+    assert elapsed < 3.0, elapsed
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.PURCHASING])
@@ -253,3 +255,54 @@ def test_auditors_and_purchasing_cannot_record_bi_results(steri, users, role):
     )
     assert response.status_code == 403
     assert steri.client.get(f"/api/v1/cycles/{cycle['id']}", headers=steri.ma).json()["bi"] is None
+
+
+def release(steri, recall_id):
+    response = steri.client.post(
+        f"/api/v1/recalls/{recall_id}/resolve",
+        json={"resolution": "released", "reason": "the lab found the BI vial contaminated"},
+        headers=steri.admin,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_releasing_a_recall_returns_implants_still_awaiting_their_own_bi_to_quarantine(steri):
+    ster = steri.sterilizer()
+    [plain] = steri.packs()
+    tested = steri.run(ster["code"], [plain], bi_lot="LOT-1")
+    [implant] = steri.packs(implant=True)
+    implant_load = steri.run(ster["code"], [implant], bi_lot="LOT-2")
+    assert implant_load["status"] == "awaiting_bi"
+    recall_id = steri.bi(tested["id"], "positive")["recall_id"]
+    assert steri.pack(implant)["status"] == "recalled"
+    release(steri, recall_id)
+    assert steri.pack(plain)["status"] == "sterile"
+    assert steri.pack(implant)["status"] == "quarantined"
+    steri.bi(implant_load["id"], "negative")
+    assert steri.pack(implant)["usable"] is True
+
+
+def test_releasing_a_recall_leaves_packs_whose_load_was_still_running_recalled(steri):
+    ster = steri.sterilizer()
+    tested = steri.run(ster["code"], bi_lot="LOT-1")
+    [late] = steri.packs()
+    running = steri.start(ster["code"], [late])
+    recall_id = steri.bi(tested["id"], "positive")["recall_id"]
+    steri.complete(running)
+    release(steri, recall_id)
+    assert steri.pack(late)["status"] == "recalled"
+
+
+def test_releasing_a_recall_keeps_packs_another_open_recall_holds(steri):
+    ster = steri.sterilizer()
+    [pack] = steri.packs()
+    first = steri.run(ster["code"], [pack], bi_lot="LOT-1")
+    second = steri.run(ster["code"], bi_lot="LOT-2")
+    second_recall = steri.bi(second["id"], "positive")["recall_id"]
+    first_recall = steri.bi(first["id"], "positive")["recall_id"]
+    assert first_recall != second_recall
+    release(steri, second_recall)
+    assert steri.pack(pack)["status"] == "recalled"
+    release(steri, first_recall)
+    assert steri.pack(pack)["status"] == "sterile"
