@@ -70,10 +70,16 @@ _movements_t = StockMovement.__table__  # type: ignore[attr-defined]
 _items_t = Item.__table__  # type: ignore[attr-defined]
 _locations_t = Location.__table__  # type: ignore[attr-defined]
 
-_ITEM_BY_SKU = select(
-    _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit, _items_t.c.lot_tracked,
-    _items_t.c.active,
-).where(_items_t.c.sku == bindparam("sku"))  # fmt: skip
+_ITEM_AND_LOCATION = (
+    select(
+        _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit,
+        _items_t.c.lot_tracked, _items_t.c.active,
+        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active,
+    )
+    .select_from(_items_t)
+    .outerjoin(_locations_t, _locations_t.c.code == bindparam("code"))
+    .where(_items_t.c.sku == bindparam("sku"))
+)  # fmt: skip
 _LOCATION_BY_CODE = select(_locations_t.c.id, _locations_t.c.code, _locations_t.c.active).where(
     _locations_t.c.code == bindparam("code")
 )
@@ -146,11 +152,18 @@ class LotRow:
     before: int
 
 
-def find_item(session: Session, sku: str) -> ItemRef:
-    row = session.connection().execute(_ITEM_BY_SKU, {"sku": normalize_sku(sku)}).first()
+def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemRef, LocationRef]:
+    """The item and the location of a movement, in one round trip."""
+    row = (
+        session.connection()
+        .execute(_ITEM_AND_LOCATION, {"sku": normalize_sku(sku), "code": normalize_code(code)})
+        .first()
+    )
     if row is None:
         raise NotFound(f"No item with SKU {sku!r}.")
-    return ItemRef(*row)
+    if row[6] is None:
+        raise NotFound(f"No location with code {code!r}.")
+    return ItemRef(*row[:6]), LocationRef(*row[6:])
 
 
 def find_location(session: Session, code: str) -> LocationRef:
@@ -385,8 +398,7 @@ def record_movement(
     reference: str | None = None,
 ) -> MovementOut:
     """Apply one movement request; all or nothing (raises before anything is written)."""
-    item = find_item(session, data.sku)
-    location = find_location(session, data.location)
+    item, location = find_item_and_location(session, data.sku, data.location)
     to_location = find_location(session, data.to_location) if data.to_location else None
     _validate(data, item)
     if data.kind == "receive" and not item.active:

@@ -63,6 +63,15 @@ def clinic_today(state: State) -> dt.date:
     return dt.datetime.now(state.settings.tz).date()
 
 
+def committed(db_session: Session, response: Response[Any]) -> Response[Any]:
+    """Commit a stock write in the handler's own thread instead of after the response is
+    built: on SQLite the write lock is then held only while the database work runs (the
+    benchmark showed it otherwise waiting ~1.5 ms per request for the event loop). The
+    response is already fully encoded, so nothing can fail after the commit."""
+    db_session.commit()
+    return response
+
+
 def check_kind_allowed(me: CurrentUser, kind: str) -> None:
     """Purchasing receives deliveries; taking, moving and counting stock is the MAs' job."""
     if me.role == Role.PURCHASING and kind != "receive":
@@ -357,7 +366,7 @@ class StockController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MovementOut]:
         check_kind_allowed(me, data.kind)
-        return idempotency.respond(
+        response = idempotency.respond(
             db_session,
             me=me,
             key=idempotency_key,
@@ -368,6 +377,7 @@ class StockController(Controller):
                 db_session, actor=me.username, data=data, today=clinic_today(state)
             ),
         )
+        return committed(db_session, response)
 
     @post(
         "/receive-barcode",
@@ -402,7 +412,7 @@ class StockController(Controller):
             lot=scanned.lot,
             expires_on=scanned.expires_on,
         )
-        return idempotency.respond(
+        response = idempotency.respond(
             db_session,
             me=me,
             key=idempotency_key,
@@ -413,6 +423,7 @@ class StockController(Controller):
                 db_session, actor=me.username, data=movement, today=clinic_today(state)
             ),
         )
+        return committed(db_session, response)
 
     @get(
         "/restock",
@@ -463,7 +474,7 @@ class StockController(Controller):
                 movements=movements,
             )
 
-        return idempotency.respond(
+        response = idempotency.respond(
             db_session,
             me=me,
             key=idempotency_key,
@@ -472,6 +483,7 @@ class StockController(Controller):
             status_code=201,
             action=run,
         )
+        return committed(db_session, response)
 
 
 route_handlers: list[Any] = [

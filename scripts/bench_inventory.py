@@ -135,8 +135,8 @@ def _sqlite_value(value: object) -> object:
 
 
 def load_sqlite(path: Path, rows: dict[str, list[tuple]]) -> None:
-    if path.exists():
-        path.unlink()
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     benchkit.migrate(url)
     conn = sqlite3.connect(path)

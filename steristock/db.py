@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import deque
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+NESTED_WRITER_WAIT_S = 1.0
 _BEGIN_MODE = "steristock_sqlite_begin"
 
 
@@ -139,41 +141,68 @@ def _make_sqlite_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
 
 
 class SQLiteWriterGate:
-    """Queues this process's SQLite writers on a Python lock before ``BEGIN IMMEDIATE``.
+    """Queues this process's SQLite writers, first come first served, before
+    ``BEGIN IMMEDIATE``.
 
     Without it, writers that find the database locked wait in SQLite's busy handler, which
     sleeps in growing steps (1, 2, 5 ... 100 ms) and is unfair: under 16 concurrent writers
     throughput fell by a third and p99 latency reached seconds (docs/benchmarks.md,
-    Inventory). Waiting on a lock wakes the next writer as soon as the previous one has
-    committed and returned its connection to the pool. The gate is held by a pooled
-    connection from its first write transaction until it is checked in (after commit or
-    rollback), so a session that commits and writes again keeps it. A thread that already
-    holds the gate through another connection skips it (SQLite's own lock still applies),
-    and a writer that waits longer than the busy timeout goes ahead to SQLite's handler,
-    so the gate can delay but never deadlock anything that worked without it. Other
-    processes are still serialised by SQLite itself.
+    Inventory). Here the gate is handed straight to the longest-waiting writer as soon as
+    the previous one has committed and returned its connection to the pool. The gate is
+    held by a pooled connection from its first write transaction until it is checked in
+    (after commit or rollback), so a session that commits and writes again keeps it. A
+    writer whose thread began the current holder's transaction waits at most a second
+    (that holder is normally being committed by another thread), and any writer that
+    waits longer than the busy timeout goes ahead to SQLite's own handler, so the gate
+    can delay but never deadlock anything that worked without it. Other processes are
+    still serialised by SQLite itself.
     """
 
     _HELD = "steristock_writer_gate"
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._held = False
         self._owner: int | None = None
+
+    def _acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(timeout):
+            return True  # handed over by `leave`
+        with self._mutex:
+            if turn.is_set():
+                return True
+            self._waiters.remove(turn)
+            return False
 
     def enter(self, info: dict[str, Any]) -> None:
         if info.get(self._HELD):
             return
         me = threading.get_ident()
-        if self._owner == me:
-            return
-        if self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        # The holder began in this thread: either its request is being committed by
+        # another thread (the gate frees within milliseconds), or this thread opened a
+        # second write session inside the first (which SQLite would refuse anyway):
+        # wait briefly, then leave it to SQLite's handler.
+        timeout = NESTED_WRITER_WAIT_S if self._owner == me else SQLITE_BUSY_TIMEOUT_MS / 1000
+        if self._acquire(timeout):
             self._owner = me
             info[self._HELD] = True
 
     def leave(self, info: dict[str, Any]) -> None:
-        if info.pop(self._HELD, False):
+        if not info.pop(self._HELD, False):
+            return
+        with self._mutex:
             self._owner = None
-            self._lock.release()
+            if self._waiters:
+                self._waiters.popleft().set()  # still held: ownership passes on
+            else:
+                self._held = False
 
 
 def _make_postgres_engine(url: str, *, pool_size: int, echo: bool) -> Engine:

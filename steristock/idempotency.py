@@ -107,7 +107,11 @@ def respond(
 ) -> Response[Any]:
     """Run `action` once per (user, key); later identical requests get the stored response."""
     if key is None:
-        return Response(content=action(), status_code=status_code)
+        return Response(
+            content=msgspec.json.encode(action()),
+            status_code=status_code,
+            media_type="application/json",
+        )
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
