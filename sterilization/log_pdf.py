@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from sterilization.clinic import Clinic
 from sterilization.models import Sterilizer
-from sterilization.reports import LogRow, Period, amendments_for, audit_head, iter_log
+from sterilization.reports import (
+    LocalClock,
+    LogRow,
+    Period,
+    amendments_for,
+    audit_head,
+    iter_log,
+    pack_codes,
+)
 from steristock.db import utcnow
 
 # (heading, width in mm) on a landscape Letter page (279 mm wide, 10 mm margins).
@@ -122,8 +130,10 @@ def _cells(row: LogRow, clinic: Clinic) -> list[str]:
     return [
         f"#{row.number}",
         row.cycle_type,
-        _when(row.started_at, clinic),
-        _when(row.ended_at, clinic),
+        _when(LocalClock.utc(row.started_at).replace(tzinfo=dt.UTC), clinic),
+        _when(
+            LocalClock.utc(row.ended_at).replace(tzinfo=dt.UTC) if row.ended_at else None, clinic
+        ),
         row.operator,
         _num(row.temperature_c),
         _num(row.pressure_kpa),
@@ -134,7 +144,7 @@ def _cells(row: LogRow, clinic: Clinic) -> list[str]:
         row.bi_result or ("pending" if row.bi_lot else ""),
         "yes" if row.implants else "",
         row.status,
-        str(len(row.pack_codes)),
+        str(len(pack_codes(row))),
     ]
 
 
@@ -158,10 +168,11 @@ def _print_cycles(pdf: LogDocument, rows: Sequence[LogRow], session: Session, cl
             pdf.cell(width, LINE, _fit(pdf, text, width), border="B")
         pdf.ln(LINE)
         notes = []
-        if row.failure_reasons:
-            notes.append("Failed: " + "; ".join(row.failure_reasons))
+        reasons = json.loads(row.failure_reasons) if row.failure_reasons else []
+        if reasons:
+            notes.append("Failed: " + "; ".join(reasons))
         if row.pack_codes:
-            notes.append("Packs: " + " ".join(row.pack_codes))
+            notes.append("Packs: " + " ".join(pack_codes(row)))
         for a in amendments.get(row.cycle_id, []):
             original = json.loads(a.original) if a.original is not None else None
             notes.append(

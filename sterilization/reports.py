@@ -15,11 +15,12 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import DateTime, TypeDecorator, and_, func, literal, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from sterilization.clinic import Clinic
@@ -151,14 +152,15 @@ def audit_head(session: Session) -> tuple[int, str]:
 # The cycle log -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LogRow:
+class LogRow(Protocol):
+    """A row of the log as `iter_log` yields it (a SQLAlchemy Row with these labels)."""
+
     cycle_id: int
     sterilizer: str
     number: int
     cycle_type: str
-    started_at: dt.datetime
-    ended_at: dt.datetime | None
+    started_at: Any  # raw driver value: see LocalClock
+    ended_at: Any
     operator: str
     temperature_c: float | None
     pressure_kpa: float | None
@@ -169,34 +171,114 @@ class LogRow:
     bi_result: str | None
     implants: bool
     status: str
-    pack_codes: tuple[str, ...]
-    failure_reasons: tuple[str, ...]
+    pack_codes: str | None  # space-separated, in no particular order: see `pack_codes`
+    failure_reasons: str | None  # JSON list
 
 
-_LOG_SELECT = (
-    select(
-        Cycle.id,
-        Sterilizer.code,
-        Cycle.number,
-        Cycle.cycle_type,
-        Cycle.started_at,
-        Cycle.ended_at,
-        Cycle.operator,
-        CycleParameters.temperature_c,
-        CycleParameters.pressure_kpa,
-        CycleParameters.exposure_minutes,
-        CycleParameters.mechanical_ok,
-        CycleParameters.chemical_ok,
-        Cycle.bi_lot,
-        BiResult.result,
-        Cycle.implants,
-        Cycle.status,
-        CycleParameters.failure_reasons,
+def pack_codes(row: LogRow) -> list[str]:
+    """The row's pack codes, in the order the packs were made."""
+    return row.pack_codes.split(" ") if row.pack_codes else []
+
+
+def _log_select(dialect: str) -> Any:
+    """Pack codes come aggregated, in pack order, by the database (one string per cycle
+    instead of ten rows: several times faster). Times come as the driver gives them and
+    are converted by :class:`LocalClock` (much cheaper than the generic type processor)."""
+    if dialect == "postgresql":
+        codes = (
+            select(func.string_agg(Pack.code, aggregate_order_by(literal(" "), Pack.id)))
+            .where(Pack.cycle_id == Cycle.id)
+            .correlate(Cycle)
+            .scalar_subquery()
+        )
+    else:
+        ordered = (
+            select(Pack.code)
+            .where(Pack.cycle_id == Cycle.id)
+            .order_by(Pack.id)
+            .correlate(Cycle)
+            .subquery()
+        )
+        codes = select(func.group_concat(ordered.c.code, " ")).correlate(Cycle).scalar_subquery()
+    return (
+        select(
+            Cycle.id.label("cycle_id"),
+            Sterilizer.code.label("sterilizer"),
+            Cycle.number,
+            Cycle.cycle_type,
+            type_coerce(Cycle.started_at, _RAW_TIME).label("started_at"),
+            type_coerce(Cycle.ended_at, _RAW_TIME).label("ended_at"),
+            Cycle.operator,
+            CycleParameters.temperature_c,
+            CycleParameters.pressure_kpa,
+            CycleParameters.exposure_minutes,
+            CycleParameters.mechanical_ok,
+            CycleParameters.chemical_ok,
+            Cycle.bi_lot,
+            BiResult.result.label("bi_result"),
+            Cycle.implants,
+            Cycle.status,
+            codes.label("pack_codes"),
+            CycleParameters.failure_reasons,
+        )
+        .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+        .outerjoin(CycleParameters, CycleParameters.cycle_id == Cycle.id)
+        .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
     )
-    .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
-    .outerjoin(CycleParameters, CycleParameters.cycle_id == Cycle.id)
-    .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
-)
+
+
+class _RawTime(TypeDecorator[Any]):
+    """The timestamp column as the driver returns it (no per-row processing)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        return None
+
+
+_RAW_TIME = _RawTime()
+_LOG_SELECTS = {name: _log_select(name) for name in ("sqlite", "postgresql")}
+
+
+class LocalClock:
+    """UTC instants as clinic wall-clock text with offset ("2026-10-05T08:00:00-05:00"),
+    from the raw values the drivers return (naive UTC text on SQLite, aware datetimes on
+    PostgreSQL). The zone's offset is looked up once per quarter hour of UTC time (zone
+    transitions fall on quarter hours): a log of 500,000 cycles would otherwise spend most
+    of its time in zone arithmetic."""
+
+    def __init__(self, tz: dt.tzinfo) -> None:
+        self.tz = tz
+        self._offsets: dict[tuple[int, int, int, int, int], tuple[dt.timedelta, str]] = {}
+
+    @staticmethod
+    def utc(value: Any) -> dt.datetime:
+        """The instant as a naive UTC datetime."""
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def aware(self, value: Any) -> dt.datetime:
+        return self.utc(value).replace(tzinfo=dt.UTC)
+
+    def text(self, value: Any) -> str:
+        if value is None:
+            return ""
+        utc = self.utc(value)
+        key = (utc.year, utc.month, utc.day, utc.hour, utc.minute // 15)
+        found = self._offsets.get(key)
+        if found is None:
+            offset = utc.replace(tzinfo=dt.UTC).astimezone(self.tz).utcoffset() or dt.timedelta()
+            minutes = int(offset.total_seconds()) // 60
+            sign = "-" if minutes < 0 else "+"
+            found = self._offsets[key] = (
+                offset,
+                f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}",
+            )
+        return (utc + found[0]).isoformat(timespec="seconds") + found[1]
 
 
 def iter_log(
@@ -205,12 +287,15 @@ def iter_log(
     *,
     sterilizer_id: int | None = None,
     batch: int = LOG_BATCH,
-) -> Iterator[list[LogRow]]:
+) -> Iterator[Sequence[LogRow]]:
     """The cycles started in the period, oldest first, `batch` at a time with their pack
     codes. Keyset pagination: each batch is one indexed range query, however far in."""
     base = [*period.where(Cycle.started_at)]
     if sterilizer_id is not None:
         base.append(Cycle.sterilizer_id == sterilizer_id)
+    connection = session.connection()
+    statement = _LOG_SELECTS[connection.dialect.name]
+    clock = LocalClock(dt.UTC)
     last: tuple[dt.datetime, int] | None = None
     while True:
         where = list(base)
@@ -221,44 +306,20 @@ def iter_log(
                     and_(Cycle.started_at == last[0], Cycle.id > last[1]),
                 )
             )
-        rows = session.execute(
-            _LOG_SELECT.where(*where).order_by(Cycle.started_at, Cycle.id).limit(batch)
+        rows = connection.execute(
+            statement.where(*where).order_by(Cycle.started_at, Cycle.id).limit(batch)
         ).all()
         if not rows:
             return
-        codes: dict[int, list[str]] = defaultdict(list)
-        for cycle_id, code in session.execute(
-            select(Pack.cycle_id, Pack.code)
-            .where(Pack.cycle_id.in_([r[0] for r in rows]))
-            .order_by(Pack.cycle_id, Pack.id)
-        ):
-            codes[cycle_id].append(code)
-        yield [
-            LogRow(
-                *r[:16],
-                pack_codes=tuple(codes.get(r[0], ())),
-                failure_reasons=tuple(json.loads(r[16])) if r[16] else (),
-            )
-            for r in rows
-        ]
+        yield rows  # type: ignore[misc]
         if len(rows) < batch:
             return
-        last = (rows[-1][4], rows[-1][0])
+        last = (clock.aware(rows[-1].started_at), rows[-1].cycle_id)
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
-def _flag(value: bool | None) -> str:
-    return "" if value is None else ("true" if value else "false")
-
-
-def _text(value: str | None) -> str:
-    """Free text a spreadsheet must not run as a formula."""
-    if not value:
-        return ""
-    return "'" + value if value[0] in "=+@\t\r" else value
+_FLAGS = {None: "", True: "true", False: "false"}
+# Free text a spreadsheet would run as a formula gets a leading apostrophe.
+_FORMULA = frozenset("=+@\t\r")
 
 
 def csv_line(values: Sequence[str]) -> str:
@@ -270,33 +331,38 @@ def csv_line(values: Sequence[str]) -> str:
 def log_csv_chunks(batches: Iterator[list[LogRow]], clinic: Clinic) -> Iterator[str]:
     """The CSV text: a header, then one chunk per batch. Times in the clinic zone with
     their offset; pack codes separated by spaces."""
-    tz = clinic.tz
+    when = LocalClock(clinic.tz).text
+    flag = _FLAGS.__getitem__
     yield csv_line(LOG_COLUMNS)
     for rows in batches:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerows(
-            (
-                r.sterilizer,
-                r.number,
-                r.cycle_type,
-                r.started_at.astimezone(tz).isoformat(timespec="seconds"),
-                r.ended_at.astimezone(tz).isoformat(timespec="seconds") if r.ended_at else "",
-                _text(r.operator),
-                _number(r.temperature_c),
-                _number(r.pressure_kpa),
-                _number(r.exposure_minutes),
-                _flag(r.mechanical_ok),
-                _flag(r.chemical_ok),
-                _text(r.bi_lot),
-                r.bi_result or "",
-                _flag(r.implants),
-                r.status,
-                len(r.pack_codes),
-                " ".join(r.pack_codes),
+        # A plain loop over unpacked tuples: this runs for every row of every export.
+        lines = []
+        for (_, sterilizer, number, cycle_type, started, ended, operator, temperature,
+             pressure, exposure, mechanical, chemical, bi_lot, bi_result, implants, status,
+             codes, _) in rows:  # fmt: skip
+            lines.append(
+                (
+                    sterilizer,
+                    number,
+                    cycle_type,
+                    when(started),
+                    when(ended),
+                    operator if operator[:1] not in _FORMULA else "'" + operator,
+                    temperature,
+                    pressure,
+                    exposure,
+                    flag(mechanical),
+                    flag(chemical),
+                    bi_lot if not bi_lot or bi_lot[0] not in _FORMULA else "'" + bi_lot,
+                    bi_result,
+                    flag(implants),
+                    status,
+                    codes.count(" ") + 1 if codes else 0,
+                    codes,
+                )
             )
-            for r in rows
-        )
+        csv.writer(out, lineterminator="\r\n").writerows(lines)
         yield out.getvalue()
 
 

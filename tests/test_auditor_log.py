@@ -80,11 +80,11 @@ def test_log_csv_has_exactly_the_spec_columns_and_matches_the_database(
     assert load["ended_at"] == f"{DAY}T08:20:00-05:00"
     assert load["bi_result"] == "negative" and load["status"] == "passed"
     assert load["mechanical_ok"] == "true" and load["implants"] == "false"
-    assert load["temperature_c"] == "132.5" and load["pressure_kpa"] == "205"
+    assert load["temperature_c"] == "132.5" and load["pressure_kpa"] == "205.0"
     assert load["pack_codes"].split() == sorted(load["pack_codes"].split())
     assert len(load["pack_codes"].split()) == 3
     failed = frame[frame["status"] == "failed"].iloc[0]
-    assert failed["temperature_c"] == "118"  # the original; the amendment is shown in the PDF
+    assert failed["temperature_c"] == "118.0"  # the original; the amendment is shown in the PDF
     parsed = pd.read_csv(io.StringIO(response.text))
     assert (
         parsed["started_at"]
