@@ -146,7 +146,9 @@ class SterilizationReportController(Controller):
         period = parse_period(from_, to, clinic, default_days=COMPLIANCE_DEFAULT_DAYS)
         if period.start and period.end and period.end - period.start > dt.timedelta(days=3700):
             raise InvalidInput("The compliance report covers at most ten years at a time.")
-        return compliance_report(db_session, period, clinic)
+        return compliance_report(
+            db_session, period, clinic, retention_years=state.settings.retention_years
+        )
 
 
 route_handlers: list[Any] = [SterilizationReportController]

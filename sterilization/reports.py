@@ -19,7 +19,16 @@ from typing import Any, Protocol
 
 import msgspec
 import pandas as pd
-from sqlalchemy import DateTime, TypeDecorator, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    DateTime,
+    TypeDecorator,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -186,7 +195,7 @@ def _log_select(dialect: str) -> Any:
     are converted by :class:`LocalClock` (much cheaper than the generic type processor)."""
     if dialect == "postgresql":
         codes = (
-            select(func.string_agg(Pack.code, aggregate_order_by(literal(" "), Pack.id)))
+            select(func.string_agg(Pack.code, aggregate_order_by(literal_column("' '"), Pack.id)))
             .where(Pack.cycle_id == Cycle.id)
             .correlate(Cycle)
             .scalar_subquery()
@@ -483,6 +492,7 @@ class ComplianceReport(msgspec.Struct, rename={"from_": "from"}):
     generated_at: dt.datetime
     time_zone: str
     audit_head: str
+    retention_years: int
     sterilizers: list[SterilizerFindings]
 
 
@@ -848,7 +858,12 @@ def _out_of_service(
 
 
 def compliance_report(
-    session: Session, period: Period, clinic: Clinic, *, now: dt.datetime | None = None
+    session: Session,
+    period: Period,
+    clinic: Clinic,
+    *,
+    retention_years: int = 10,
+    now: dt.datetime | None = None,
 ) -> ComplianceReport:
     now = now or utcnow()
     sterilizers = list(session.scalars(select(Sterilizer).order_by(Sterilizer.code)))
@@ -880,6 +895,7 @@ def compliance_report(
         generated_at=now.astimezone(clinic.tz),
         time_zone=str(clinic.tz),
         audit_head=head,
+        retention_years=retention_years,
         sterilizers=[
             SterilizerFindings(
                 code=s.code,

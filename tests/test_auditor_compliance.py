@@ -45,6 +45,7 @@ def by_code(body):
 def test_the_planted_month_shows_exactly_its_gaps(client, users, month):
     body = report(client, users, **{"from": str(MONTH_FROM), "to": str(MONTH_TO)})
     assert body["from"] == "2026-10-05" and body["to"] == "2026-10-30"
+    assert body["retention_years"] == 10 and len(body["audit_head"]) == 64
     prevac, grav = by_code(body)["PREVAC"], by_code(body)["GRAV"]
 
     assert [w["week"] for w in grav["weeks_without_bi"]] == [NO_BI_WEEK]
