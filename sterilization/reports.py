@@ -8,6 +8,7 @@ day and ISO week (the clinic's time zone decides what "today" and "this week" we
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -582,8 +583,9 @@ def _days_without_bowie_dick(
     ):
         by_day[(int(sid), day)].append((status, ended))
     found: dict[int, list[DayWithoutBowieDick]] = defaultdict(list)
-    for (sid, day), row in days.iterrows():
-        first_at = row["first_at"].to_pydatetime()
+    for row in days.reset_index().itertuples(index=False):
+        sid, day = row.sterilizer_id, row.day
+        first_at = row.first_at.to_pydatetime()
         tests_that_day = by_day.get((int(sid), day), [])
         if any(
             status == "passed" and ended is not None and not pd.isna(ended) and ended <= first_at
@@ -599,8 +601,8 @@ def _days_without_bowie_dick(
         found[int(sid)].append(
             DayWithoutBowieDick(
                 date=day,
-                loads=int(row["loads"]),
-                first_load_number=int(row["first_number"]),
+                loads=int(row.loads),
+                first_load_number=int(row.first_number),
                 first_load_at=_py(first_at, clinic),
                 bowie_dick=verdict,
             )
@@ -639,19 +641,32 @@ def _failed_cycles(
             .group_by(Pack.cycle_id)
         ).all()
     )
+    # What followed is usually in the period already: look there first, and ask the
+    # database only for failures at the very end of the period.
+    following: dict[int, list[Any]] = defaultdict(list)
+    for row in cycles.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
+        following[int(row.sterilizer_id)].append(row)
+    numbers = {sid: [int(r.number) for r in rows] for sid, rows in following.items()}
     found: dict[int, list[FailedCycle]] = defaultdict(list)
     for f in failed.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
         sid = int(f.sterilizer_id)
+        rest = following[sid][bisect.bisect_right(numbers[sid], int(f.number)) :]
+        nxt: Any = rest[0] if rest else None
+        retest: Any = next(
+            (r for r in rest if r.cycle_type == f.cycle_type and r.status == "passed"), None
+        )
         later = (
             select(Cycle.number, Cycle.cycle_type, Cycle.status, Cycle.started_at)
             .where(Cycle.sterilizer_id == sid, Cycle.number > int(f.number))
             .order_by(Cycle.number)
             .limit(1)
         )
-        nxt = session.execute(later).first()
-        retest = session.execute(
-            later.where(Cycle.cycle_type == f.cycle_type, Cycle.status == "passed")
-        ).first()
+        if nxt is None:
+            nxt = session.execute(later).first()
+        if retest is None:
+            retest = session.execute(
+                later.where(Cycle.cycle_type == f.cycle_type, Cycle.status == "passed")
+            ).first()
         why = list(reasons.get(int(f.id)) or [])
         if f.bi_result == "positive":
             why.append("positive spore test (BI)")
