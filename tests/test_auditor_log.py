@@ -57,6 +57,7 @@ def test_log_csv_has_exactly_the_spec_columns_and_matches_the_database(
 ):
     response = get_csv(client, users, **{"from": str(DAY), "to": str(DAY)})
     assert response.headers["content-type"].startswith("text/csv")
+    assert "content-length" not in response.headers  # streamed, not built in memory
     assert response.text.splitlines()[0] == ",".join(SPEC_COLUMNS)
     frame = pd.read_csv(io.StringIO(response.text), keep_default_na=False, dtype=str)
     assert list(frame.columns) == SPEC_COLUMNS
