@@ -115,6 +115,7 @@ def run_backend(label: str, url: str, shape: steri_bench.Shape) -> list[str]:
             + " ms)"
         )
         print(lines[-1], flush=True)
+    lines.append("- load average: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return lines
 
 
@@ -124,6 +125,9 @@ def main(argv: list[str]) -> None:
         "backend", nargs="?", default="both", choices=["sqlite", "postgres", "both"]
     )
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the data loaded by a previous run"
+    )
     args = parser.parse_args(argv)
     shape = steri_bench.Shape(
         sterilizers=steri_bench.STERILIZERS,
@@ -137,11 +141,12 @@ def main(argv: list[str]) -> None:
     if args.backend in ("sqlite", "both"):
         tmp = Path(os.environ.get("STERISTOCK_BENCH_DIR") or tempfile.mkdtemp(prefix="bench-"))
         db_file = tmp / "bench_auditor.db"
-        db_file.unlink(missing_ok=True)
-        report += run_backend("SQLite", f"sqlite:///{db_file}", shape)
+        if not args.reuse:
+            db_file.unlink(missing_ok=True)
+        report += run_backend("SQLite", f"sqlite:///{db_file}", shape, reuse=args.reuse)
     if args.backend in ("postgres", "both"):
         url = os.environ.get("STERISTOCK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-        report += run_backend("PostgreSQL", url, shape)
+        report += run_backend("PostgreSQL", url, shape, reuse=args.reuse)
     print("\n".join(report))
 
 

@@ -52,7 +52,9 @@ def _stream_log(
 ) -> Iterator[str]:
     """One read transaction for the whole export, a batch of rows per chunk."""
     with db.session(write=False) as session:
-        yield from log_csv_chunks(iter_log(session, period, sterilizer_id=sterilizer_id), clinic)
+        yield from log_csv_chunks(
+            iter_log(session, period, sterilizer_id=sterilizer_id, raw=True), clinic
+        )
 
 
 class SterilizationReportController(Controller):
