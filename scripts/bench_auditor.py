@@ -80,14 +80,17 @@ def timed_get(base: str, path: str, headers: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def run_backend(label: str, url: str, shape: steri_bench.Shape) -> list[str]:
-    print(
-        f"{label}: loading {shape.total_cycles:,} cycles, {shape.total_packs:,} packs", flush=True
-    )
-    load = steri_bench.load_postgres if url.startswith("postgresql") else steri_bench.load_sqlite
-    seconds = load(url, shape)
+def run_backend(
+    label: str, url: str, shape: steri_bench.Shape, *, reuse: bool = False
+) -> list[str]:
+    lines = [f"### {label}"]
+    if not reuse:
+        print(f"{label}: loading {shape.total_cycles:,} cycles, {shape.total_packs:,} packs")
+        load = (
+            steri_bench.load_postgres if url.startswith("postgresql") else steri_bench.load_sqlite
+        )
+        lines.append(f"- bulk load: {load(url, shape):.0f} s")
     username, password = benchkit.ensure_user(url, "bench-auditor", "auditor")
-    lines = [f"### {label}", f"- bulk load: {seconds:.0f} s"]
     with benchkit.serve(url) as base:
         headers = benchkit.login(base, username, password)
         pid = benchkit.server_pid(base)
