@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SCENARIOS = ("foundation", "inventory", "reorder", "sterilization", "labels")
+SCENARIOS = ("foundation", "inventory", "reorder", "sterilization", "labels", "auditor")
 
 
 def main(argv: list[str]) -> int:

@@ -176,6 +176,9 @@ class Pack(SQLModel, table=True):
         Index("ix_packs_cycle_status", "cycle_id", "status"),
         Index("ix_packs_status", "status"),
         Index("ix_packs_encounter_ref", "encounter_ref"),
+        # The auditor's compliance checks on used packs (migration 0007_auditor).
+        Index("ix_packs_used_at_expires_on", "used_at", "expires_on"),
+        Index("ix_packs_implant_used_at", "implant", "used_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

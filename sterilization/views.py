@@ -20,7 +20,7 @@ from litestar.params import Parameter, QueryParameter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sterilization import cycles, indicators, packs, recalls, sterilizers
+from sterilization import cycles, indicators, packs, recalls, sterilizers, trace
 from sterilization.clinic import Clinic
 from sterilization.models import BiResult, Cycle, Pack, Recall, Sterilizer
 from sterilization.schemas import (
@@ -423,13 +423,14 @@ class PackController(Controller):
         guards=[any_role],
         sync_to_thread=True,
         dependencies=PAGE,
-        summary="Every event of a pack, in order",
+        summary="Every event of a pack, in order, with its cycle's indicator results",
     )
     def history(self, code: str, db_session: Session, page: PageParams) -> Page[PackEventOut]:
-        events, total = packs.pack_history(db_session, code, limit=page.limit, offset=page.offset)
+        # With the indicator results and amendments of its cycle (sterilization/trace.py).
+        events, total = trace.pack_history(db_session, code, limit=page.limit, offset=page.offset)
         return Page(
             items=[
-                PackEventOut(at=e.at, event=e.event, actor=e.actor, details=json.loads(e.details))
+                PackEventOut(at=e.at, event=e.event, actor=e.actor, details=e.details)
                 for e in events
             ],
             total=total,
@@ -716,5 +717,6 @@ route_handlers: list[Any] = [
 ]
 
 from sterilization.label_views import route_handlers as label_route_handlers  # noqa: E402
+from sterilization.report_views import route_handlers as report_handlers  # noqa: E402
 
-route_handlers += label_route_handlers
+route_handlers += [*label_route_handlers, *report_handlers]

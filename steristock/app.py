@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from steristock import __version__
+from steristock.audit.export import audit_csv
 from steristock.audit.views import AuditController
 from steristock.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
 from steristock.auth.sessions import LoginRequired
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AuthController,
             UserController,
             AuditController,
+            audit_csv,
             *domain_route_handlers(),
             scan,
             create_static_files_router(

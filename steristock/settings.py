@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     pack_shelf_life_days: int | None = Field(
         default=None, alias="STERISTOCK_PACK_SHELF_LIFE_DAYS", gt=0
     )
+    # How long the sterilization record and audit trail must be kept. Nothing in the
+    # record can be deleted through any interface; this is what exports state (docs/auditor.md).
+    retention_years: int = Field(default=10, alias="STERISTOCK_RETENTION_YEARS", ge=1, le=100)
     session_idle_minutes: int = Field(default=15, alias="STERISTOCK_SESSION_IDLE_MINUTES", gt=0)
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
 

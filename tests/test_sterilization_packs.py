@@ -69,7 +69,7 @@ def test_a_pack_from_a_failed_cycle_is_not_usable_and_use_returns_409_with_the_r
     after = steri.pack(code)
     assert after["status"] == "failed" and after["encounter_ref"] is None
     events = client.get(f"/api/v1/packs/{code}/history", headers=steri.ma).json()["items"]
-    assert [e["event"] for e in events] == ["assembled", "loaded", "failed"]
+    assert [e["event"] for e in events] == ["assembled", "loaded", "indicators", "failed"]
 
 
 def test_using_a_pack_twice_is_refused_with_already_used(steri):
@@ -90,8 +90,14 @@ def test_pack_history_lists_every_event_in_order_with_actor_usernames(steri, cli
     steri.use(code, "ENC-7")
     body = client.get(f"/api/v1/packs/{code}/history", headers=steri.ma).json()
     events = body["items"]
-    assert [e["event"] for e in events] == ["assembled", "loaded", "sterilized", "used"]
-    assert body["total"] == 4
+    assert [e["event"] for e in events] == [
+        "assembled",
+        "loaded",
+        "indicators",
+        "sterilized",
+        "used",
+    ]
+    assert body["total"] == 5
     assert all(e["actor"].startswith("ma") for e in events)
     assert events[-1]["details"] == {"encounter_ref": "ENC-7"}
 

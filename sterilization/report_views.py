@@ -1,0 +1,156 @@
+"""The auditor's exports of the sterilization record: the cycle log as CSV (streamed) and
+PDF, and the compliance findings. Everyone signed in may read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from litestar.params import Parameter, QueryParameter
+from litestar.response import Stream
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sterilization.clinic import Clinic
+from sterilization.log_pdf import render_log_pdf
+from sterilization.models import Cycle
+from sterilization.reports import (
+    ComplianceReport,
+    Period,
+    compliance_report,
+    find_sterilizer,
+    iter_log,
+    log_csv_chunks,
+    parse_period,
+)
+from steristock.auth.guards import any_role
+from steristock.db import Database, utcnow
+from steristock.problems import InvalidInput
+
+When = Annotated[str | None, Parameter(max_length=40)]
+# The printable log is built in memory; longer ranges belong in the CSV.
+PDF_MAX_CYCLES = 20_000
+COMPLIANCE_DEFAULT_DAYS = 30
+
+
+def _clinic(state: State) -> Clinic:
+    return Clinic.from_settings(state.settings)
+
+
+def _filename(stem: str, period: Period, clinic: Clinic, ext: str) -> str:
+    first, last = period.first_day(clinic), period.last_day(clinic)
+    if first is None and last is None:
+        return f"{stem}-to-{clinic.local_date(utcnow())}.{ext}"
+    return f"{stem}-{first or 'start'}-to-{last or clinic.local_date(utcnow())}.{ext}"
+
+
+def _stream_log(
+    db: Database, period: Period, sterilizer_id: int | None, clinic: Clinic
+) -> Iterator[str]:
+    """One read transaction for the whole export, a batch of rows per chunk."""
+    with db.session(write=False) as session:
+        yield from log_csv_chunks(
+            iter_log(session, period, sterilizer_id=sterilizer_id, raw=True), clinic
+        )
+
+
+class SterilizationReportController(Controller):
+    path = "/api/v1/sterilization"
+    tags = ["sterilization", "audit"]
+    guards = [any_role]
+
+    @get(
+        "/log.csv",
+        sync_to_thread=True,
+        summary="The sterilization log as CSV (one row per cycle), streamed",
+        description=(
+            "`from`/`to` are clinic dates (both included) or date-times with offset; "
+            "`sterilizer` is a sterilizer code. Times are in the clinic's zone with offset."
+        ),
+        media_type="text/csv",
+    )
+    def log_csv(
+        self,
+        db_session: Session,
+        state: State,
+        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        to: When = None,
+        sterilizer: Annotated[str | None, Parameter(max_length=40)] = None,
+    ) -> Stream:
+        clinic = _clinic(state)
+        period = parse_period(from_, to, clinic)
+        sterilizer_id = find_sterilizer(db_session, sterilizer).id if sterilizer else None
+        name = _filename(f"sterilization-log{'-' + sterilizer if sterilizer else ''}", period,
+                         clinic, "csv")  # fmt: skip
+        return Stream(
+            _stream_log(state.db, period, sterilizer_id, clinic),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @get(
+        "/log.pdf",
+        sync_to_thread=True,
+        summary="The printable sterilization log (PDF)",
+        media_type="application/pdf",
+    )
+    def log_pdf(
+        self,
+        db_session: Session,
+        state: State,
+        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        to: When = None,
+        sterilizer: Annotated[str | None, Parameter(max_length=40)] = None,
+    ) -> Response[bytes]:
+        clinic = _clinic(state)
+        period = parse_period(from_, to, clinic)
+        sterilizer_id = find_sterilizer(db_session, sterilizer).id if sterilizer else None
+        where: list[Any] = period.where(Cycle.started_at)
+        if sterilizer_id is not None:
+            where.append(Cycle.sterilizer_id == sterilizer_id)
+        count = db_session.scalar(select(func.count()).select_from(Cycle).where(*where)) or 0
+        if count > PDF_MAX_CYCLES:
+            raise InvalidInput(
+                f"The period holds {count} cycles; the printable log takes at most "
+                f"{PDF_MAX_CYCLES}. Choose a shorter period or download log.csv.",
+                extra={"cycles": count},
+            )
+        content = render_log_pdf(db_session, period, clinic, sterilizer_id=sterilizer_id)
+        name = _filename("sterilization-log", period, clinic, "pdf")
+        return Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
+        )
+
+    @get(
+        "/compliance",
+        sync_to_thread=True,
+        summary="Compliance findings per sterilizer for a period (default: last 30 days)",
+        description=(
+            "Per sterilizer: ISO weeks with loads but no spore test (BI); days a pre-vacuum "
+            "sterilizer ran loads without a passed Bowie-Dick test first; failed cycles and "
+            "what followed; positive BIs with their recalls; implant packs used before a "
+            "negative BI; used packs checked against their expiry; time out of service."
+        ),
+    )
+    def compliance(
+        self,
+        db_session: Session,
+        state: State,
+        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        to: When = None,
+    ) -> ComplianceReport:
+        clinic = _clinic(state)
+        period = parse_period(from_, to, clinic, default_days=COMPLIANCE_DEFAULT_DAYS)
+        if period.start and period.end and period.end - period.start > dt.timedelta(days=3700):
+            raise InvalidInput("The compliance report covers at most ten years at a time.")
+        return compliance_report(
+            db_session, period, clinic, retention_years=state.settings.retention_years
+        )
+
+
+route_handlers: list[Any] = [SterilizationReportController]

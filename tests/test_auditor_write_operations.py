@@ -1,0 +1,292 @@
+"""Every write operation of the API appends to the audit trail, and the auditor can do none
+of them. The operations are walked from the app's own OpenAPI schema: a new endpoint that is
+missing from the table below fails the test until it is added (with a minimal valid
+request), so nothing can be added to the API without proving it is audited."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from steristock.audit.models import AuditEntry
+from steristock.auth.models import Role
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+GTIN = "07032144072622"
+_names = itertools.count(1)
+
+
+@dataclass
+class Call:
+    path: str
+    json: Any = None
+    role: Role | None = Role.ADMIN  # None: the caller's own fresh token (auth endpoints)
+    expect: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class World:
+    """Prerequisites made through the API as an admin, one fresh set per operation."""
+
+    def __init__(self, client, users) -> None:
+        self.client, self.users = client, users
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.users.headers(Role.ADMIN)
+
+    def post(self, path: str, body: Any, expect: int = 201) -> Any:
+        response = self.client.post(path, json=body, headers=self.admin)
+        assert response.status_code == expect, (path, response.text)
+        return response.json()
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}{next(_names)}"
+
+    def supplier(self) -> int:
+        return self.post("/api/v1/suppliers", {"name": self.name("Supplier ")})["id"]
+
+    def location(self) -> str:
+        return self.post("/api/v1/locations", {"code": self.name("LOC"), "name": "Room"})["code"]
+
+    def item(self, **extra: Any) -> str:
+        body = {"sku": self.name("SKU"), "name": "Gauze", "unit": "box",
+                "supplier_id": self.supplier(), "unit_cost": "1.25", **extra}  # fmt: skip
+        return self.post("/api/v1/items", body)["sku"]
+
+    def receive(self, sku: str, location: str, quantity: int = 10) -> None:
+        body = {"kind": "receive", "sku": sku, "location": location, "quantity": quantity}
+        self.post("/api/v1/stock/movements", body)
+
+    def sterilizer(self) -> str:
+        body = {"code": self.name("AC"), "name": "Autoclave", "kind": "steam_gravity"}
+        return self.post("/api/v1/sterilizers", body)["code"]
+
+    def pack(self, implant: bool = False) -> str:
+        return self.post("/api/v1/packs", {"description": "Kit", "implant": implant})["items"][0][
+            "code"
+        ]
+
+    def running_cycle(self, packs: list[str] | None = None, bi_lot: str | None = None) -> int:
+        body: dict[str, Any] = {"sterilizer": self.sterilizer(), "cycle_type": "gravity_121_30",
+                                "packs": packs or []}  # fmt: skip
+        if bi_lot:
+            body["bi_lot"] = bi_lot
+        return self.post("/api/v1/cycles", body)["id"]
+
+    def completed_cycle(self, packs: list[str] | None = None, bi_lot: str | None = None) -> int:
+        cycle_id = self.running_cycle(packs, bi_lot)
+        self.post(f"/api/v1/cycles/{cycle_id}/complete", READINGS, expect=200)
+        return cycle_id
+
+    def sterile_pack(self) -> str:
+        code = self.pack()
+        self.completed_cycle([code])
+        return code
+
+    def open_recall(self) -> int:
+        cycle_id = self.completed_cycle([self.pack()], bi_lot="LOT-R")
+        self.post(f"/api/v1/cycles/{cycle_id}/bi-result",
+                  {"result": "positive", "control_grew": True}, expect=200)  # fmt: skip
+        recalls = self.client.get("/api/v1/recalls?status=open", headers=self.admin).json()
+        return recalls["items"][0]["id"]
+
+    def fresh_user(self) -> str:
+        return self.users.create(Role.MA)
+
+
+READINGS = {"temperature_c": 121.5, "exposure_minutes": 30, "mechanical_ok": True,
+            "chemical_ok": True}  # fmt: skip
+
+
+def _login(w: World) -> Call:
+    return Call("/api/v1/auth/token", {"username": w.fresh_user(), "password": w.users.password},
+                role=None)  # fmt: skip
+
+
+def _logout(w: World) -> Call:
+    token = w.users.token(w.fresh_user())
+    return Call("/api/v1/auth/logout", role=None, expect=204,
+                headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+
+
+def _restock(w: World) -> Call:
+    sku, source, target = w.item(), w.location(), w.location()
+    w.receive(sku, source)
+    return Call("/api/v1/stock/restock", {"from_location": source, "lines": [
+        {"sku": sku, "to_location": target, "quantity": 2}]}, expect=201)  # fmt: skip
+
+
+def _receive_barcode(w: World) -> Call:
+    w.item(gtin=GTIN, lot_tracked=True)
+    return Call("/api/v1/stock/receive-barcode",
+                {"barcode": f"01{GTIN}10LOT1\x1d17301231", "location": w.location(),
+                 "quantity": 3}, expect=201)  # fmt: skip
+
+
+# (method, path template) -> a minimal valid request, made ready in a fresh world.
+OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
+    ("POST", "/api/v1/auth/token"): _login,
+    ("POST", "/api/v1/auth/logout"): _logout,
+    ("POST", "/api/v1/users"): lambda w: Call(
+        "/api/v1/users",
+        {"username": w.name("newuser"), "role": "ma", "password": "long enough pw"},
+        expect=201,
+    ),
+    ("PATCH", "/api/v1/users/{username}"): lambda w: Call(
+        f"/api/v1/users/{w.fresh_user()}", {"full_name": "Renamed Person"}
+    ),
+    ("POST", "/api/v1/suppliers"): lambda w: Call(
+        "/api/v1/suppliers", {"name": w.name("Supplier ")}, expect=201
+    ),
+    ("PATCH", "/api/v1/suppliers/{supplier_id}"): lambda w: Call(
+        f"/api/v1/suppliers/{w.supplier()}", {"lead_time_days": 9}
+    ),
+    ("POST", "/api/v1/locations"): lambda w: Call(
+        "/api/v1/locations", {"code": w.name("L"), "name": "Exam"}, expect=201
+    ),
+    ("PATCH", "/api/v1/locations/{code}"): lambda w: Call(
+        f"/api/v1/locations/{w.location()}", {"name": "Renamed"}
+    ),
+    ("POST", "/api/v1/items"): lambda w: Call(
+        "/api/v1/items",
+        {
+            "sku": w.name("S"),
+            "name": "Gloves",
+            "unit": "box",
+            "supplier_id": w.supplier(),
+            "unit_cost": "0.045",
+        },
+        expect=201,
+    ),
+    ("PATCH", "/api/v1/items/{sku}"): lambda w: Call(f"/api/v1/items/{w.item()}", {"name": "New"}),
+    ("PUT", "/api/v1/items/{sku}/par-levels/{location_code}"): lambda w: Call(
+        f"/api/v1/items/{w.item()}/par-levels/{w.location()}", {"par_level": 10}
+    ),
+    ("POST", "/api/v1/stock/movements"): lambda w: Call(
+        "/api/v1/stock/movements",
+        {"kind": "receive", "sku": w.item(), "location": w.location(), "quantity": 5},
+        expect=201,
+    ),
+    ("POST", "/api/v1/stock/receive-barcode"): _receive_barcode,
+    ("POST", "/api/v1/stock/restock"): _restock,
+    ("POST", "/api/v1/sterilizers"): lambda w: Call(
+        "/api/v1/sterilizers",
+        {"code": w.name("ST"), "name": "New", "kind": "dry_heat"},
+        expect=201,
+    ),
+    ("PATCH", "/api/v1/sterilizers/{code}"): lambda w: Call(
+        f"/api/v1/sterilizers/{w.sterilizer()}",
+        {"status": "out_of_service", "reason": "annual service"},
+    ),
+    ("POST", "/api/v1/cycle-types"): lambda w: Call(
+        "/api/v1/cycle-types",
+        {
+            "code": w.name("custom_").lower(),
+            "name": "Long gravity",
+            "min_temperature_c": 121,
+            "min_exposure_minutes": 40,
+        },
+        expect=201,
+    ),
+    ("POST", "/api/v1/packs"): lambda w: Call(
+        "/api/v1/packs", {"description": "Exam kit"}, expect=201
+    ),
+    ("POST", "/api/v1/packs/{code}/use"): lambda w: Call(
+        f"/api/v1/packs/{w.sterile_pack()}/use", {"encounter_ref": "ENC-77"}
+    ),
+    ("POST", "/api/v1/packs/{code}/compromise"): lambda w: Call(
+        f"/api/v1/packs/{w.pack()}/compromise", {"reason": "torn wrap"}
+    ),
+    ("POST", "/api/v1/cycles"): lambda w: Call(
+        "/api/v1/cycles",
+        {"sterilizer": w.sterilizer(), "cycle_type": "gravity_121_30", "packs": [w.pack()]},
+        expect=201,
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/complete"): lambda w: Call(
+        f"/api/v1/cycles/{w.running_cycle()}/complete", READINGS
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/bi-result"): lambda w: Call(
+        f"/api/v1/cycles/{w.completed_cycle(bi_lot='LOT-1')}/bi-result",
+        {"result": "negative", "control_grew": True},
+    ),
+    ("POST", "/api/v1/cycles/{cycle_id}/amendments"): lambda w: Call(
+        f"/api/v1/cycles/{w.completed_cycle()}/amendments",
+        {"field": "pressure_kpa", "value": 210, "reason": "re-read the printout"},
+        expect=201,
+    ),
+    ("POST", "/api/v1/recalls/{recall_id}/resolve"): lambda w: Call(
+        f"/api/v1/recalls/{w.open_recall()}/resolve",
+        {"resolution": "confirmed", "reason": "repeat BI positive too"},
+    ),
+}
+AUTH_OPERATIONS = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/logout")}
+
+
+def schema_write_operations(app) -> set[tuple[str, str]]:
+    paths = app.openapi_schema.paths or {}
+    return {
+        (method.upper(), path)
+        for path, item in paths.items()
+        if path.startswith("/api/v1/")
+        for method in WRITE_METHODS
+        if getattr(item, method, None) is not None
+    }
+
+
+def audit_count(database) -> int:
+    with database.session(write=False) as s:
+        return s.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+
+def new_entries(database, after: int) -> list[AuditEntry]:
+    with database.session(write=False) as s:
+        return list(s.scalars(select(AuditEntry).where(AuditEntry.seq > after)))
+
+
+def send(client, method: str, call: Call, headers: dict[str, str]):
+    return client.request(method, call.path, json=call.json, headers=headers)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_write_operation_in_the_schema_is_in_the_table(app):
+    operations = schema_write_operations(app)
+    missing = sorted(operations - OPERATIONS.keys())
+    assert not missing, f"add these write operations to OPERATIONS: {missing}"
+    stale = sorted(OPERATIONS.keys() - operations)
+    assert not stale, f"no longer in the API, remove from OPERATIONS: {stale}"
+
+
+def test_every_write_operation_appends_an_audit_entry_and_the_auditor_can_do_none(
+    app, client, users, database
+):
+    """One request per operation in the schema: the auditor's attempt is refused (403) and
+    writes nothing; the valid request succeeds and appends at least one entry with its
+    before/after state; the chain still verifies at the end."""
+    world = World(client, users)
+    auditor = users.headers(Role.AUDITOR)
+    checked = []
+    for method, template in sorted(schema_write_operations(app)):
+        call = OPERATIONS[(method, template)](world)
+        if (method, template) not in AUTH_OPERATIONS:
+            before = audit_count(database)
+            refused = send(client, method, call, auditor)
+            assert refused.status_code == 403, (method, template, refused.text)
+            assert audit_count(database) == before, (method, template, "403 wrote an entry")
+        headers = call.headers if call.role is None else users.headers(call.role)
+        before = audit_count(database)
+        response = send(client, method, call, headers)
+        assert response.status_code == call.expect, (method, template, response.text)
+        entries = new_entries(database, before)
+        assert entries, f"{method} {template} succeeded but wrote no audit entry"
+        if (method, template) not in AUTH_OPERATIONS:
+            assert any(e.before or e.after for e in entries), (method, template)
+        checked.append((method, template, sorted({e.action for e in entries})))
+    assert len(checked) == len(OPERATIONS)
+    verify = client.get("/api/v1/audit/verify", headers=auditor).json()
+    assert verify["ok"] is True
