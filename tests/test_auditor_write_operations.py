@@ -96,6 +96,24 @@ class World:
         recalls = self.client.get("/api/v1/recalls?status=open", headers=self.admin).json()
         return recalls["items"][0]["id"]
 
+    def purchase_order(self, *, submitted: bool = False) -> tuple[int, str]:
+        supplier_id = self.supplier()
+        body = {"sku": self.name("SKU"), "name": "Gloves", "unit": "box",
+                "supplier_id": supplier_id, "unit_cost": "2.50"}  # fmt: skip
+        sku = self.post("/api/v1/items", body)["sku"]
+        lines = [{"sku": sku, "quantity": 10}]
+        po = self.post("/api/v1/purchase-orders", {"supplier_id": supplier_id, "lines": lines})
+        if submitted:
+            self.post(f"/api/v1/purchase-orders/{po['id']}/submit", None, expect=200)
+        return po["id"], sku
+
+    def item_below_par(self) -> str:
+        sku = self.item()
+        response = self.client.put(f"/api/v1/items/{sku}/par-levels/{self.location()}",
+                                   json={"par_level": 20}, headers=self.admin)  # fmt: skip
+        assert response.status_code == 200, response.text
+        return sku
+
     def fresh_user(self) -> str:
         return self.users.create(Role.MA)
 
@@ -120,6 +138,38 @@ def _restock(w: World) -> Call:
     w.receive(sku, source)
     return Call("/api/v1/stock/restock", {"from_location": source, "lines": [
         {"sku": sku, "to_location": target, "quantity": 2}]}, expect=201)  # fmt: skip
+
+
+def _create_po(w: World) -> Call:
+    supplier_id = w.supplier()
+    body = {"sku": w.name("SKU"), "name": "Gauze", "unit": "box", "supplier_id": supplier_id,
+            "unit_cost": "1.25"}  # fmt: skip
+    sku = w.post("/api/v1/items", body)["sku"]
+    return Call("/api/v1/purchase-orders",
+                {"supplier_id": supplier_id, "lines": [{"sku": sku, "quantity": 5}]},
+                expect=201)  # fmt: skip
+
+
+def _po_from_suggestions(w: World) -> Call:
+    w.item_below_par()
+    return Call("/api/v1/purchase-orders/from-suggestions", {}, expect=201)
+
+
+def _submit_po(w: World) -> Call:
+    po_id, _ = w.purchase_order()
+    return Call(f"/api/v1/purchase-orders/{po_id}/submit")
+
+
+def _receive_po(w: World) -> Call:
+    po_id, sku = w.purchase_order(submitted=True)
+    return Call(f"/api/v1/purchase-orders/{po_id}/receive",
+                {"location": w.location(), "lines": [{"sku": sku, "quantity": 4}]},
+                expect=201)  # fmt: skip
+
+
+def _cancel_po(w: World) -> Call:
+    po_id, _ = w.purchase_order(submitted=True)
+    return Call(f"/api/v1/purchase-orders/{po_id}/cancel", {"reason": "supplier out of stock"})
 
 
 def _receive_barcode(w: World) -> Call:
@@ -175,6 +225,11 @@ OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
     ),
     ("POST", "/api/v1/stock/receive-barcode"): _receive_barcode,
     ("POST", "/api/v1/stock/restock"): _restock,
+    ("POST", "/api/v1/purchase-orders"): _create_po,
+    ("POST", "/api/v1/purchase-orders/from-suggestions"): _po_from_suggestions,
+    ("POST", "/api/v1/purchase-orders/{po_id}/submit"): _submit_po,
+    ("POST", "/api/v1/purchase-orders/{po_id}/receive"): _receive_po,
+    ("POST", "/api/v1/purchase-orders/{po_id}/cancel"): _cancel_po,
     ("POST", "/api/v1/sterilizers"): lambda w: Call(
         "/api/v1/sterilizers",
         {"code": w.name("ST"), "name": "New", "kind": "dry_heat"},
