@@ -50,7 +50,7 @@ from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
 from steristock.idempotency import IdempotencyKeyHeader
-from steristock.pagination import Page, PageParams, provide_page_params
+from steristock.pagination import Page, PageParams, paginate, provide_page_params
 from steristock.problems import InvalidInput, PermissionDenied
 
 can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
@@ -98,16 +98,8 @@ class SupplierController(Controller):
 
     @get("/", guards=[can_read], sync_to_thread=True, dependencies=PAGED, summary="Suppliers")
     def list_suppliers(self, db_session: Session, page: PageParams) -> Page[SupplierOut]:
-        total = db_session.scalar(select(func.count()).select_from(Supplier)) or 0
-        rows = db_session.scalars(
-            select(Supplier).order_by(Supplier.name).limit(page.limit).offset(page.offset)
-        )
-        return Page(
-            items=[catalogue.supplier_out(s) for s in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        statement = select(Supplier).order_by(Supplier.name)
+        return paginate(db_session, statement, page, catalogue.supplier_out)
 
     @get("/{supplier_id:int}", guards=[can_read], sync_to_thread=True, summary="One supplier")
     def get_one(self, supplier_id: SupplierId, db_session: Session) -> SupplierOut:
@@ -141,16 +133,8 @@ class LocationController(Controller):
 
     @get("/", guards=[can_read], sync_to_thread=True, dependencies=PAGED, summary="Locations")
     def list_locations(self, db_session: Session, page: PageParams) -> Page[LocationOut]:
-        total = db_session.scalar(select(func.count()).select_from(Location)) or 0
-        rows = db_session.scalars(
-            select(Location).order_by(Location.code).limit(page.limit).offset(page.offset)
-        )
-        return Page(
-            items=[catalogue.location_out(loc) for loc in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        statement = select(Location).order_by(Location.code)
+        return paginate(db_session, statement, page, catalogue.location_out)
 
     @get("/{code:str}", guards=[can_read], sync_to_thread=True, summary="One location")
     def get_one(self, code: str, db_session: Session) -> LocationOut:

@@ -56,7 +56,7 @@ from sterilization.schemas import (
 from steristock.auth.guards import admin_only, any_role, requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
-from steristock.pagination import Page, PageParams, provide_page_params
+from steristock.pagination import Page, PageParams, paginate, provide_page_params
 from steristock.problems import InvalidInput, NotFound
 
 ma_or_admin = requires_role(Role.MA)
@@ -277,16 +277,8 @@ class SterilizerController(Controller):
 
     @get("/", guards=[any_role], sync_to_thread=True, dependencies=PAGE, summary="Sterilizers")
     def list_sterilizers(self, db_session: Session, page: PageParams) -> Page[SterilizerOut]:
-        total = db_session.scalar(select(func.count()).select_from(Sterilizer)) or 0
-        rows = db_session.scalars(
-            select(Sterilizer).order_by(Sterilizer.code).limit(page.limit).offset(page.offset)
-        )
-        return Page(
-            items=[sterilizer_out(s) for s in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        statement = select(Sterilizer).order_by(Sterilizer.code)
+        return paginate(db_session, statement, page, sterilizer_out)
 
     @get("/{code:str}", guards=[any_role], sync_to_thread=True, summary="One sterilizer")
     def get_one(self, code: str, db_session: Session) -> SterilizerOut:

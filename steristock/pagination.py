@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.params import Parameter
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -35,3 +38,14 @@ def provide_page_params(
 ) -> PageParams:
     """Litestar dependency for `limit`/`offset` query parameters, validated."""
     return PageParams(limit=limit, offset=offset)
+
+
+def paginate(
+    session: Session, statement: Select[Any], page: PageParams, to_out: Callable[[Any], T]
+) -> Page[T]:
+    """One page of an ordered ORM select, with the total of the whole (filtered) result."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.limit(page.limit).offset(page.offset))
+    return Page(
+        items=[to_out(row) for row in rows], total=total or 0, limit=page.limit, offset=page.offset
+    )

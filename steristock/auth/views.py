@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from steristock.auth import service
@@ -23,7 +23,7 @@ from steristock.auth.schemas import (
     UserUpdate,
 )
 from steristock.auth.service import CurrentUser
-from steristock.pagination import Page, PageParams, provide_page_params
+from steristock.pagination import Page, PageParams, paginate, provide_page_params
 from steristock.problems import NotAuthenticated
 from steristock.settings import Settings
 
@@ -128,13 +128,7 @@ class UserController(Controller):
         summary="List users (admin)",
     )
     def list_users(self, db_session: Session, page: PageParams) -> Page[UserOut]:
-        total = db_session.scalar(select(func.count()).select_from(User)) or 0
-        users = db_session.scalars(
-            select(User).order_by(User.username).limit(page.limit).offset(page.offset)
-        )
-        return Page(
-            items=[user_out(u) for u in users], total=total, limit=page.limit, offset=page.offset
-        )
+        return paginate(db_session, select(User).order_by(User.username), page, user_out)
 
     @patch(
         "/{username:str}",
