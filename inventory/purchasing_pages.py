@@ -10,6 +10,7 @@ carries a nonce used as an `Idempotency-Key`, so a double tap acts once.
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 from typing import Any
 
@@ -35,6 +36,7 @@ can_purchase = requires_role(Role.PURCHASING)
 OPEN_STATUSES = ("draft", "submitted", "partially_received")
 MAX_OPEN_SHOWN = 200
 MAX_ROW_ID = 2_147_483_647
+LINE_SKU = re.compile(r"line-(\d{1,4})-sku")
 STATUS_TAGS = {"draft": "info", "submitted": "warn", "partially_received": "warn",
                "received": "ok", "cancelled": "stop"}  # fmt: skip
 RECEIVE_LABELS = {"location": "Location", "lines": "Lines", "quantity": "Quantity",
@@ -238,8 +240,9 @@ def receipt_from_form(data: dict[str, Any]) -> ReceiveIn:
     if not location:
         raise InvalidInput("Choose the location the delivery goes to.")
     lines = []
-    index = 0
-    while f"line-{index}-sku" in data and index < 5000:
+    # complete lines have no fields, so the numbers have gaps
+    indexes = sorted(int(m.group(1)) for key in data if (m := LINE_SKU.fullmatch(key)))
+    for index in indexes:
         quantity = form_text(data, f"line-{index}-quantity")
         if quantity and quantity != "0":
             line: dict[str, Any] = {"sku": form_text(data, f"line-{index}-sku"),
@@ -248,7 +251,6 @@ def receipt_from_form(data: dict[str, Any]) -> ReceiveIn:
                 if value := form_text(data, f"line-{index}-{name}"):
                     line[name] = value
             lines.append(line)
-        index += 1
     if not lines:
         raise InvalidInput("Enter the quantity received on at least one line.")
     receipt: ReceiveIn = convert_form({"location": location, "lines": lines}, ReceiveIn,

@@ -173,16 +173,26 @@ def test_receive_on_the_order_page_updates_on_hand_and_the_order(
     expiry = days_from_today(300).isoformat()
     done = form_post(
         client, path, "receive-form", location="EXAM1",
-        **{"line-0-quantity": "5", "line-1-quantity": "6", "line-1-lot": "L9",
+        **{"line-0-quantity": "8", "line-1-quantity": "2", "line-1-lot": "L9",
            "line-1-expires_on": expiry},
     )  # fmt: skip
     assert done.status_code == 303 and done.headers["location"] == path
     page = client.get(path).text
-    assert "Received 11 units on PO-" in page and "partially received" in page
+    assert "Received 10 units on PO-" in page and "partially received" in page
     headers = users.headers(Role.PURCHASING)
-    assert on_hand(client, headers, "GLV/M", "EXAM1") == 7
-    assert on_hand(client, headers, "SUT-4", "EXAM1") == 6
+    assert on_hand(client, headers, "GLV/M", "EXAM1") == 10
+    assert on_hand(client, headers, "SUT-4", "EXAM1") == 2
     assert po_statuses(database) == {po_id: "partially_received"}
+    # GLV/M is complete now: only SUT-4's 4 are left, under its own line number
+    assert 'name="line-0-quantity"' not in page and 'name="line-1-quantity"' in page
+    rest = form_post(
+        client, path, "receive-form", location="EXAM1",
+        **{"line-1-quantity": "4", "line-1-lot": "L9", "line-1-expires_on": expiry},
+    )  # fmt: skip
+    assert rest.status_code == 303
+    assert po_statuses(database) == {po_id: "received"}
+    assert on_hand(client, headers, "SUT-4", "EXAM1") == 6
+    assert "Nothing more can be received" in client.get(path).text
 
 
 def test_over_receipt_is_shown_plainly_and_writes_nothing(
