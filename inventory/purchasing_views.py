@@ -53,6 +53,26 @@ def _check_supplier(session: Session, supplier_id: int | None) -> None:
         get_supplier(session, supplier_id)  # 404 for an unknown supplier, not an empty list
 
 
+def reorder_csv_response(
+    session: Session, state: State, supplier_id: int | None, *, parallel: bool = True
+) -> Response[bytes]:
+    """The reorder CSV download; the API and the purchasing page both answer with it."""
+    _check_supplier(session, supplier_id)
+    today = clinic_today(state)
+    df = reorder.suggestions(
+        session, today=today, tz=state.settings.tz, supplier_id=supplier_id, parallel=parallel
+    )
+    filename = reorder.csv_filename(today, supplier_id)
+    return Response(
+        content=reorder.to_csv(df).encode(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 class ReorderController(Controller):
     path = "/api/v1/reorder"
     tags = ["reorder"]
@@ -105,24 +125,7 @@ class ReorderController(Controller):
     def suggestions_csv(
         self, db_session: Session, state: State, supplier_id: SupplierFilter = None
     ) -> Response[bytes]:
-        _check_supplier(db_session, supplier_id)
-        today = clinic_today(state)
-        df = reorder.suggestions(
-            db_session,
-            today=today,
-            tz=state.settings.tz,
-            supplier_id=supplier_id,
-            parallel=True,
-        )
-        filename = reorder.csv_filename(today, supplier_id)
-        return Response(
-            content=reorder.to_csv(df).encode(),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return reorder_csv_response(db_session, state, supplier_id)
 
     @get(
         "/par-review",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from sterilization import cycles, indicators, packs, sterilizers
 from sterilization.clinic import Clinic
+from sterilization.compliance_pages import page_handlers as compliance_page_handlers
 from sterilization.schemas import BiResultIn, CycleComplete, CycleStart, PackCompromise, PackUse
 from steristock.auth.guards import any_role, requires_role
 from steristock.auth.models import Role
@@ -565,4 +566,5 @@ page_handlers: list[Any] = [
     cycle_page,
     complete_cycle,
     bi_result,
+    *compliance_page_handlers,
 ]

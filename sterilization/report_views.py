@@ -57,6 +57,61 @@ def _stream_log(
         )
 
 
+def log_csv_response(
+    session: Session, state: State, from_: str | None, to: str | None, sterilizer: str | None
+) -> Stream:
+    """The streamed log CSV; the API and the compliance page both answer with it."""
+    clinic = _clinic(state)
+    period = parse_period(from_, to, clinic)
+    sterilizer_id = find_sterilizer(session, sterilizer).id if sterilizer else None
+    name = _filename(f"sterilization-log{'-' + sterilizer if sterilizer else ''}", period,
+                     clinic, "csv")  # fmt: skip
+    return Stream(
+        _stream_log(state.db, period, sterilizer_id, clinic),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def log_pdf_response(
+    session: Session, state: State, from_: str | None, to: str | None, sterilizer: str | None
+) -> Response[bytes]:
+    """The printable log; the API and the compliance page both answer with it."""
+    clinic = _clinic(state)
+    period = parse_period(from_, to, clinic)
+    sterilizer_id = find_sterilizer(session, sterilizer).id if sterilizer else None
+    where: list[Any] = period.where(Cycle.started_at)
+    if sterilizer_id is not None:
+        where.append(Cycle.sterilizer_id == sterilizer_id)
+    count = session.scalar(select(func.count()).select_from(Cycle).where(*where)) or 0
+    if count > PDF_MAX_CYCLES:
+        raise InvalidInput(
+            f"The period holds {count} cycles; the printable log takes at most "
+            f"{PDF_MAX_CYCLES}. Choose a shorter period or download log.csv.",
+            extra={"cycles": count},
+        )
+    content = render_log_pdf(session, period, clinic, sterilizer_id=sterilizer_id)
+    name = _filename("sterilization-log", period, clinic, "pdf")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+def compliance_for(
+    session: Session, state: State, from_: str | None, to: str | None
+) -> ComplianceReport:
+    """The compliance findings (default: the last 30 days); the API and the page use it."""
+    clinic = _clinic(state)
+    period = parse_period(from_, to, clinic, default_days=COMPLIANCE_DEFAULT_DAYS)
+    if period.start and period.end and period.end - period.start > dt.timedelta(days=3700):
+        raise InvalidInput("The compliance report covers at most ten years at a time.")
+    return compliance_report(
+        session, period, clinic, retention_years=state.settings.retention_years
+    )
+
+
 class SterilizationReportController(Controller):
     path = "/api/v1/sterilization"
     tags = ["sterilization", "audit"]
@@ -80,16 +135,7 @@ class SterilizationReportController(Controller):
         to: When = None,
         sterilizer: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> Stream:
-        clinic = _clinic(state)
-        period = parse_period(from_, to, clinic)
-        sterilizer_id = find_sterilizer(db_session, sterilizer).id if sterilizer else None
-        name = _filename(f"sterilization-log{'-' + sterilizer if sterilizer else ''}", period,
-                         clinic, "csv")  # fmt: skip
-        return Stream(
-            _stream_log(state.db, period, sterilizer_id, clinic),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return log_csv_response(db_session, state, from_, to, sterilizer)
 
     @get(
         "/log.pdf",
@@ -105,26 +151,7 @@ class SterilizationReportController(Controller):
         to: When = None,
         sterilizer: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> Response[bytes]:
-        clinic = _clinic(state)
-        period = parse_period(from_, to, clinic)
-        sterilizer_id = find_sterilizer(db_session, sterilizer).id if sterilizer else None
-        where: list[Any] = period.where(Cycle.started_at)
-        if sterilizer_id is not None:
-            where.append(Cycle.sterilizer_id == sterilizer_id)
-        count = db_session.scalar(select(func.count()).select_from(Cycle).where(*where)) or 0
-        if count > PDF_MAX_CYCLES:
-            raise InvalidInput(
-                f"The period holds {count} cycles; the printable log takes at most "
-                f"{PDF_MAX_CYCLES}. Choose a shorter period or download log.csv.",
-                extra={"cycles": count},
-            )
-        content = render_log_pdf(db_session, period, clinic, sterilizer_id=sterilizer_id)
-        name = _filename("sterilization-log", period, clinic, "pdf")
-        return Response(
-            content,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{name}"'},
-        )
+        return log_pdf_response(db_session, state, from_, to, sterilizer)
 
     @get(
         "/compliance",
@@ -144,13 +171,7 @@ class SterilizationReportController(Controller):
         from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
         to: When = None,
     ) -> ComplianceReport:
-        clinic = _clinic(state)
-        period = parse_period(from_, to, clinic, default_days=COMPLIANCE_DEFAULT_DAYS)
-        if period.start and period.end and period.end - period.start > dt.timedelta(days=3700):
-            raise InvalidInput("The compliance report covers at most ten years at a time.")
-        return compliance_report(
-            db_session, period, clinic, retention_years=state.settings.retention_years
-        )
+        return compliance_for(db_session, state, from_, to)
 
 
 route_handlers: list[Any] = [SterilizationReportController]

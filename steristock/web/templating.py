@@ -85,6 +85,8 @@ NAV_LINKS: list[NavLink] = [
     NavLink("Dashboard", "/"),
     NavLink("Scan", "/scan"),
     NavLink("Cycles", "/cycles"),
+    NavLink("Purchasing", "/purchasing", frozenset({Role.MA, Role.PURCHASING, Role.AUDITOR})),
+    NavLink("Compliance", "/compliance", frozenset({Role.AUDITOR})),
 ]
 
 
