@@ -337,9 +337,26 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+# A cell starting with one of these is run as a formula when the CSV is opened in a
+# spreadsheet; an item name from a distributor's catalogue must never do that.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would evaluate get a leading apostrophe (OWASP)."""
+    out = df.copy()
+    for column in out.columns:
+        if not (pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object):
+            continue
+        values = out[column]
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        out.loc[risky, column] = "'" + values[risky]
+    return out
+
+
 def to_csv(df: pd.DataFrame) -> str:
     """The CSV purchasing uploads: exact leading columns, integers without decimals."""
-    return df.to_csv(index=False, lineterminator="\r\n")
+    return defuse_formulas(df).to_csv(index=False, lineterminator="\r\n")
 
 
 def csv_filename(today: dt.date, supplier_id: int | None = None) -> str:

@@ -85,3 +85,14 @@ def test_weekly_script_writes_a_dated_file(backend, cli_env, stocked, tmp_path):
     assert written.parent == tmp_path / "out"
     assert written.name.startswith("reorder-") and written.suffix == ".csv"
     assert written.read_text().startswith("supplier,vendor_sku,sku,name,unit,pack_size,")
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_defused(client, users, database):
+    inv = InventoryFactory(database)
+    inv.locations("SUPPLY")
+    sku = inv.item("FORMULA-1", name='=HYPERLINK("http://evil.example","x")')
+    inv.par(sku, "SUPPLY", 10)
+    response = client.get("/api/v1/reorder/suggestions.csv", headers=users.headers(Role.PURCHASING))
+    assert response.status_code == 200
+    assert "'=HYPERLINK(" in response.text
+    assert ",=HYPERLINK(" not in response.text and '"=HYPERLINK(' not in response.text
