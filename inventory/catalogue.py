@@ -108,7 +108,11 @@ def update_supplier(
 ) -> Supplier:
     supplier = get_supplier(session, supplier_id)
     before = audit.snapshot(supplier)
-    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    changes = {
+        k: v
+        for k, v in msgspec.structs.asdict(data).items()
+        if v is not msgspec.UNSET and (v is not None or k != "name")
+    }
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         _check_supplier_name(session, changes["name"], exclude_id=supplier.id)
