@@ -70,6 +70,7 @@ HINTS = {
     "email": "Enter an email address, like orders@example.com.",
     "supplier_id": "Choose a supplier.",
 }
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PAR_ROW_SKU = re.compile(r"row-(\d{1,4})-sku")
 SUPPLIER_FIELDS = ("name", "account_number", "email", "phone", "lead_time_days")
 
@@ -83,8 +84,9 @@ def _payload(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _query(request: Request[Any, Any, Any], name: str) -> str:
+    """A query parameter, trimmed, without control characters (PostgreSQL refuses NUL)."""
     value = request.query_params.get(name) or ""
-    return value.strip()[:MAX_QUERY_LENGTH]
+    return CONTROL.sub("", value).strip()[:MAX_QUERY_LENGTH]
 
 
 def _page_number(text: str) -> int:
@@ -288,6 +290,9 @@ def check_item_fields(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     text = {k: values[k] for k in ITEM_TEXT_FIELDS if new or k != "sku"}
     converted, errors = convert_form_fields(text, ItemCreate, required=ITEM_REQUIRED, hints=HINTS)
+    cost = converted.get("unit_cost")
+    if isinstance(cost, Decimal) and not cost.is_finite():  # "NaN" parses as a Decimal
+        errors["unit_cost"] = "Enter a number, like 7.50."
     converted["lot_tracked"] = values["lot_tracked"]
     converted["active"] = values["active"]
     return converted, errors
@@ -499,7 +504,10 @@ def save_par_levels(
     `catalogue.set_par_level` (PUT: a blank reorder point is half the par, rounded up).
     One bad row rejects the post, so the grid is saved whole or not at all."""
     location = catalogue.get_location(db_session, form_text(data, "location"))
-    q, only_set = form_text(data, "q")[:MAX_QUERY_LENGTH], form_text(data, "only") == "1"
+    q, only_set = (
+        CONTROL.sub("", form_text(data, "q"))[:MAX_QUERY_LENGTH],
+        form_text(data, "only") == "1",
+    )
     page = _page_number(form_text(data, "page"))
     changed = changed_par_rows(data)
     typed = {sku: {"par_level": par, "reorder_point": point} for sku, par, point in changed}

@@ -140,6 +140,7 @@ def test_items_list_searches_filters_and_sorts(
     assert listed(q="9506000134352") == ["GAUZE-4"]  # GTIN without its leading zero
     assert listed(q="sut") == ["SUT-4"]  # SKU
     assert listed(q="100%") == []  # LIKE wildcards are literal
+    assert listed(q="glv\x00") == ["GLV/M"]  # control characters dropped (PG refuses NUL)
     assert listed(supplier=str(catalogue["medline"])) == ["SUT-4"]
     assert listed(supplier=str(catalogue["medline"]), status="all") == ["MASK-OLD", "SUT-4"]
     assert listed(status="inactive") == ["MASK-OLD"]
@@ -273,6 +274,9 @@ def test_domain_refusals_land_next_to_the_field_they_are_about(
     )
     assert cost.status_code == 422
     assert error_next_to(cost.text, "unit_cost") == "Unit cost may have at most 4 decimal places."
+    nan = filled_form_post(client, "/catalogue/items/GLV%2FM", "item-form", unit_cost="sNaN")
+    assert nan.status_code == 422
+    assert error_next_to(nan.text, "unit_cost") == "Enter a number, like 7.50."
     gone = form_post(
         client, "/catalogue/items/new", "item-form", **{**base, "supplier_id": "999999"}
     )
