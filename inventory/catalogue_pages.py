@@ -137,6 +137,12 @@ def items_page(request: Request[Any, Any, Any], db_session: Session, me: Current
         db_session, filters, sort=sort, descending=descending,
         limit=ITEMS_PER_PAGE, offset=(page - 1) * ITEMS_PER_PAGE,
     )  # fmt: skip
+    if not rows and page > _pages(total, ITEMS_PER_PAGE):  # past the end: show the last page
+        page = _pages(total, ITEMS_PER_PAGE)
+        rows, total = catalogue_search.search_items(
+            db_session, filters, sort=sort, descending=descending,
+            limit=ITEMS_PER_PAGE, offset=(page - 1) * ITEMS_PER_PAGE,
+        )  # fmt: skip
     params = {
         "q": filters.q,
         "supplier": str(supplier_id or ""),
@@ -428,10 +434,14 @@ def render_par_levels(
     rows: list[catalogue_search.ParRow] = []
     total = 0
     if location is not None:
-        rows, total = catalogue_search.par_grid(
-            session, location, q=q, only_set=only_set,
-            limit=PAR_ROWS_PER_PAGE, offset=(page - 1) * PAR_ROWS_PER_PAGE,
-        )  # fmt: skip
+        for _ in range(2):  # past the end: show the last page
+            rows, total = catalogue_search.par_grid(
+                session, location, q=q, only_set=only_set,
+                limit=PAR_ROWS_PER_PAGE, offset=(page - 1) * PAR_ROWS_PER_PAGE,
+            )  # fmt: skip
+            if rows or page <= _pages(total, PAR_ROWS_PER_PAGE):
+                break
+            page = _pages(total, PAR_ROWS_PER_PAGE)
     params = {
         "location": location.code if location else "",
         "q": q,

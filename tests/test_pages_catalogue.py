@@ -180,8 +180,12 @@ def test_items_list_pages_through_a_large_catalogue_in_the_database(
     last = client.get("/catalogue/items", params={"category": "odd", "page": "20"})
     assert "Page 20 of 20" in last.text and skus_listed(last.text)[-1] == "BULK-01999"
     assert 'rel="prev"' in last.text and 'rel="next"' not in last.text
+    beyond = client.get("/catalogue/items", params={"page": "999"})
+    assert "Page 40 of 40" in beyond.text and skus_listed(beyond.text)[-1] == "BULK-01999"
     grid = client.get("/catalogue/par-levels", params={"location": "EXAM1", "page": "3"})
     assert grid.status_code == 200 and "2000 items" in grid.text and "Page 3 of 20" in grid.text
+    grid_end = client.get("/catalogue/par-levels", params={"location": "EXAM1", "page": "77"})
+    assert "Page 20 of 20" in grid_end.text and "BULK-01999" in grid_end.text
 
 
 # --- item form -------------------------------------------------------------------------
