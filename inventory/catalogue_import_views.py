@@ -83,12 +83,8 @@ def read_upload(upload: UploadFile) -> bytes:
     return content
 
 
-def run_import(
-    session: Session, me: CurrentUser, *, dry_run: bool, **files: bytes
-) -> ImportReport:
-    result = catalogue_import.import_catalogue(
-        session, actor=me.username, dry_run=dry_run, **files
-    )
+def run_import(session: Session, me: CurrentUser, *, dry_run: bool, **files: bytes) -> ImportReport:
+    result = catalogue_import.import_catalogue(session, actor=me.username, dry_run=dry_run, **files)
     report = result.items or result.par_levels
     assert report is not None
     if not result.accepted:

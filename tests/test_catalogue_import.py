@@ -175,9 +175,7 @@ def test_reimport_reports_unchanged_updates_edited_rows_and_never_duplicates(
     assert (row["row"], row["sku"], row["changed"]) == (4, "WOU-0003", ["unit"])
     assert counts(database)["Item"] == 500
     with database.session(write=False) as s:
-        entry = s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "item.update")
-        ).one()
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "item.update")).one()
         assert entry.entity_id == "WOU-0003"
         assert '"unit":"pack"' in (entry.before or "") and '"unit":"sleeve"' in (entry.after or "")
 
@@ -187,9 +185,7 @@ def test_import_is_audited_row_by_row_with_a_summary(client, database, purchasin
     post_par(client, purchasing, PAR_LEVELS)
     with database.session(write=False) as s:
         actions = dict(
-            s.execute(
-                select(AuditEntry.action, func.count()).group_by(AuditEntry.action)
-            ).all()
+            s.execute(select(AuditEntry.action, func.count()).group_by(AuditEntry.action)).all()
         )
     assert actions["item.create"] == 500
     assert actions["supplier.create"] == 6
@@ -200,9 +196,7 @@ def test_import_is_audited_row_by_row_with_a_summary(client, database, purchasin
     assert verify["ok"] is True
 
 
-def test_existing_suppliers_and_locations_are_matched_not_duplicated(
-    client, database, purchasing
-):
+def test_existing_suppliers_and_locations_are_matched_not_duplicated(client, database, purchasing):
     inv = InventoryFactory(database)
     inv.supplier("medline industries")
     inv.location("EXAM1")
@@ -217,7 +211,8 @@ def test_existing_suppliers_and_locations_are_matched_not_duplicated(
 
 
 BAD_FILE = (
-    "\ufeff" + HEADER
+    "\ufeff"
+    + HEADER
     + 'GZ-1,"Gauze 4x4",pack,10,Medline,,$1.5O,,,,no,\r\n'  # row 2: money with letter O
     + "GZ-2,Gauze 2x2,pack,-5,Medline,,1.00,,,,no,\r\n"  # row 3: negative pack size
     + "GZ-3,Gloves,box,100,Medline,,0.05,,,,no,\r\n"  # row 4: fine
@@ -317,7 +312,7 @@ def test_formula_cells_are_defused_on_export_and_read_back(client, database, pur
     [
         (b"", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-        ("sku,name\r\nA,B\r\n".encode(), "Missing columns: unit, pack_size"),
+        (b"sku,name\r\nA,B\r\n", "Missing columns: unit, pack_size"),
         (HEADER.encode(), "no rows"),
         ("sku,name,unit\r\n".encode("utf-16"), "binary"),
         ("sku;name\r\nÄ;B".encode("latin-1"), "not UTF-8"),
