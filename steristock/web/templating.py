@@ -87,6 +87,7 @@ NAV_LINKS: list[NavLink] = [
     NavLink("Cycles", "/cycles"),
     NavLink("Purchasing", "/purchasing", frozenset({Role.MA, Role.PURCHASING, Role.AUDITOR})),
     NavLink("Compliance", "/compliance", frozenset({Role.AUDITOR})),
+    NavLink("Import", "/catalogue/import", frozenset({Role.PURCHASING})),
 ]
 
 
