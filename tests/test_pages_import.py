@@ -43,8 +43,11 @@ def upload(browser, files: dict[str, tuple[str, bytes, str]], token: str | None 
 def test_upload_shows_the_dry_run_then_confirm_imports(purchaser, database):
     page = purchaser.get("/catalogue/import")
     assert page.status_code == 200 and 'href="/catalogue/import"' in page.text  # nav link
-    checked = upload(purchaser, {"items_file": ("items.csv", ITEMS, "text/csv"),
-                                 "par_levels_file": ("par.csv", PAR_LEVELS, "text/csv")})  # fmt: skip
+    files = {
+        "items_file": ("items.csv", ITEMS, "text/csv"),
+        "par_levels_file": ("par.csv", PAR_LEVELS, "text/csv"),
+    }
+    checked = upload(purchaser, files)
     assert checked.status_code == 200, checked.text[:2000]
     assert "Ready to import" in checked.text and "500 to create" in checked.text
     assert "999 to create" in checked.text and "Medline Industries" in checked.text
