@@ -223,10 +223,6 @@ def read_table(
             row=1,
         )
         return table
-    duplicated = sorted({c for c in header if header.count(c) > 1 and c in columns})
-    if duplicated:
-        table.file_problem(f"Column named twice: {', '.join(duplicated)}.", row=1)
-        return table
     frame = frame.loc[:, list(columns)].fillna("").astype(str)
     frame = frame.apply(lambda col: col.str.strip().map(_undo_defused))
     frame.index = frame.index + 2  # spreadsheet row numbers: the header is row 1
