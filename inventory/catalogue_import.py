@@ -425,7 +425,10 @@ def parse_item_rows(table: Table) -> list[ItemRow]:
             values["name"] = values["name"].strip()
             values["unit"] = values["unit"].strip()
             rows.append(ItemRow(int(row), values["sku"], values, supplier))
-    _check_duplicates(table, [(r.row, r.sku) for r in rows], "sku", "SKU")
+    # On the cells as written (normalized), so a duplicate of a row with another problem
+    # is reported too.
+    skus = [(int(row), sku.upper()) for row, sku in table.frame["sku"].items() if sku]
+    _check_duplicates(table, skus, "sku", "SKU")
     gtins = [(r.row, r.values["gtin"]) for r in rows if r.values["gtin"]]
     _check_duplicates(table, gtins, "gtin", "GTIN")
     return rows
@@ -449,7 +452,13 @@ def parse_par_rows(table: Table) -> list[ParRow]:
         rows.append(
             ParRow(int(row), values["sku"], values["location"], values["par_level"], reorder_point)
         )
-    keys = [(r.row, f"{r.sku} at {r.location}") for r in rows]
+    keys = [
+        (int(row), f"{sku.upper()} at {code.upper()}")
+        for row, sku, code in zip(
+            table.frame.index, table.frame["sku"], table.frame["location"], strict=True
+        )
+        if sku and code
+    ]
     _check_duplicates(table, keys, "location", "par level for")
     return rows
 
