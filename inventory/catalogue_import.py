@@ -29,6 +29,7 @@ import hashlib
 import io
 import re
 import uuid
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -201,16 +202,23 @@ def read_table(
     header_line = text.lstrip().split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            index_col=False,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # A row with more cells than the header is only a warning to pandas (it drops
+            # the extra cells): here it is a problem.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
+                index_col=False,
+                quoting=csv.QUOTE_MINIMAL,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
+        _report_ragged_rows(table, text, delimiter)
+        return table
+    except ValueError as exc:
         table.file_problem(f"The file is not a readable CSV table: {exc}")
         return table
     header = [str(c).strip().lstrip("\ufeff").strip().lower() for c in frame.columns]
@@ -239,6 +247,26 @@ def read_table(
     table.frame = frame
     table.decimal_comma = delimiter == ";"
     return table
+
+
+def _report_ragged_rows(table: Table, text: str, delimiter: str) -> None:
+    """Every row with more cells than the header (pandas stops at the first one)."""
+    width = 0
+    try:
+        for number, record in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+            if number == 1:
+                width = len(record)
+            elif len(record) > width:
+                table.file_problem(
+                    f"This row has {len(record)} cells but the header has {width}: a "
+                    f"{'semicolon' if delimiter == ';' else 'comma'} inside a cell that is "
+                    "not in quotes (like $1,234.50)?",
+                    row=number,
+                )
+    except csv.Error as exc:
+        table.file_problem(f"The file is not a readable CSV table: {exc}")
+    if not table.problems:
+        table.file_problem("The file is not a readable CSV table.")
 
 
 # --- cells ---------------------------------------------------------------------------

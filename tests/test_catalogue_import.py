@@ -326,6 +326,16 @@ def test_garbage_is_refused_with_a_reason(client, database, purchasing, content,
     assert counts(database) == before
 
 
+def test_rows_with_an_unquoted_comma_are_each_reported(client, database, purchasing):
+    body = HEADER + "A-1,Gauze,box,1,Medline,,$1,234.50,,,,no,\r\n"
+    body += "A-2,Gauze,box,1,Medline,,$2.00,,,,no,\r\nA-3,Tape,box,1,Medline,,$1,000,,,,no,\r\n"
+    response = post_items(client, purchasing, body.encode())
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert [p["row"] for p in problems] == [2, 4]
+    assert "13 cells but the header has 12" in problems[0]["message"]
+
+
 def test_missing_file_field_is_a_client_error(client, purchasing):
     response = client.post(
         "/api/v1/items/import", files={"other": ("x.csv", b"x")}, headers=purchasing
