@@ -143,3 +143,24 @@ def test_sqlite_commits_are_on_disk_before_they_are_acknowledged(tmp_path: Path)
             database.dispose()
     with pytest.raises(ValueError, match="synchronous"):
         Database(url, sqlite_synchronous="off")
+
+
+def test_the_crash_checks_catch_half_written_changes(database: Database) -> None:
+    """The checks above are not vacuous: a movement without its audit entry fails them."""
+    seed(database)
+    check_consistent(database)
+    with database.session() as session:
+        first = session.scalars(select(StockMovement).limit(1)).one()
+        session.add(
+            StockMovement(
+                kind="consume",
+                item_id=first.item_id,
+                location_id=first.location_id,
+                lot=first.lot,
+                quantity=0,
+                actor="nobody",
+                reference="no-audit-entry",
+            )
+        )
+    with pytest.raises(AssertionError):
+        check_consistent(database)
