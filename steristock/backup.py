@@ -46,7 +46,7 @@ class Snapshot:
 
     path: str
     revision: str
-    audit_entries: int
+    audit_entries: int | None  # None: not known without reading the dump back
     kept: Path | None = None  # a restore's previous database, set aside
 
 
@@ -336,11 +336,10 @@ def backup_postgres(url: str, target: Path, *, force: bool = False) -> Snapshot:
     finally:
         with suppress(FileNotFoundError):
             partial.unlink()
-    revision, entries = _postgres_state(url)
-    return Snapshot(str(target), revision, entries)
+    return Snapshot(str(target), _postgres_revision(url), None)
 
 
-def _postgres_state(url: str) -> tuple[str, int]:
+def _postgres_revision(url: str) -> str:
     from sqlalchemy import text
 
     from steristock.db import Database
@@ -348,11 +347,7 @@ def _postgres_state(url: str) -> tuple[str, int]:
     database = Database(url, pool_size=1)
     try:
         with database.engine.connect() as conn:
-            revision = ",".join(
-                sorted(conn.scalars(text("SELECT version_num FROM alembic_version")))
-            )
-            entries = conn.scalar(text("SELECT count(*) FROM audit_entries")) or 0
-            return revision, entries
+            return ",".join(sorted(conn.scalars(text("SELECT version_num FROM alembic_version"))))
     finally:
         database.dispose()
 
@@ -419,7 +414,7 @@ def restore_postgres(url: str, source: Path, *, force: bool = False) -> Snapshot
         "pg_restore",
     )
     entries = _verify_and_migrate(url, source)
-    revision, _ = _postgres_state(url)
+    revision = _postgres_revision(url)
     return Snapshot(make_url(url).render_as_string(hide_password=True), revision, entries)
 
 

@@ -158,10 +158,8 @@ def backup(file: Path, force: bool) -> None:
         snapshot = backups.backup(settings.effective_database_url, file, force=force)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(
-        f"backed up to {snapshot.path}: migration {snapshot.revision}, "
-        f"{snapshot.audit_entries} audit entries"
-    )
+    entries = "" if snapshot.audit_entries is None else f", {snapshot.audit_entries} audit entries"
+    click.echo(f"backed up to {snapshot.path}: migration {snapshot.revision}{entries}")
 
 
 @main.command()
