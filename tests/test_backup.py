@@ -22,6 +22,7 @@ from steristock.audit.service import verify_chain
 from steristock.cli import main as cli
 from steristock.db import Database
 from steristock.migrations import current_heads, script_heads, upgrade
+from tests.conftest import reset_postgres_schema
 from tests.server_process import ServerProcess, cli_env, steristock_command
 from tests.write_load import Load, check_consistent, login, seed
 
@@ -39,26 +40,29 @@ def steristock(database_url: str, workdir: Path, *args: str) -> subprocess.Compl
 
 
 def restore_target(backend: str, database_url: str, tmp_path: Path) -> str:
-    """A fresh, empty place to restore into (a new file, or a second PostgreSQL database)."""
+    """A fresh, empty place to restore into: a new file, or an emptied second PostgreSQL
+    database (created once, then reused: DROP DATABASE waits for an immediate checkpoint,
+    which took minutes on the shared CI server)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'restored' / 'steristock.db'}"
     url = make_url(database_url)
-    name = f"{url.database}_restore"
+    target = url.set(database=f"{url.database}_restore")
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    target_url = target.render_as_string(hide_password=False)
+    reset_postgres_schema(target_url)
+    return target_url
 
 
-def drop_restore_target(backend: str, database_url: str, target_url: str) -> None:
+def empty_restore_target(backend: str, target_url: str) -> None:
     if backend == "postgres":
-        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            name = make_url(target_url).database
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        reset_postgres_schema(target_url)
 
 
 @pytest.mark.slow
@@ -126,7 +130,7 @@ def test_backup_taken_under_write_load_restores_to_one_whole_point_in_time(
         assert movements.items() <= live.items()
         assert len(movements) < len(live)
     finally:
-        drop_restore_target(backend, database_url, target_url)
+        empty_restore_target(backend, target_url)
 
 
 @pytest.fixture
@@ -301,4 +305,4 @@ def test_postgres_restore_refuses_to_replace_data_without_force(
             steristock_pg(target_url, "restore", "--force", str(not_a_dump)), "not a pg_dump"
         )
     finally:
-        drop_restore_target("postgres", database_url, target_url)
+        empty_restore_target("postgres", target_url)
