@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -16,7 +17,11 @@ SYSTEM_ACTOR = "cli"
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
     from steristock.db import Database
 
-    return Database(settings.effective_database_url, pool_size=2)
+    return Database(
+        settings.effective_database_url,
+        pool_size=2,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
 
 
 def _upgrade(settings: Settings) -> None:
@@ -138,6 +143,45 @@ def audit_verify() -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def backup(file: Path, force: bool) -> None:
+    """Write a consistent snapshot of the database to FILE, safe while the server runs
+    (SQLite: VACUUM INTO; PostgreSQL: pg_dump --format=custom)."""
+    from steristock import backup as backups
+
+    settings = Settings()
+    try:
+        snapshot = backups.backup(settings.effective_database_url, file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    entries = "" if snapshot.audit_entries is None else f", {snapshot.audit_entries} audit entries"
+    click.echo(f"backed up to {snapshot.path}: migration {snapshot.revision}{entries}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the current database (it is kept aside).")
+def restore(file: Path, force: bool) -> None:
+    """Restore a backup made by `steristock backup`: checks it (SteriStock database, known
+    migration, integrity, audit chain), migrates it to the head and swaps it in. Stop the
+    server first."""
+    from steristock import backup as backups
+
+    settings = Settings()
+    try:
+        snapshot = backups.restore(settings.effective_database_url, file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"restored {file} into {snapshot.path}: audit chain verified "
+        f"({snapshot.audit_entries} entries), migrated to {snapshot.revision}"
+    )
+    if snapshot.kept:
+        click.echo(f"the previous database is kept as {snapshot.kept}")
 
 
 @main.group()

@@ -10,6 +10,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     retention_years: int = Field(default=10, alias="STERISTOCK_RETENTION_YEARS", ge=1, le=100)
     session_idle_minutes: int = Field(default=15, alias="STERISTOCK_SESSION_IDLE_MINUTES", gt=0)
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
+    # full: every commit is on disk before it is acknowledged (survives power loss);
+    # normal: faster on slow disks but may lose the last commits on power loss.
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full", alias="STERISTOCK_SQLITE_SYNCHRONOUS"
+    )
 
     @field_validator("timezone")
     @classmethod
