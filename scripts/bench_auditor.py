@@ -93,6 +93,7 @@ def run_backend(backend: str, url: str, shape: steri_bench.Shape) -> list[benchk
         today = dt.date.today()
         path = f"/api/v1/sterilization/compliance?from={today - dt.timedelta(days=364)}&to={today}"
         runs = [timed_get(base, path, headers) for _ in range(3)]
+        pages = benchkit.page_figures(backend, base, benchkit.page_session(url), ["/compliance"])
     return [
         benchkit.Figure("bulk load of the dataset", backend, round(seconds, 1), "s"),
         benchkit.Figure(
@@ -109,6 +110,7 @@ def run_backend(backend: str, url: str, shape: steri_bench.Shape) -> list[benchk
             round(statistics.median(runs), 2), "s", target=3, comparison="<",
             note="runs: " + ", ".join(f"{r:.2f} s" for r in runs),
         ),
+        *pages,
     ]  # fmt: skip
 
 

@@ -20,7 +20,13 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
     benchkit.migrate(url)
     username, password = benchkit.ensure_user(url)
     results: dict[tuple[str, str], benchkit.LoadResult] = {}
-    for server in ("granian", "uvicorn"):
+    servers = ["granian"]
+    notes = []
+    if (benchkit.BIN / "uvicorn").exists():
+        servers.append("uvicorn")
+    else:
+        notes.append("uvicorn is not installed (`pip install uvicorn`), so only Granian ran")
+    for server in servers:
         with benchkit.serve(url, server=server) as base:
             headers = benchkit.login(base, username, password)
             for path in ("/health", "/api/v1/users/me"):
@@ -36,7 +42,7 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
         benchkit.load_figures("SQLite", result, f"{server} `GET {path}`, 32 connections")
         for (server, path), result in results.items()
     ]
-    for path in ("/health", "/api/v1/users/me"):
+    for path in ("/health", "/api/v1/users/me") if "uvicorn" in servers else ():
         ratio = (
             results["granian", path].requests_per_sec / results["uvicorn", path].requests_per_sec
         )
@@ -52,5 +58,7 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
             )
         )
     return benchkit.ScenarioResult(
-        dataset="one user in an empty SQLite database (no dataset to scale)", figures=figures
+        dataset="one user in an empty SQLite database (no dataset to scale)",
+        figures=figures,
+        notes=notes,
     )

@@ -219,7 +219,7 @@ def stock_paths(shape: Shape, count: int = 2000) -> list[str]:
     return [f"/api/v1/stock?sku={sku(rng.randint(1, shape.items))}" for _ in range(count)]
 
 
-def run_backend(url: str, shape: Shape, duration: int) -> dict[str, benchkit.LoadResult]:
+def run_backend(backend: str, url: str, shape: Shape, duration: int) -> dict:
     username, password = benchkit.ensure_user(url)
     results = {}
     with benchkit.serve(url) as base:
@@ -238,6 +238,9 @@ def run_backend(url: str, shape: Shape, duration: int) -> dict[str, benchkit.Loa
                 base, label=f"GET /stock?sku= ({conns} conns)",
                 paths=stock_paths(shape), headers=headers, connections=conns, duration=duration,
             )  # fmt: skip
+        results["pages"] = benchkit.page_figures(
+            backend, base, benchkit.page_session(url), ["/", "/b/EXAM1/BN-000005"]
+        )
     return results
 
 
@@ -256,7 +259,7 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
             else:
                 load_postgres(url, rows)
             notes.append(f"{backend}: dataset loaded in {time.monotonic() - started:.0f} s")
-        r = run_backend(url, shape, ctx.duration)
+        r = run_backend(backend, url, shape, ctx.duration)
         base, consume = r["baseline"], r["consume"]
         figures += [
             benchkit.load_figures(backend, base, "baseline `GET /api/v1/users/me`, 16 conns"),
@@ -281,6 +284,7 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
                     f"non-2xx {stock.non_2xx}",
                 )
             )  # fmt: skip
+        figures += r["pages"]
     return benchkit.ScenarioResult(
         dataset=(
             f"{shape.items:,} items \u00d7 {LOCATIONS} locations = "

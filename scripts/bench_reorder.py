@@ -67,8 +67,10 @@ def _ts(value: dt.datetime) -> str:
 class Dataset:
     """Deterministic rows, table by table; movements come in chunks to bound memory."""
 
-    def __init__(self, items: int = ITEMS, movements: int = MOVEMENTS) -> None:
-        self.items, self.movements = items, movements
+    def __init__(
+        self, items: int = ITEMS, movements: int = MOVEMENTS, orders: int = PURCHASE_ORDERS
+    ) -> None:
+        self.items, self.movements, self.orders = items, movements, orders
         self.rng = np.random.default_rng(42)
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         today_start = self.now.replace(hour=0, minute=0, second=0)
@@ -108,7 +110,7 @@ class Dataset:
         yield "purchase_orders", (
             (p, 1 + p % SUPPLIERS, "submitted" if p % 2 else "partially_received", None,
              "bench", self.created, self.created, None, None, None)
-            for p in range(1, PURCHASE_ORDERS + 1)
+            for p in range(1, self.orders + 1)
         )  # fmt: skip
         yield "purchase_order_lines", self._po_lines()
 
@@ -142,7 +144,7 @@ class Dataset:
 
     def _po_lines(self) -> Iterator[tuple]:
         n = 0
-        for p in range(1, PURCHASE_ORDERS + 1):
+        for p in range(1, self.orders + 1):
             supplier = 1 + p % SUPPLIERS
             for k in range(LINES_PER_PO):
                 # an item of this supplier (supplier_id = 1 + i % SUPPLIERS)
@@ -197,8 +199,9 @@ def has_dataset(url: str, data: Dataset) -> bool:
         with engine.connect() as conn:
             conn.execute(text(f"SELECT 1 FROM {MARKER}"))  # noqa: S608
             count = conn.execute(text("SELECT count(*) FROM stock_movements")).scalar()
+            orders = conn.execute(text("SELECT count(*) FROM purchase_orders")).scalar()
         engine.dispose()
-        return count == data.movements + data.items * LOCATIONS
+        return count == data.movements + data.items * LOCATIONS and orders == data.orders
     except Exception:
         return False
 
@@ -284,6 +287,9 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
             if run:
                 cpu_warm += cpu_seconds(pids) - cpu_before
         json_s, _, _ = fetch(base + "/api/v1/reorder/suggestions?limit=1000", headers)
+        pages = benchkit.page_figures(
+            name, base, benchkit.page_session(url), ["/", "/purchasing", "/b/EXAM1/BR-000003"]
+        )
         sampler.stop.set()
         sampler.join()
         hwm = peak_rss_mb(pids)
@@ -304,6 +310,7 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         "vmhwm_mb": round(hwm, 1),
         "server_pids": pids,
         "load_average": os.getloadavg(),
+        "pages": pages,
     }
     print(
         f"{name}: reorder CSV ({rows:,} rows, {len(body) / 1e6:.1f} MB): cold {times[0]:.2f}s, "
@@ -319,11 +326,12 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
 def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
     items = max(100, round(ITEMS * ctx.scale))
     movements = max(1000, round(MOVEMENTS * ctx.scale))
+    orders = max(5, round(PURCHASE_ORDERS * ctx.scale))
     runs = int(ctx.option("reorder_runs", 6))
     figures: list[benchkit.Figure] = []
     notes = []
     for backend, url in ctx.urls("reorder"):
-        data = Dataset(items, movements)
+        data = Dataset(items, movements, orders)
         if ctx.regenerate or not has_dataset(url, data):
             started = time.monotonic()
             if backend == "SQLite":
@@ -356,11 +364,12 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
                 "JSON suggestions, first page of 1,000", backend, r["json_first_page_s"], "s",
             ),
         ]  # fmt: skip
+        figures += r["pages"]
     return benchkit.ScenarioResult(
         dataset=(
             f"{SUPPLIERS} suppliers, {items:,} items \u00d7 {LOCATIONS} locations with par levels, "
-            f"{movements:,} consume movements in the 8-week window, {PURCHASE_ORDERS:,} open "
-            f"purchase orders with {PURCHASE_ORDERS * LINES_PER_PO:,} lines (bulk-loaded)"
+            f"{movements:,} consume movements in the 8-week window, {orders:,} open "
+            f"purchase orders with {orders * LINES_PER_PO:,} lines (bulk-loaded)"
         ),
         figures=figures,
         notes=notes,

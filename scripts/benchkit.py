@@ -525,3 +525,57 @@ def server_process_tree(base_url: str) -> list[int]:
         if ppid > 1 and ppid != os.getpid():
             pids.append(ppid)
     return sorted(set(pids))
+
+
+def page_session(url: str, username: str = "bench-pages") -> dict[str, str]:
+    """A logged-in page session (cookie) for an admin, made in-process: the pages
+    (issue 7) must render in under 300 ms server-side on the benchmark datasets."""
+    from sqlalchemy import select
+
+    from steristock.auth.models import User
+    from steristock.auth.sessions import SESSION_COOKIE, start_session
+    from steristock.db import Database
+    from steristock.settings import Settings
+
+    ensure_user(url, username, "admin")
+    db = Database(url, pool_size=1)
+    try:
+        with db.session() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            token, _ = start_session(session, user, settings=Settings(), client="bench")
+    finally:
+        db.dispose()
+    return {"Cookie": f"{SESSION_COOKIE}={token}"}
+
+
+def page_figures(
+    backend: str, base_url: str, cookie: dict[str, str], paths: Sequence[str], runs: int = 3
+) -> list[Figure]:
+    """Whole-request time of each page (one at a time over loopback, so it is the server's
+    time plus a fraction of a millisecond): the first request, then the median of `runs`."""
+    import statistics
+
+    figures = []
+    for path in paths:
+        times = []
+        for _ in range(runs + 1):
+            request = urllib.request.Request(base_url + path, headers=cookie)  # noqa: S310
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                body = response.read()
+                status = response.status
+            times.append((time.perf_counter() - started) * 1000)
+            if status != 200 or b"<html" not in body[:500].lower():
+                raise RuntimeError(f"page {path} answered {status} without a page")
+        figures.append(
+            Figure(
+                f"page `{path}` (median of {runs})",
+                backend,
+                round(statistics.median(times[1:]), 1),
+                "ms",
+                target=300,
+                comparison="<",
+                note=f"first {times[0]:.0f} ms; {len(body) / 1024:.0f} KiB",
+            )
+        )
+    return figures
