@@ -19,7 +19,6 @@ import statistics
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import bench_sterilization as steri_bench
 import benchkit
@@ -76,7 +75,7 @@ def timed_get(base: str, path: str, headers: dict[str, str]) -> float:
 
 def run_backend(backend: str, url: str, shape: steri_bench.Shape) -> list[benchkit.Figure]:
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        benchkit.remove_sqlite(url)
     load = steri_bench.load_postgres if backend == "PostgreSQL" else steri_bench.load_sqlite
     seconds = load(url, shape)
     username, password = benchkit.ensure_user(url, "bench-auditor", "auditor")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import statistics
 import time
 import urllib.request
-from pathlib import Path
 
 import benchkit
 
@@ -95,7 +94,7 @@ def timed_get(url: str, headers: dict[str, str]) -> tuple[float, int]:
 
 def run_backend(backend: str, url: str, duration: int) -> list[benchkit.Figure]:
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        benchkit.remove_sqlite(url)
     else:
         benchkit.reset_postgres(url)
     benchkit.migrate(url)

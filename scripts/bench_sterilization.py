@@ -23,7 +23,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import benchkit
 from sqlalchemy import create_engine, text
@@ -323,7 +322,7 @@ def shape_at(scale: float) -> Shape:
 
 def run_backend(backend: str, url: str, shape: Shape, duration: int) -> list[benchkit.Figure]:
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        benchkit.remove_sqlite(url)
     load = load_postgres if backend == "PostgreSQL" else load_sqlite
     seconds = load(url, shape)
     username, password = benchkit.ensure_user(url, username="bench", role="admin")

@@ -579,3 +579,11 @@ def page_figures(
             )
         )
     return figures
+
+
+def remove_sqlite(url: str) -> None:
+    """Delete a SQLite benchmark database with its WAL and shared-memory files (a stale
+    WAL next to a new file would be replayed into it)."""
+    path = Path(url.removeprefix("sqlite:///"))
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)

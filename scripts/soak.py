@@ -491,9 +491,7 @@ def summarize(latencies: dict[str, list[float]]) -> dict[str, dict[str, float]]:
 def soak(backend: str, url: str, *, duration: float, clients: int, workers: int = 1) -> SoakResult:
     """Prepare a fresh database, serve it, drive the mixed load, check the result."""
     if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
+        benchkit.remove_sqlite(url)
     else:
         benchkit.reset_postgres(url)
     fixture = prepare(url)
