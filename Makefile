@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test test-postgres lint format bench clean
+.PHONY: install demo serve test test-postgres lint format bench soak clean
 
 $(BIN)/steristock: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# `make bench BENCH_ARGS="--scale 0.1 --soak-duration 60"` for a quicker run.
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py --all $(BENCH_ARGS)
+
+# 16 clients for 5 minutes of mixed load on SQLite and PostgreSQL (scripts/soak.py).
+SOAK_ARGS ?= --duration 300 --clients 16
+soak: install
+	$(BIN)/python scripts/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

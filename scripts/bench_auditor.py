@@ -8,27 +8,20 @@ years, 10 packs per cycle), bulk-loaded with set-based SQL by `bench_sterilizati
 Targets (issue 8): at least 50,000 rows/s through HTTP, server memory growth under 100 MB
 during the export; compliance for one year over 50 sterilizers under 3 s.
 
-Usage: `python scripts/bench.py auditor [sqlite|postgres|both] [--scale 1.0]`.
-PostgreSQL uses `STERISTOCK_BENCH_POSTGRES_URL` (default: the local `bench_auditor`
-database, recreated).
+Usage: `python scripts/bench.py auditor [--scale 1.0] [--backend B]` (databases
+recreated every run; `--scale` shrinks cycles per sterilizer as in `bench_sterilization`).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import statistics
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import bench_sterilization as steri_bench
 import benchkit
-
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_auditor"
 
 
 def rss_mb(pid: int) -> float:
@@ -80,16 +73,11 @@ def timed_get(base: str, path: str, headers: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def run_backend(
-    label: str, url: str, shape: steri_bench.Shape, *, reuse: bool = False
-) -> list[str]:
-    lines = [f"### {label}"]
-    if not reuse:
-        print(f"{label}: loading {shape.total_cycles:,} cycles, {shape.total_packs:,} packs")
-        load = (
-            steri_bench.load_postgres if url.startswith("postgresql") else steri_bench.load_sqlite
-        )
-        lines.append(f"- bulk load: {load(url, shape):.0f} s")
+def run_backend(backend: str, url: str, shape: steri_bench.Shape) -> list[benchkit.Figure]:
+    if url.startswith("sqlite:///"):
+        benchkit.remove_sqlite(url)
+    load = steri_bench.load_postgres if backend == "PostgreSQL" else steri_bench.load_sqlite
+    seconds = load(url, shape)
     username, password = benchkit.ensure_user(url, "bench-auditor", "auditor")
     with benchkit.serve(url) as base:
         headers = benchkit.login(base, username, password)
@@ -101,59 +89,40 @@ def run_backend(
         rows, size, took = stream_csv(base, headers)
         sampler.stop()
         growth = max(sampler.samples) - sampler.samples[0]
-        lines.append(
-            f"- log.csv, all {rows:,} cycles ({size / 1e6:.0f} MB): {took:.1f} s, "
-            f"{rows / took:,.0f} rows/s through HTTP; server RSS {sampler.samples[0]:.0f} MB "
-            f"before, peak {max(sampler.samples):.0f} MB (growth {growth:.0f} MB)"
-        )
-        print(lines[-1], flush=True)
         today = dt.date.today()
         path = f"/api/v1/sterilization/compliance?from={today - dt.timedelta(days=364)}&to={today}"
         runs = [timed_get(base, path, headers) for _ in range(3)]
-        lines.append(
-            f"- compliance, one year x {shape.sterilizers} sterilizers "
-            f"({shape.total_cycles // 10:,} cycles in the year): median "
-            f"{statistics.median(runs) * 1000:.0f} ms (runs: "
-            + ", ".join(f"{r * 1000:.0f}" for r in runs)
-            + " ms)"
-        )
-        print(lines[-1], flush=True)
-    lines.append("- load average: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
-    return lines
-
-
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench_auditor")
-    parser.add_argument(
-        "backend", nargs="?", default="both", choices=["sqlite", "postgres", "both"]
-    )
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument(
-        "--reuse", action="store_true", help="keep the data loaded by a previous run"
-    )
-    args = parser.parse_args(argv)
-    shape = steri_bench.Shape(
-        sterilizers=steri_bench.STERILIZERS,
-        cycles=max(
-            steri_bench.RECALL_CYCLES * 2, int(steri_bench.CYCLES_PER_STERILIZER * args.scale)
+        pages = benchkit.page_figures(backend, base, benchkit.page_session(url), ["/compliance"])
+    return [
+        benchkit.Figure("bulk load of the dataset", backend, round(seconds, 1), "s"),
+        benchkit.Figure(
+            f"log.csv, all {rows:,} cycles through HTTP", backend, round(rows / took), "rows/s",
+            target=50_000, comparison=">=", note=f"{size / 1e6:.0f} MB in {took:.1f} s",
         ),
-        packs_per_cycle=steri_bench.PACKS_PER_CYCLE,
-        recall_cycles=steri_bench.RECALL_CYCLES,
+        benchkit.Figure(
+            "server memory growth during the export", backend, round(growth, 1), "MB",
+            target=100, comparison="<",
+            note=f"RSS {sampler.samples[0]:.0f} MB before, peak {max(sampler.samples):.0f} MB",
+        ),
+        benchkit.Figure(
+            f"compliance, one year \u00d7 {shape.sterilizers} sterilizers (median of 3)", backend,
+            round(statistics.median(runs), 2), "s", target=3, comparison="<",
+            note="runs: " + ", ".join(f"{r:.2f} s" for r in runs),
+        ),
+        *pages,
+    ]  # fmt: skip
+
+
+def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
+    shape = steri_bench.shape_at(ctx.scale)
+    figures = []
+    for backend, url in ctx.urls("auditor"):
+        figures += run_backend(backend, url, shape)
+    return benchkit.ScenarioResult(
+        dataset=(
+            f"the sterilization dataset: {shape.sterilizers} sterilizers, "
+            f"{shape.total_cycles:,} cycles over ten years ({shape.total_cycles // 10:,} in the "
+            f"last year), {shape.total_packs:,} packs"
+        ),
+        figures=figures,
     )
-    report: list[str] = []
-    if args.backend in ("sqlite", "both"):
-        tmp = Path(os.environ.get("STERISTOCK_BENCH_DIR") or tempfile.mkdtemp(prefix="bench-"))
-        db_file = tmp / "bench_auditor.db"
-        if not args.reuse:
-            db_file.unlink(missing_ok=True)
-        report += run_backend("SQLite", f"sqlite:///{db_file}", shape, reuse=args.reuse)
-    if args.backend in ("postgres", "both"):
-        url = os.environ.get("STERISTOCK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-        report += run_backend("PostgreSQL", url, shape, reuse=args.reuse)
-    print("\n".join(report))
-
-
-if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])

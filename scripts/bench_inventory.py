@@ -10,38 +10,43 @@ Measured through the real HTTP app (`steristock serve`, Granian) with wrk, per d
   16 connections: movements per second and the ratio to the baseline;
 - `GET /api/v1/stock?sku=` for random SKUs: p50/p99 at 16 and at 4 connections.
 
-Usage: python scripts/bench.py inventory [--sqlite-only|--postgres-only] [--duration N]
-       [--workers N] [--regenerate]
-PostgreSQL: BENCH_INVENTORY_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/bench_inventory).
+Targets (issue 3): at least 600 consumes/s on each database with 16 clients; p99 of the
+stock look-up under 20 ms. `--scale` shrinks items and movements together (10 movements
+per item and location at any scale).
+
+Usage: python scripts/bench.py inventory [--scale F] [--duration S] [--backend B]
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import os
 import random
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import benchkit
 from sqlalchemy import create_engine, text
 
-ITEMS = 20_000
+ITEMS = 20_000  # at scale 1
 LOCATIONS = 10
-MOVEMENTS = 2_000_000
+MOVEMENTS = 2_000_000  # at scale 1
 LOT_TRACKED_EVERY = 5  # 20% of items
-SQLITE_PATH = Path(
-    os.environ.get("BENCH_INVENTORY_SQLITE", Path(tempfile.gettempdir()) / "bench_inventory.db")
-)
-POSTGRES_URL = os.environ.get(
-    "BENCH_INVENTORY_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_inventory"
-)
 MARKER = "bench_inventory_v1"
+
+
+@dataclass(frozen=True)
+class Shape:
+    items: int
+    movements: int
+
+    @classmethod
+    def at(cls, scale: float) -> Shape:
+        items = max(100, round(ITEMS * scale))
+        return cls(items=items, movements=items * LOCATIONS * (MOVEMENTS // (ITEMS * LOCATIONS)))
 
 
 def location_codes() -> list[str]:
@@ -52,7 +57,7 @@ def sku(i: int) -> str:
     return f"BN-{i:06d}"
 
 
-def generate() -> dict[str, list[tuple]]:
+def generate(shape: Shape) -> dict[str, list[tuple]]:
     """All rows, deterministic. Each (item, location) gets 10 movements on average."""
     rng = random.Random(42)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -63,17 +68,17 @@ def generate() -> dict[str, list[tuple]]:
         (i + 1, code, code.title(), True, created) for i, code in enumerate(location_codes())
     ]
     items = []
-    for i in range(1, ITEMS + 1):
+    for i in range(1, shape.items + 1):
         lot_tracked = i % LOT_TRACKED_EVERY == 0
         items.append(
             (i, sku(i), f"Bench consumable {i}", "each", 100, 1 + i % 3, None,
              (i % 500 + 1) * 100, None, None, 0, lot_tracked, "bench", True, created, created)
         )  # fmt: skip
     levels, lots, movements = [], [], []
-    pairs = ITEMS * LOCATIONS
-    per_pair = MOVEMENTS // pairs
+    pairs = shape.items * LOCATIONS
+    per_pair = shape.movements // pairs
     level_id = lot_id = move_id = 0
-    for item_id in range(1, ITEMS + 1):
+    for item_id in range(1, shape.items + 1):
         lot_tracked = item_id % LOT_TRACKED_EVERY == 0
         for loc_id in range(1, LOCATIONS + 1):
             level_id += 1
@@ -180,40 +185,27 @@ def load_postgres(url: str, rows: dict[str, list[tuple]]) -> None:
     engine.dispose()
 
 
-def has_dataset(url: str) -> bool:
+def has_dataset(url: str, shape: Shape) -> bool:
     try:
         engine = create_engine(url)
         with engine.connect() as conn:
             conn.execute(text(f"SELECT 1 FROM {MARKER}"))  # noqa: S608
             count = conn.execute(text("SELECT count(*) FROM stock_movements")).scalar()
+            items = conn.execute(text("SELECT count(*) FROM items")).scalar()
         engine.dispose()
-        return count >= MOVEMENTS  # benchmark runs append consumes
+        return items == shape.items and count >= shape.movements  # runs append consumes
     except Exception:
         return False
 
 
-def ensure_postgres_database(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.execute(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
-        ).scalar()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def consume_bodies(count: int = 4000) -> list[str]:
+def consume_bodies(shape: Shape, count: int = 4000) -> list[str]:
     rng = random.Random(7)
     codes = location_codes()
     return [
         json.dumps(
             {
                 "kind": "consume",
-                "sku": sku(rng.randint(1, ITEMS)),
+                "sku": sku(rng.randint(1, shape.items)),
                 "location": codes[rng.randint(1, LOCATIONS - 1)],
                 "quantity": 1,
             }
@@ -222,87 +214,83 @@ def consume_bodies(count: int = 4000) -> list[str]:
     ]
 
 
-def stock_paths(count: int = 2000) -> list[str]:
+def stock_paths(shape: Shape, count: int = 2000) -> list[str]:
     rng = random.Random(11)
-    return [f"/api/v1/stock?sku={sku(rng.randint(1, ITEMS))}" for _ in range(count)]
+    return [f"/api/v1/stock?sku={sku(rng.randint(1, shape.items))}" for _ in range(count)]
 
 
-def run_backend(name: str, url: str, args: argparse.Namespace) -> list[benchkit.LoadResult]:
+def run_backend(backend: str, url: str, shape: Shape, duration: int) -> dict:
     username, password = benchkit.ensure_user(url)
-    results = []
-    with benchkit.serve(url, workers=args.workers) as base:
+    results = {}
+    with benchkit.serve(url) as base:
         headers = benchkit.login(base, username, password)
-        d = args.duration
         # warm-up (imports, pools, caches)
         benchkit.wrk(base, label="warmup", paths=["/api/v1/users/me"], headers=headers,
                      duration=2)  # fmt: skip
-        results.append(benchkit.baseline(base, headers, connections=16, duration=d))
-        results.append(
-            benchkit.wrk(
-                base, label=f"{name} POST /stock/movements consume (16 conns)",
-                paths=["/api/v1/stock/movements"], method="POST", bodies=consume_bodies(),
-                headers=headers, connections=16, duration=d,
-            )
+        results["baseline"] = benchkit.baseline(base, headers, connections=16, duration=duration)
+        results["consume"] = benchkit.wrk(
+            base, label="POST /stock/movements consume (16 conns)",
+            paths=["/api/v1/stock/movements"], method="POST", bodies=consume_bodies(shape),
+            headers=headers, connections=16, duration=duration,
         )  # fmt: skip
         for conns in (16, 4):
-            results.append(
-                benchkit.wrk(
-                    base, label=f"{name} GET /stock?sku= ({conns} conns)",
-                    paths=stock_paths(), headers=headers, connections=conns, duration=d,
-                )
+            results[f"stock{conns}"] = benchkit.wrk(
+                base, label=f"GET /stock?sku= ({conns} conns)",
+                paths=stock_paths(shape), headers=headers, connections=conns, duration=duration,
             )  # fmt: skip
-    results[0].label = f"{name} GET /users/me baseline (16 conns)"
+        results["pages"] = benchkit.page_figures(
+            backend, base, benchkit.page_session(url), ["/", "/b/EXAM1/BN-000005"]
+        )
     return results
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench.py inventory")
-    parser.add_argument("--sqlite-only", action="store_true")
-    parser.add_argument("--postgres-only", action="store_true")
-    parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args(argv)
-    backends = []
-    if not args.postgres_only:
-        backends.append(("SQLite", f"sqlite:///{SQLITE_PATH}"))
-    if not args.sqlite_only:
-        ensure_postgres_database(POSTGRES_URL)
-        backends.append(("PostgreSQL", POSTGRES_URL))
+def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
+    shape = Shape.at(ctx.scale)
     rows = None
-    for name, url in backends:
-        if args.regenerate or not has_dataset(url):
+    figures: list[benchkit.Figure] = []
+    notes = []
+    for backend, url in ctx.urls("inventory"):
+        if ctx.regenerate or not has_dataset(url, shape):
             if rows is None:
-                started = time.monotonic()
-                rows = generate()
-                print(f"generated rows in {time.monotonic() - started:.1f}s")
+                rows = generate(shape)
             started = time.monotonic()
-            if name == "SQLite":
-                load_sqlite(SQLITE_PATH, rows)
+            if backend == "SQLite":
+                load_sqlite(Path(url.removeprefix("sqlite:///")), rows)
             else:
                 load_postgres(url, rows)
-            print(f"loaded {name} dataset in {time.monotonic() - started:.1f}s")
-    rows = None
-    summary = []
-    for name, url in backends:
-        results = run_backend(name, url, args)
-        base, consume = results[0], results[1]
-        for r in results:
-            print(r.line())
-        print(
-            f"{name}: consume {consume.requests_per_sec:,.0f}/s = "
-            f"{consume.requests_per_sec / base.requests_per_sec:.2f}x baseline "
-            f"({base.requests_per_sec:,.0f}/s)"
-        )
-        summary.extend(results)
-    out = Path(
-        os.environ.get("BENCH_INVENTORY_JSON", Path(tempfile.gettempdir()) / "bench_inventory.json")
+            notes.append(f"{backend}: dataset loaded in {time.monotonic() - started:.0f} s")
+        r = run_backend(backend, url, shape, ctx.duration)
+        base, consume = r["baseline"], r["consume"]
+        figures += [
+            benchkit.load_figures(backend, base, "baseline `GET /api/v1/users/me`, 16 conns"),
+            benchkit.load_figures(
+                backend, consume, "consume `POST /api/v1/stock/movements`, 16 clients",
+                target=600, comparison=">=",
+            ),
+            benchkit.Figure(
+                "consume ÷ baseline throughput", backend,
+                round(consume.requests_per_sec / base.requests_per_sec, 2), "x",
+                note="same run; 600/s would need about "
+                f"{600 / base.requests_per_sec:.2f}\u00d7 here",
+            ),
+        ]  # fmt: skip
+        for conns in (16, 4):
+            stock = r[f"stock{conns}"]
+            figures.append(
+                benchkit.Figure(
+                    f"`GET /api/v1/stock?sku=` p99, {conns} conns", backend,
+                    round(stock.p99_ms, 1), "ms", target=20, comparison="<",
+                    note=f"p50 {stock.p50_ms:.1f} ms, {stock.requests_per_sec:,.0f} req/s, "
+                    f"non-2xx {stock.non_2xx}",
+                )
+            )  # fmt: skip
+        figures += r["pages"]
+    return benchkit.ScenarioResult(
+        dataset=(
+            f"{shape.items:,} items \u00d7 {LOCATIONS} locations = "
+            f"{shape.items * LOCATIONS:,} stock levels, 20% lot-tracked, "
+            f"{shape.movements:,} ledger movements over a year (bulk-loaded)"
+        ),
+        figures=figures,
+        notes=notes,
     )
-    out.write_text(benchkit.as_json(summary))
-    print(f"raw figures: {out}")
-
-
-if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])

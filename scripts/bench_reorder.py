@@ -12,20 +12,18 @@ Measured through the real app (`steristock serve`, Granian, 1 worker) per databa
 (cold) request and the median of the others; and the server process's peak RSS (VmHWM
 from /proc) after the run, which must stay under 500 MB.
 
-Usage: python scripts/bench.py reorder [--sqlite-only|--postgres-only] [--runs N] [--regenerate]
-PostgreSQL: BENCH_REORDER_POSTGRES_URL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/bench_reorder).
+Targets (issue 4): under 2 s on each database; server peak memory under 500 MB.
+`--scale` shrinks items and movements together.
+
+Usage: python scripts/bench.py reorder [--scale F] [--backend B] [--regenerate]
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import os
 import sqlite3
 import statistics
-import tempfile
 import threading
 import time
 import urllib.request
@@ -43,12 +41,6 @@ SUPPLIERS = 3
 PURCHASE_ORDERS = 1_000
 LINES_PER_PO = 5
 WINDOW_DAYS = 55  # inside the 56 complete days the suggestions look at
-SQLITE_PATH = Path(
-    os.environ.get("BENCH_REORDER_SQLITE", Path(tempfile.gettempdir()) / "bench_reorder.db")
-)
-POSTGRES_URL = os.environ.get(
-    "BENCH_REORDER_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_reorder"
-)
 MARKER = "bench_reorder_v1"
 CHUNK = 200_000
 
@@ -75,17 +67,20 @@ def _ts(value: dt.datetime) -> str:
 class Dataset:
     """Deterministic rows, table by table; movements come in chunks to bound memory."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, items: int = ITEMS, movements: int = MOVEMENTS, orders: int = PURCHASE_ORDERS
+    ) -> None:
+        self.items, self.movements, self.orders = items, movements, orders
         self.rng = np.random.default_rng(42)
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         today_start = self.now.replace(hour=0, minute=0, second=0)
         self.window_start = today_start - dt.timedelta(days=WINDOW_DAYS)
         self.created = _ts(self.now - dt.timedelta(days=400))
-        pairs = ITEMS * LOCATIONS
+        pairs = self.items * LOCATIONS
         # consume movements per (item, location): 10 on average, varied
-        counts = self.rng.multinomial(MOVEMENTS, np.full(pairs, 1 / pairs))
+        counts = self.rng.multinomial(self.movements, np.full(pairs, 1 / pairs))
         self.consume_counts = counts
-        self.consume_qty = self.rng.integers(1, 6, size=MOVEMENTS, dtype=np.int64)
+        self.consume_qty = self.rng.integers(1, 6, size=self.movements, dtype=np.int64)
         pair_of_move = np.repeat(np.arange(pairs), counts)
         used = np.bincount(pair_of_move, weights=self.consume_qty, minlength=pairs).astype(np.int64)
         # on hand after the window: between 0 and 100 units per location
@@ -108,20 +103,20 @@ class Dataset:
              1 + i % SUPPLIERS, f"V-{i}" if i % 4 else None, (i % 700 + 1) * 45, None,
              None if i % 3 else 5, (0, 0, 0, 100)[i % 4], False, "bench", True, self.created,
              self.created)
-            for i in range(1, ITEMS + 1)
+            for i in range(1, self.items + 1)
         )  # fmt: skip
         yield "stock_levels", self._levels()
         yield "stock_movements", self._movements()
         yield "purchase_orders", (
             (p, 1 + p % SUPPLIERS, "submitted" if p % 2 else "partially_received", None,
              "bench", self.created, self.created, None, None, None)
-            for p in range(1, PURCHASE_ORDERS + 1)
+            for p in range(1, self.orders + 1)
         )  # fmt: skip
         yield "purchase_order_lines", self._po_lines()
 
     def _levels(self) -> Iterator[tuple]:
         n = 0
-        for item in range(1, ITEMS + 1):
+        for item in range(1, self.items + 1):
             for loc in range(1, LOCATIONS + 1):
                 pair = (item - 1) * LOCATIONS + loc - 1
                 par = 60 + item % 60
@@ -129,15 +124,15 @@ class Dataset:
                 yield (n, item, loc, int(self.on_hand[pair]), par, (par + 1) // 2)
 
     def _movements(self) -> Iterator[tuple]:
-        pairs = ITEMS * LOCATIONS
+        pairs = self.items * LOCATIONS
         before = _ts(self.window_start - dt.timedelta(days=3))
         for pair in range(pairs):
             yield (pair + 1, "receive", pair // LOCATIONS + 1, pair % LOCATIONS + 1, "", None,
                    int(self.received[pair]), before, "bench", None, f"r{pair}")  # fmt: skip
         span = WINDOW_DAYS * 86_400 - 1
         base = self.window_start.timestamp()
-        for start in range(0, MOVEMENTS, CHUNK):
-            stop = min(start + CHUNK, MOVEMENTS)
+        for start in range(0, self.movements, CHUNK):
+            stop = min(start + CHUNK, self.movements)
             secs = self.rng.integers(0, span, size=stop - start)
             pair = self.pair_of_move[start:stop]
             qty = self.consume_qty[start:stop]
@@ -149,11 +144,11 @@ class Dataset:
 
     def _po_lines(self) -> Iterator[tuple]:
         n = 0
-        for p in range(1, PURCHASE_ORDERS + 1):
+        for p in range(1, self.orders + 1):
             supplier = 1 + p % SUPPLIERS
             for k in range(LINES_PER_PO):
                 # an item of this supplier (supplier_id = 1 + i % SUPPLIERS)
-                m = (p * LINES_PER_PO + k) % (ITEMS // SUPPLIERS - 1) + 1
+                m = (p * LINES_PER_PO + k) % (self.items // SUPPLIERS - 1) + 1
                 item = SUPPLIERS * m + supplier - 1
                 n += 1
                 received = 0 if p % 2 else 10
@@ -198,14 +193,15 @@ def load_postgres(url: str, data: Dataset) -> None:
     engine.dispose()
 
 
-def has_dataset(url: str) -> bool:
+def has_dataset(url: str, data: Dataset) -> bool:
     try:
         engine = create_engine(url)
         with engine.connect() as conn:
             conn.execute(text(f"SELECT 1 FROM {MARKER}"))  # noqa: S608
             count = conn.execute(text("SELECT count(*) FROM stock_movements")).scalar()
+            orders = conn.execute(text("SELECT count(*) FROM purchase_orders")).scalar()
         engine.dispose()
-        return count == MOVEMENTS + ITEMS * LOCATIONS
+        return count == data.movements + data.items * LOCATIONS and orders == data.orders
     except Exception:
         return False
 
@@ -291,6 +287,9 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
             if run:
                 cpu_warm += cpu_seconds(pids) - cpu_before
         json_s, _, _ = fetch(base + "/api/v1/reorder/suggestions?limit=1000", headers)
+        pages = benchkit.page_figures(
+            name, base, benchkit.page_session(url), ["/", "/purchasing", "/b/EXAM1/BR-000003"]
+        )
         sampler.stop.set()
         sampler.join()
         hwm = peak_rss_mb(pids)
@@ -311,6 +310,7 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         "vmhwm_mb": round(hwm, 1),
         "server_pids": pids,
         "load_average": os.getloadavg(),
+        "pages": pages,
     }
     print(
         f"{name}: reorder CSV ({rows:,} rows, {len(body) / 1e6:.1f} MB): cold {times[0]:.2f}s, "
@@ -323,39 +323,54 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
     return result
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench.py reorder")
-    parser.add_argument("--sqlite-only", action="store_true")
-    parser.add_argument("--postgres-only", action="store_true")
-    parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--runs", type=int, default=6)
-    args = parser.parse_args(argv)
-    from bench_inventory import ensure_postgres_database
-
-    backends = []
-    if not args.postgres_only:
-        backends.append(("SQLite", f"sqlite:///{SQLITE_PATH}"))
-    if not args.sqlite_only:
-        ensure_postgres_database(POSTGRES_URL)
-        backends.append(("PostgreSQL", POSTGRES_URL))
-    for name, url in backends:
-        if args.regenerate or not has_dataset(url):
+def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
+    items = max(100, round(ITEMS * ctx.scale))
+    movements = max(1000, round(MOVEMENTS * ctx.scale))
+    orders = max(5, round(PURCHASE_ORDERS * ctx.scale))
+    runs = int(ctx.option("reorder_runs", 6))
+    figures: list[benchkit.Figure] = []
+    notes = []
+    for backend, url in ctx.urls("reorder"):
+        data = Dataset(items, movements, orders)
+        if ctx.regenerate or not has_dataset(url, data):
             started = time.monotonic()
-            data = Dataset()
-            if name == "SQLite":
-                load_sqlite(SQLITE_PATH, data)
+            if backend == "SQLite":
+                load_sqlite(Path(url.removeprefix("sqlite:///")), data)
             else:
                 load_postgres(url, data)
-            print(f"generated and loaded the {name} dataset in {time.monotonic() - started:.0f}s")
-    results = [run_backend(name, url, max(args.runs, 2)) for name, url in backends]
-    out = Path(
-        os.environ.get("BENCH_REORDER_JSON", Path(tempfile.gettempdir()) / "bench_reorder.json")
+            notes.append(f"{backend}: dataset generated and loaded in "
+                         f"{time.monotonic() - started:.0f} s")  # fmt: skip
+        data = None
+        r = run_backend(backend, url, runs)
+        figures += [
+            benchkit.Figure(
+                "reorder CSV, whole HTTP request (warm median)", backend, r["warm_median_s"], "s",
+                target=2, comparison="<",
+                note=f"{r['csv_rows']:,} rows, {r['csv_bytes'] / 1e6:.1f} MB; cold "
+                f"{r['cold_s']:.2f} s, max {r['warm_max_s']:.2f} s over {runs - 1} runs; "
+                f"server CPU {r['server_cpu_per_warm_request_s']:.2f} s per request",
+            ),
+            benchkit.Figure(
+                "reorder CSV, first (cold) request", backend, r["cold_s"], "s",
+                target=2, comparison="<",
+            ),
+            benchkit.Figure(
+                "server peak RSS during the requests", backend, r["peak_rss_mb"], "MB",
+                target=500, comparison="<",
+                note=f"{r['rss_before_mb']:.0f} MB before; VmHWM {r['vmhwm_mb']:.0f} MB "
+                "(includes the login's argon2 hash)",
+            ),
+            benchkit.Figure(
+                "JSON suggestions, first page of 1,000", backend, r["json_first_page_s"], "s",
+            ),
+        ]  # fmt: skip
+        figures += r["pages"]
+    return benchkit.ScenarioResult(
+        dataset=(
+            f"{SUPPLIERS} suppliers, {items:,} items \u00d7 {LOCATIONS} locations with par levels, "
+            f"{movements:,} consume movements in the 8-week window, {orders:,} open "
+            f"purchase orders with {orders * LINES_PER_PO:,} lines (bulk-loaded)"
+        ),
+        figures=figures,
+        notes=notes,
     )
-    out.write_text(json.dumps(results, indent=2))
-    print(f"raw figures: {out}")
-
-
-if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])

@@ -10,23 +10,19 @@ with set-based SQL (never through the API), then:
    unused packs) back: the time of the whole `POST /api/v1/cycles/{id}/bi-result` request that
    takes the sterilizer out of service and recalls the packs (target < 1 s).
 
-Usage: `python scripts/bench.py sterilization [sqlite|postgres|both] [--scale 0.1]
-[--duration 10] [--workers 1]`. PostgreSQL uses `STERISTOCK_BENCH_POSTGRES_URL` (default: the local
-`bench_sterilization` database, recreated). `--scale` shrinks cycles per sterilizer.
+Usage: `python scripts/bench.py sterilization [--scale 0.1] [--duration 10] [--backend B]`.
+The databases are recreated on every run (the recall changes them). `--scale` shrinks
+cycles per sterilizer (never below 1,000, so the 5,000-pack recall keeps its size).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import benchkit
 from sqlalchemy import create_engine, text
@@ -36,7 +32,6 @@ CYCLES_PER_STERILIZER = 10_000
 PACKS_PER_CYCLE = 10
 RECALL_CYCLES = 500  # sterilizer 1: cycles since its last negative BI (x 10 packs = 5,000)
 YEARS_DAYS = 3650
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_sterilization"
 
 PACK_INDEXES = {
     "ix_packs_code": "CREATE UNIQUE INDEX ix_packs_code ON packs (code)",
@@ -289,7 +284,7 @@ def post_json(base: str, path: str, body: dict, headers: dict[str, str]) -> tupl
         return exc.code, json.load(exc)
 
 
-def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> str:
+def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> tuple[float, float]:
     """The pack lookup itself, in process and single-threaded: what one scan costs the
     server (query, usable/reasons, response struct), without HTTP, auth or queueing."""
     from zoneinfo import ZoneInfo
@@ -313,33 +308,28 @@ def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> str:
     finally:
         db.dispose()
     timings.sort()
-    p50, p99 = timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
-    return (
-        "pack lookup in process (session + query + reasons + struct): "
-        f"p50 {p50:.2f} ms, p99 {p99:.2f} ms over {samples} random codes"
+    return benchkit.percentile(timings, 50), benchkit.percentile(timings, 99)
+
+
+def shape_at(scale: float) -> Shape:
+    return Shape(
+        sterilizers=STERILIZERS,
+        cycles=max(RECALL_CYCLES * 2, int(CYCLES_PER_STERILIZER * scale)),
+        packs_per_cycle=PACKS_PER_CYCLE,
+        recall_cycles=RECALL_CYCLES,
     )
 
 
-def run_backend(label: str, url: str, shape: Shape, duration: int, workers: int) -> list[str]:
-    lines = [f"### {label}"]
-    print(
-        f"== {label}: loading {shape.sterilizers} sterilizers, {shape.total_cycles:,} cycles, "
-        f"{shape.total_packs:,} packs",
-        flush=True,
-    )
-    load = load_postgres if label == "PostgreSQL" else load_sqlite
+def run_backend(backend: str, url: str, shape: Shape, duration: int) -> list[benchkit.Figure]:
+    if url.startswith("sqlite:///"):
+        benchkit.remove_sqlite(url)
+    load = load_postgres if backend == "PostgreSQL" else load_sqlite
     seconds = load(url, shape)
-    lines.append(
-        f"- data: {shape.sterilizers} sterilizers, {shape.total_cycles:,} cycles, "
-        f"{shape.total_packs:,} packs; bulk load {seconds:.0f} s"
-    )
-    print(lines[-1], flush=True)
     username, password = benchkit.ensure_user(url, username="bench", role="admin")
-    lines.append(f"- {lookup_cost(url, shape)}")
-    print(lines[-1], flush=True)
+    lookup_p50, lookup_p99 = lookup_cost(url, shape)
     rng = random.Random(7)
     codes = [f"PK-{rng.randint(1, shape.total_packs):06d}" for _ in range(2000)]
-    with benchkit.serve(url, workers=workers) as base:
+    with benchkit.serve(url) as base:
         headers = benchkit.login(base, username, password)
         # Warm up (connection pool, page cache) before measuring.
         benchkit.wrk(
@@ -359,16 +349,12 @@ def run_backend(label: str, url: str, shape: Shape, duration: int, workers: int)
             connections=32,
             duration=duration,
         )
-        ratio = scan.requests_per_sec / baseline.requests_per_sec
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        lines += [
-            f"- {workers} worker(s), 32 connections, {duration} s each; load average {load}",
-            f"- {baseline.line()}",
-            f"- {scan.line()}",
-            f"- scan / baseline throughput: {ratio:.2f}",
-        ]
-        print("\n".join(lines[-4:]), flush=True)
-
+        pages = benchkit.page_figures(
+            backend,
+            base,
+            benchkit.page_session(url),
+            ["/cycles", f"/cycles/{shape.cycles}", "/p/PK-000001"],
+        )
         # Sterilizers 1-3 each have 5,000 unused packs since their last negative BI.
         timings, counts = [], []
         for sterilizer in (1, 2, 3):
@@ -387,48 +373,42 @@ def run_backend(label: str, url: str, shape: Shape, duration: int, workers: int)
             )
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                 counts.append(json.load(response)["pack_count"])
-        lines.append(
-            f"- positive BI → recall of {counts[0]:,} packs (sterilizer out of service, "
-            "packs recalled, history written), whole HTTP request, three sterilizers: "
-            + ", ".join(f"{t:.0f} ms" for t in timings)
-        )
-        print(lines[-1], flush=True)
-    return lines
+    ratio = scan.requests_per_sec / baseline.requests_per_sec
+    return [
+        benchkit.Figure("bulk load of the dataset", backend, round(seconds, 1), "s"),
+        benchkit.Figure(
+            "pack lookup in process p99 (query + reasons + struct)", backend,
+            round(lookup_p99, 2), "ms", note=f"p50 {lookup_p50:.2f} ms; no HTTP, one thread",
+        ),
+        benchkit.load_figures(backend, baseline, "baseline `GET /api/v1/users/me`, 32 conns"),
+        benchkit.load_figures(backend, scan, "scan `GET /api/v1/packs/{code}`, 32 conns"),
+        benchkit.Figure(
+            "scan p99, 32 conns", backend, round(scan.p99_ms, 1), "ms", target=25,
+            comparison="<", note=f"baseline p99 {baseline.p99_ms:.1f} ms in the same run",
+        ),
+        benchkit.Figure(
+            "scan ÷ baseline throughput", backend, round(ratio, 2), "x", target=0.5,
+            comparison=">=",
+        ),
+        benchkit.Figure(
+            f"positive BI → recall of {counts[0]:,} packs, whole HTTP request (worst of 3)",
+            backend, round(max(timings)), "ms", target=1000, comparison="<",
+            note="three sterilizers: " + ", ".join(f"{t:.0f} ms" for t in timings),
+        ),
+        *pages,
+    ]  # fmt: skip
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench_sterilization")
-    parser.add_argument(
-        "backend", nargs="?", default="both", choices=["sqlite", "postgres", "both"]
+def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
+    shape = shape_at(ctx.scale)
+    figures = []
+    for backend, url in ctx.urls("sterilization"):
+        figures += run_backend(backend, url, shape, ctx.duration)
+    return benchkit.ScenarioResult(
+        dataset=(
+            f"{shape.sterilizers} sterilizers, {shape.total_cycles:,} cycles, "
+            f"{shape.total_packs:,} packs ({shape.packs_per_cycle} per cycle, readings and "
+            "weekly BIs; bulk-loaded with set-based SQL, reloaded every run)"
+        ),
+        figures=figures,
     )
-    parser.add_argument(
-        "--scale",
-        type=float,
-        default=1.0,
-        help="fraction of the 10,000 cycles per sterilizer to load",
-    )
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args(argv)
-    shape = Shape(
-        sterilizers=STERILIZERS,
-        cycles=max(RECALL_CYCLES * 2, int(CYCLES_PER_STERILIZER * args.scale)),
-        packs_per_cycle=PACKS_PER_CYCLE,
-        recall_cycles=RECALL_CYCLES,
-    )
-    report: list[str] = []
-    if args.backend in ("sqlite", "both"):
-        tmp = Path(os.environ.get("STERISTOCK_BENCH_DIR") or tempfile.mkdtemp(prefix="bench-"))
-        db_file = tmp / "bench_sterilization.db"
-        db_file.unlink(missing_ok=True)
-        report += run_backend("SQLite", f"sqlite:///{db_file}", shape, args.duration, args.workers)
-    if args.backend in ("postgres", "both"):
-        url = os.environ.get("STERISTOCK_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-        report += run_backend("PostgreSQL", url, shape, args.duration, args.workers)
-    print("\n".join(report))
-
-
-if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])

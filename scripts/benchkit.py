@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -304,3 +305,285 @@ def baseline(
 
 def as_json(results: Sequence[LoadResult]) -> str:
     return json.dumps([asdict(r) for r in results], indent=2)
+
+
+# Structured results ---------------------------------------------------------------------
+#
+# Every scenario's `run(ctx)` returns a `ScenarioResult`: a line saying what data it ran
+# on, and a list of `Figure`s. `scripts/bench.py --all` assembles them into the report
+# table of `docs/benchmarks.md` (figure, backend, value, target, met / not met).
+
+COMPARISONS = {
+    ">=": lambda value, target: value >= target,
+    ">": lambda value, target: value > target,
+    "<=": lambda value, target: value <= target,
+    "<": lambda value, target: value < target,
+    "==": lambda value, target: value == target,
+}
+
+
+@dataclass
+class Figure:
+    """One measured number.
+
+    - `name`: what was measured, e.g. "consume throughput, 16 clients";
+    - `backend`: "SQLite", "PostgreSQL", or "" when the figure does not depend on it;
+    - `value` and `unit` ("req/s", "ms", "s", "MB", "rows/s", "x" for a ratio, "" for a count);
+    - `target` and `comparison` (one of `COMPARISONS`: the figure meets the target when
+      `value <comparison> target`), both None for a figure reported for information;
+    - `note`: the context needed to read it (connections, p50, the baseline it is divided by).
+    """
+
+    name: str
+    backend: str
+    value: float | None
+    unit: str
+    target: float | None = None
+    comparison: str | None = None
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None or self.target is None or self.comparison is None:
+            return None
+        return COMPARISONS[self.comparison](self.value, self.target)
+
+
+@dataclass
+class ScenarioResult:
+    """What a scenario's `run(ctx)` returns: its dataset in words, and its figures."""
+
+    dataset: str
+    figures: list[Figure]
+    notes: list[str] | None = None
+
+
+@dataclass
+class BenchContext:
+    """What `scripts/bench.py` hands each scenario's `run(ctx)`.
+
+    - `scale`: fraction of the realistic dataset the issue asked for (1.0 = full size);
+    - `duration`: seconds per wrk measurement;
+    - `backends`: the databases to run on, a subset of ("SQLite", "PostgreSQL");
+    - `postgres_url`: a base PostgreSQL URL; `postgres_url_for(name)` derives the scenario's
+      own database (`<base>_<name>`, created when missing) so scenarios never share one;
+    - `work_dir`: where SQLite benchmark files live;
+    - `regenerate`: rebuild datasets even when a matching one is already loaded;
+    - `options`: scenario-specific settings (e.g. the soak's duration and clients).
+    """
+
+    scale: float = 1.0
+    duration: int = 10
+    backends: tuple[str, ...] = ("SQLite", "PostgreSQL")
+    postgres_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+    work_dir: Path = Path(tempfile.gettempdir())
+    regenerate: bool = False
+    options: dict[str, object] | None = None
+
+    def option(self, key: str, default: object) -> object:
+        return (self.options or {}).get(key, default)
+
+    def scaled(self, full: int, minimum: int = 1) -> int:
+        return max(minimum, round(full * self.scale))
+
+    def sqlite_url(self, name: str) -> str:
+        return f"sqlite:///{self.sqlite_path(name)}"
+
+    def sqlite_path(self, name: str) -> Path:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        return self.work_dir / f"bench_{name}.db"
+
+    def postgres_url_for(self, name: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        base = make_url(self.postgres_url)
+        url = base.set(database=f"{base.database}_{name}")
+        ensure_postgres_database(url.render_as_string(hide_password=False))
+        return url.render_as_string(hide_password=False)
+
+    def urls(self, name: str) -> list[tuple[str, str]]:
+        """(backend label, database URL) for every backend of this run."""
+        out = []
+        for backend in self.backends:
+            if backend == "SQLite":
+                out.append((backend, self.sqlite_url(name)))
+            else:
+                out.append((backend, self.postgres_url_for(name)))
+        return out
+
+
+def ensure_postgres_database(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+def load_figures(backend: str, result: LoadResult, name: str, **target: object) -> Figure:
+    """A wrk throughput as a figure, with its latencies in the note."""
+    return Figure(
+        name=name,
+        backend=backend,
+        value=round(result.requests_per_sec, 1),
+        unit="req/s",
+        note=(
+            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+            f"{result.requests:,} requests, non-2xx {result.non_2xx}, errors "
+            f"{result.socket_errors}"
+        ),
+        **target,  # type: ignore[arg-type]
+    )
+
+
+def percentile(sorted_values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted list (0 for an empty one)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def machine() -> dict[str, str]:
+    """The machine a report was measured on."""
+    import platform
+    import sqlite3
+
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    os_name = platform.platform()
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = f"{line.split('=', 1)[1].strip(chr(34))} (kernel {platform.release()})"
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "RAM": ram,
+        "OS": os_name,
+        "Python": platform.python_version(),
+        "SQLite": sqlite3.sqlite_version,
+    }
+
+
+def postgres_version(url: str) -> str:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            version = conn.execute(text("SHOW server_version")).scalar()
+        engine.dispose()
+        return str(version)
+    except Exception as exc:  # the report says so rather than failing
+        return f"unreachable ({type(exc).__name__})"
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def process_cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time the given processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_process_tree(base_url: str) -> list[int]:
+    """The listening process and its children (Granian serves from a worker process)."""
+    pid = server_pid(base_url)
+    if pid is None:
+        return []
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    parent = Path(f"/proc/{pid}/stat")
+    if parent.exists():  # the listener may itself be Granian's worker
+        ppid = int(parent.read_text().rsplit(")", 1)[1].split()[1])
+        if ppid > 1 and ppid != os.getpid():
+            pids.append(ppid)
+    return sorted(set(pids))
+
+
+def page_session(url: str, username: str = "bench-pages") -> dict[str, str]:
+    """A logged-in page session (cookie) for an admin, made in-process: the pages
+    (issue 7) must render in under 300 ms server-side on the benchmark datasets."""
+    from sqlalchemy import select
+
+    from steristock.auth.models import User
+    from steristock.auth.sessions import SESSION_COOKIE, start_session
+    from steristock.db import Database
+    from steristock.settings import Settings
+
+    ensure_user(url, username, "admin")
+    db = Database(url, pool_size=1)
+    try:
+        with db.session() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            token, _ = start_session(session, user, settings=Settings(), client="bench")
+    finally:
+        db.dispose()
+    return {"Cookie": f"{SESSION_COOKIE}={token}"}
+
+
+def page_figures(
+    backend: str, base_url: str, cookie: dict[str, str], paths: Sequence[str], runs: int = 3
+) -> list[Figure]:
+    """Whole-request time of each page (one at a time over loopback, so it is the server's
+    time plus a fraction of a millisecond): the first request, then the median of `runs`."""
+    import statistics
+
+    figures = []
+    for path in paths:
+        times = []
+        for _ in range(runs + 1):
+            request = urllib.request.Request(base_url + path, headers=cookie)  # noqa: S310
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+                body = response.read()
+                status = response.status
+            times.append((time.perf_counter() - started) * 1000)
+            if status != 200 or b"<html" not in body[:500].lower():
+                raise RuntimeError(f"page {path} answered {status} without a page")
+        figures.append(
+            Figure(
+                f"page `{path}` (median of {runs})",
+                backend,
+                round(statistics.median(times[1:]), 1),
+                "ms",
+                target=300,
+                comparison="<",
+                note=f"first {times[0]:.0f} ms; {len(body) / 1024:.0f} KiB",
+            )
+        )
+    return figures
+
+
+def remove_sqlite(url: str) -> None:
+    """Delete a SQLite benchmark database with its WAL and shared-memory files (a stale
+    WAL next to a new file would be replayed into it)."""
+    path = Path(url.removeprefix("sqlite:///"))
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
