@@ -102,7 +102,7 @@ _FRIENDLY = [
     (re.compile(r"Expected `int` >= (-?\d+)"), "Must be at least {0}."),
     (re.compile(r"Expected `int` <= (-?\d+)"), "Must be at most {0}."),
     (re.compile(r"Expected `int`"), "Must be a whole number."),
-    (re.compile(r"Expected `date`"), "Must be a date (YYYY-MM-DD)."),
+    (re.compile(r"Expected `date`|encoded date"), "Must be a date (YYYY-MM-DD)."),
     (re.compile(r"Expected `bool`"), "Must be yes or no."),
 ]
 
