@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from sterilization import sterilizers
 from sterilization.clinic import Clinic
-from sterilization.models import STERILIZER_KINDS
+from sterilization.models import STERILIZER_KINDS, Sterilizer
 from sterilization.schemas import SterilizerCreate, SterilizerStatusChange
 from steristock.auth.guards import admin_only, requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
-from steristock.problems import DomainError
+from steristock.problems import Conflict, DomainError
 from steristock.web.forms import (
     FormData,
     domain_field_errors,
@@ -129,6 +129,21 @@ def add_sterilizer(
     return redirect_with_flash(request, PATH, f"Added sterilizer {form['code']}, in service.")
 
 
+def change_from_page(
+    session: Session, sterilizer: Sterilizer, *, status: str, reason: str, actor: str
+) -> str:
+    """The page's form says the opposite of the status it showed: if the sterilizer is
+    already there, the page was stale (another admin, another tab), so nothing is
+    re-recorded over the other person's reason. (A double tap of one form is replayed by
+    its nonce before this runs.)"""
+    if sterilizer.status == status:
+        words = "in service" if status == "in_service" else "out of service"
+        raise Conflict(f"{sterilizer.code} is already {words} (changed meanwhile): see its row.")
+    return sterilizers.change_status(
+        session, sterilizer.code, status=status, reason=reason, actor=actor
+    ).status
+
+
 @post(PATH + "/{code:str}/status", guards=[admin_only], sync_to_thread=True)
 def change_status(
     request: Request[Any, Any, Any],
@@ -160,10 +175,10 @@ def change_status(
             nonce=form_text(data, "nonce"),
             scope=f"page POST {PATH}/{sterilizer.code}/status",
             payload=_payload(data),
-            action=lambda: sterilizers.change_status(
-                db_session, sterilizer.code, status=status_form["status"],
+            action=lambda: change_from_page(
+                db_session, sterilizer, status=status_form["status"],
                 reason=status_form["reason"], actor=me.username,
-            ).status,
+            ),
         )  # fmt: skip
     except DomainError as exc:
         db_session.rollback()

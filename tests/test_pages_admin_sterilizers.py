@@ -192,3 +192,28 @@ def test_an_unknown_sterilizer_is_a_404_page(client: TestClient[Litestar], admin
               "reason": "whatever it is"},
     )  # fmt: skip
     assert response.status_code == 404 and "No sterilizer" in response.text
+
+
+def test_a_double_tap_records_once_and_a_stale_page_is_refused(
+    client: TestClient[Litestar], admin: str, autoclave: str, database: Database
+) -> None:
+    html = client.get(PATH).text
+    form = re.search(rf'<form[^>]*id="status-{autoclave}-form".*?</form>', html, re.S)
+    assert form
+    body = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    body |= {"_csrf_token": csrf_token_from(html), "reason": "Chamber pressure alarm"}
+    first = client.post(f"{PATH}/{autoclave}/status", data=body, follow_redirects=False)
+    second = client.post(f"{PATH}/{autoclave}/status", data=body, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert "sent twice" in client.get(PATH).text
+    # the same stale page, sent again as a new form (another tab): refused, nothing changed
+    again = {**body, "nonce": "another-tab", "reason": "Also broken?"}
+    stale = client.post(f"{PATH}/{autoclave}/status", data=again)
+    assert stale.status_code == 409
+    assert "already out of service" in field_error(stale.text, f"reason-{autoclave}")
+    assert sterilizer_row(database, autoclave).status_reason == "Chamber pressure alarm"
+    with database.session(write=False) as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "sterilizer.status")
+        ).all()
+    assert len(entries) == 1
