@@ -297,6 +297,8 @@ def receipt_field_errors(
     if receipt is None:
         return {}
     errors: dict[str, str] = {}
+    if exc.detail.startswith("No location"):  # removed since the page was shown
+        errors["location"] = exc.detail
     by_sku = {catalogue.normalize_sku(line.sku): n
               for line, n in zip(receipt.lines, numbers, strict=True)}  # fmt: skip
     for over in exc.extra.get("lines", []):

@@ -222,6 +222,10 @@ def test_receive_errors_are_shown_next_to_the_line_and_nothing_is_written(
                      **{"line-0-quantity": "9"})  # fmt: skip
     assert over.status_code == 409
     assert field_error(over.text, "field-line-0-quantity") == "Only 8 outstanding."
+    gone = form_post(client, path, "receive-form", location="GONE",
+                     **{"line-0-quantity": "1"})  # fmt: skip
+    assert gone.status_code == 404
+    assert "No location with code" in field_error(gone.text, "field-location")
     assert inv.movement_count() == before
     assert po_statuses(database) == {po_id: "submitted"}
 
