@@ -176,6 +176,101 @@ def reorder_export(out: str, supplier_id: int | None) -> None:
     click.echo(f"wrote {len(df)} suggestion(s) to {target}")
 
 
+@main.group()
+def items() -> None:
+    """The catalogue as CSV files (same formats as /api/v1/items.csv and /par-levels.csv)."""
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    label = "items" if report.file == "items" else "par levels"
+    click.echo(
+        f"{label}: {report.created} to create, {report.updated} to update, "
+        f"{report.unchanged} unchanged, {report.rejected} rejected"
+    )
+    for row in report.rows:
+        if row.action == "update":
+            where = f" at {row.location}" if row.location else ""
+            click.echo(f"  row {row.row}: update {row.sku}{where} ({', '.join(row.changed)})")
+    for problem in report.problems:
+        column = f" [{problem.column}]" if problem.column else ""
+        click.echo(f"  row {problem.row}{column}: {problem.message}", err=True)
+
+
+@items.command("import")
+@click.argument("items_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--par-levels",
+    "par_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Par levels CSV (sku,location,par_level,reorder_point), in the same transaction.",
+)
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+def items_import(items_file: str | None, par_file: str | None, dry_run: bool) -> None:
+    """Import the catalogue from ITEMS_FILE (and/or --par-levels): all or nothing."""
+    from pathlib import Path
+
+    from inventory.catalogue_import import import_catalogue
+    from steristock.problems import DomainError
+
+    if items_file is None and par_file is None:
+        raise click.UsageError("Give an items file, --par-levels FILE, or both.")
+    settings = Settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            try:
+                result = import_catalogue(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    items=Path(items_file).read_bytes() if items_file else None,
+                    par_levels=Path(par_file).read_bytes() if par_file else None,
+                    dry_run=dry_run,
+                )
+            except DomainError as exc:
+                raise click.ClickException(exc.detail) from exc
+            for report in (result.items, result.par_levels):
+                if report is not None:
+                    _print_report(report)
+            if not result.accepted:
+                session.rollback()
+                raise click.ClickException("Nothing was imported: fix the rows above.")
+    finally:
+        database.dispose()
+    click.echo("dry run: nothing was written" if dry_run else "imported")
+
+
+@items.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--par-levels-out",
+    "par_out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the par levels CSV here.",
+)
+def items_export(out: str, par_out: str | None) -> None:
+    """Write the catalogue CSV (and the par levels CSV), ready to edit and import again."""
+    import os
+    from pathlib import Path
+
+    from inventory.catalogue_import import items_frame, par_levels_frame, to_csv
+
+    settings = Settings()
+    database = _database(settings)
+    try:
+        with database.session(write=False) as session:
+            frames = [(out, items_frame(session))]
+            if par_out:
+                frames.append((par_out, par_levels_frame(session)))
+    finally:
+        database.dispose()
+    for path, frame in frames:
+        target = Path(path)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(to_csv(frame), encoding="utf-8")
+        os.replace(partial, target)  # a reader never sees a half-written file
+        click.echo(f"wrote {len(frame)} row(s) to {target}")
+
+
 DEMO_USERS = [
     ("admin", "admin", "Avery Admin"),
     ("ma", "ma", "Morgan Assistant"),
