@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from inventory import ledger, reorder
 from inventory.catalogue import field_error, normalize_code, normalize_sku
-from inventory.models import Item, Supplier
+from inventory.models import Item, Location, StockMovement, Supplier
 from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
 from inventory.purchasing_schemas import (
     FromSuggestionsOut,
@@ -162,6 +162,23 @@ def list_pos(
             )
         )  # fmt: skip
     return rows, total
+
+
+def po_receipts(session: Session, po_id: int) -> list[dict[str, Any]]:
+    """The deliveries booked on an order: its `receive` movements (they carry the order's
+    number as their reference), oldest first."""
+    rows = session.execute(
+        select(StockMovement, Item.sku, Item.name, Location.code)
+        .join(Item, Item.id == StockMovement.item_id)
+        .join(Location, Location.id == StockMovement.location_id)
+        .where(StockMovement.reference == po_number(po_id), StockMovement.kind == "receive")
+        .order_by(StockMovement.id)
+    ).all()
+    return [
+        {"at": m.at, "sku": sku, "name": name, "location": code, "quantity": m.quantity,
+         "lot": m.lot or None, "expires_on": m.expires_on, "actor": m.actor}
+        for m, sku, name, code in rows
+    ]  # fmt: skip
 
 
 # --- writing ---------------------------------------------------------------------------

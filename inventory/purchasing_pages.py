@@ -22,13 +22,21 @@ from sqlalchemy.orm import Session
 
 from inventory import catalogue, purchasing, reorder
 from inventory.models import Location
-from inventory.purchasing_schemas import ReceiveIn
+from inventory.purchasing_schemas import ReceiveIn, ReceiveLineIn
 from inventory.purchasing_views import clinic_today, reorder_csv_response
 from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
 from steristock.problems import DomainError, InvalidInput, NotFound
-from steristock.web.forms import FormData, convert_form, form_text, new_nonce, run_once
+from steristock.web.forms import (
+    FormData,
+    convert_form,
+    domain_field_errors,
+    field_errors,
+    form_text,
+    new_nonce,
+    run_once,
+)
 from steristock.web.templating import redirect_with_flash, render_page
 
 can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
@@ -172,18 +180,19 @@ def submit_order(
         )
     except DomainError as exc:
         db_session.rollback()
+        if form_text(data, "back") == "order":
+            return render_order(request, db_session, po_id, me=me, error=exc.detail,
+                                status_code=int(exc.status_code))  # fmt: skip
         return render_purchasing(
             request, db_session, state, me=me, error=exc.detail, status_code=int(exc.status_code)
         )
+    back = f"/purchasing/orders/{po_id}" if form_text(data, "back") == "order" else "/purchasing"
     if repeated:
         return redirect_with_flash(
-            request,
-            "/purchasing",
-            f"Already submitted (the form was sent twice): {number}.",
-            "info",
+            request, back, f"Already submitted (the form was sent twice): {number}.", "info"
         )
     return redirect_with_flash(
-        request, "/purchasing", f"Submitted {number}: its quantities now count as on order."
+        request, back, f"Submitted {number}: its quantities now count as on order."
     )
 
 
@@ -199,6 +208,7 @@ def render_order(
     error: str | None = None,
     status_code: int = 200,
     form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Template:
     _check_id(po_id)
     order = purchasing.po_out(session, purchasing.get_po(session, po_id))
@@ -215,14 +225,20 @@ def render_order(
         status_code=status_code,
         order=order,
         lot_tracked=lot_tracked,
-        locations=locations,
+        location_options=[(code, code) for code in locations],
         can_receive=acts(me) and order.status in purchasing.OPEN_FOR_RECEIPT,
         can_submit=acts(me) and order.status == "draft",
         status_tags=STATUS_TAGS,
         status_words=status_words,
         error=error,
         form=form or {},
+        errors=errors or {},
+        receipts=purchasing.po_receipts(session, po_id),
+        local_text=lambda at: at.astimezone(request.app.state.settings.tz).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
         nonce=new_nonce(),
+        submit_nonce=new_nonce(),
     )
 
 
@@ -233,13 +249,17 @@ def order_page(
     return render_order(request, db_session, po_id, me=me)
 
 
-def receipt_from_form(data: dict[str, Any]) -> ReceiveIn:
+def receipt_from_form(data: dict[str, Any]) -> tuple[ReceiveIn, list[int]]:
     """`location` plus `line-N-sku`, `line-N-quantity` (blank or 0: not in this delivery),
-    `line-N-lot`, `line-N-expires_on`, validated with the API's `ReceiveIn`."""
+    `line-N-lot`, `line-N-expires_on`, validated with the API's `ReceiveIn`. Returns the
+    receipt and, per receipt line, its form line number N. Bad fields are refused together
+    (`InvalidInput` with `form_errors`: form field name → message)."""
+    errors: dict[str, str] = {}
     location = form_text(data, "location")
     if not location:
-        raise InvalidInput("Choose the location the delivery goes to.")
+        errors["location"] = "Choose the location the delivery goes to."
     lines = []
+    numbers = []
     # complete lines have no fields, so the numbers have gaps
     indexes = sorted(int(m.group(1)) for key in data if (m := LINE_SKU.fullmatch(key)))
     for index in indexes:
@@ -250,12 +270,51 @@ def receipt_from_form(data: dict[str, Any]) -> ReceiveIn:
             for name in ("lot", "expires_on"):
                 if value := form_text(data, f"line-{index}-{name}"):
                     line[name] = value
+            for name, message in field_errors(line, ReceiveLineIn).items():
+                errors[f"line-{index}-{name}"] = message
             lines.append(line)
-    if not lines:
+            numbers.append(index)
+    if not lines and not errors:
         raise InvalidInput("Enter the quantity received on at least one line.")
+    if errors:
+        raise InvalidInput("Check the highlighted fields.", extra={"form_errors": errors})
     receipt: ReceiveIn = convert_form({"location": location, "lines": lines}, ReceiveIn,
                                       RECEIVE_LABELS)  # fmt: skip
-    return receipt
+    return receipt, numbers
+
+
+LINE_OF_DETAIL = re.compile(r"^Line (\d+)\b")
+
+
+def receipt_field_errors(
+    exc: DomainError, receipt: ReceiveIn | None, numbers: list[int]
+) -> dict[str, str]:
+    """A refused delivery's errors by form field: from the form itself, an over-receipt
+    (on the quantity of that SKU's line), or a ledger rule about line k (its lot or expiry
+    field, else its quantity)."""
+    if "form_errors" in exc.extra:
+        return dict(exc.extra["form_errors"])
+    if receipt is None:
+        return {}
+    errors: dict[str, str] = {}
+    if exc.detail.startswith("No location"):  # removed since the page was shown
+        errors["location"] = exc.detail
+    by_sku = {catalogue.normalize_sku(line.sku): n
+              for line, n in zip(receipt.lines, numbers, strict=True)}  # fmt: skip
+    for over in exc.extra.get("lines", []):
+        if isinstance(over, dict) and over.get("sku") in by_sku:
+            errors[f"line-{by_sku[over['sku']]}-quantity"] = (
+                f"Only {over['outstanding']} outstanding."
+            )
+    if found := LINE_OF_DETAIL.match(exc.detail):
+        k = int(found.group(1)) - 1
+        if 0 <= k < len(numbers):
+            field = next(iter(domain_field_errors(exc)), "quantity")
+            field = field if field in ("lot", "expires_on") else "quantity"
+            errors[f"line-{numbers[k]}-{field}"] = exc.detail.split(": ", 1)[-1].removesuffix(
+                " Nothing from this delivery was recorded."
+            )
+    return errors
 
 
 @post("/purchasing/orders/{po_id:int}/receive", guards=[can_purchase], sync_to_thread=True)
@@ -270,8 +329,10 @@ def receive_order(
     _check_id(po_id)
     purchasing.get_po(db_session, po_id)  # 404 for an unknown order
     path = f"/purchasing/orders/{po_id}"
+    receipt: ReceiveIn | None = None
+    numbers: list[int] = []
     try:
-        receipt = receipt_from_form(data)
+        receipt, numbers = receipt_from_form(data)
         repeated, out = run_once(
             db_session,
             me=me,
@@ -279,7 +340,7 @@ def receive_order(
             scope=f"page POST {path}/receive",
             payload=_payload(data),
             action=lambda: purchasing.receive(
-                db_session, actor=me.username, po_id=po_id, data=receipt,
+                db_session, actor=me.username, po_id=po_id, data=receipt,  # type: ignore[arg-type]
                 today=clinic_today(state),
             ),
         )  # fmt: skip
@@ -293,6 +354,7 @@ def receive_order(
             error=exc.detail,
             status_code=int(exc.status_code),
             form={k: form_text(data, k) for k in data if k not in ("_csrf_token", "nonce")},
+            errors=receipt_field_errors(exc, receipt, numbers),
         )
     if repeated:
         return redirect_with_flash(

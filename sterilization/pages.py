@@ -22,6 +22,7 @@ from sterilization import cycles, indicators, packs, sterilizers
 from sterilization.clinic import Clinic
 from sterilization.compliance_pages import page_handlers as compliance_page_handlers
 from sterilization.schemas import BiResultIn, CycleComplete, CycleStart, PackCompromise, PackUse
+from sterilization.sterilizer_pages import page_handlers as sterilizer_page_handlers
 from steristock.auth.guards import any_role, requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
@@ -567,4 +568,5 @@ page_handlers: list[Any] = [
     complete_cycle,
     bi_result,
     *compliance_page_handlers,
+    *sterilizer_page_handlers,
 ]

@@ -90,6 +90,62 @@ def run_once(
     return repeated, msgspec.json.decode(response.content)
 
 
+# Errors next to the fields -------------------------------------------------------------
+
+_FRIENDLY = [
+    (re.compile(r"Expected `str` of length >= 1"), "Required."),
+    (re.compile(r"Expected `str` of length >= (\d+)"), "At least {0} characters."),
+    (re.compile(r"Expected `str` of length <= (\d+)"), "At most {0} characters."),
+    (re.compile(r"Expected `str` matching regex"), "Contains characters that are not allowed."),
+    (re.compile(r"Invalid enum value"), "Choose one of the options."),
+    (re.compile(r"Expected `int` >= 1"), "Must be at least 1."),
+    (re.compile(r"Expected `int` > 0"), "Must be at least 1."),
+    (re.compile(r"Expected `int` >= (-?\d+)"), "Must be at least {0}."),
+    (re.compile(r"Expected `int` <= (-?\d+)"), "Must be at most {0}."),
+    (re.compile(r"Expected `int`"), "Must be a whole number."),
+    (re.compile(r"Expected `date`|encoded date"), "Must be a date (YYYY-MM-DD)."),
+    (re.compile(r"Expected `bool`"), "Must be yes or no."),
+]
+
+
+def friendly_message(message: str) -> str:
+    """A msgspec validation message in words for the person filling in the form."""
+    reason = message.split(" - at ")[0]
+    for pattern, text in _FRIENDLY:
+        if found := pattern.search(reason):
+            return text.format(*found.groups())
+    return reason.rstrip(".") + "."
+
+
+def field_errors(values: dict[str, Any], schema: type[Any]) -> dict[str, str]:
+    """Every field of `values` the request schema refuses, each with its own message
+    (msgspec stops at the first bad field; a form shows them all at once). A required
+    field missing from `values` (a blank form field) is "Required."."""
+    errors: dict[str, str] = {}
+    for info in msgspec.structs.fields(schema):
+        if info.encode_name not in values:
+            if info.required:
+                errors[info.encode_name] = "Required."
+            continue
+        single = msgspec.defstruct(f"{schema.__name__}_{info.name}", [(info.name, info.type)])
+        try:
+            msgspec.convert({info.name: values[info.encode_name]}, single, strict=False)
+        except msgspec.ValidationError as exc:
+            errors[info.encode_name] = friendly_message(str(exc))
+    return errors
+
+
+def domain_field_errors(exc: Exception) -> dict[str, str]:
+    """The `errors` a domain rule attached to its refusal (`{"field": ..., "message": ...}`),
+    by field, so a page can show them next to the fields."""
+    extra = getattr(exc, "extra", None) or {}
+    found = [e for e in extra.get("errors", []) if isinstance(e, dict) and e.get("field")]
+    detail = str(getattr(exc, "detail", ""))
+    if len(found) == 1:  # the refusal's own sentence says more than a terse "invalid"
+        return {str(found[0]["field"]): detail or str(found[0].get("message", ""))}
+    return {str(e["field"]): str(e.get("message") or detail) for e in found}
+
+
 # Per-field validation, for forms that show each error next to its field ---------------
 
 _BOUND = re.compile(r"Expected `(?:int|float|decimal)` (>=|<=|>|<) (-?[\d.]+)")

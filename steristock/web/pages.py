@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from steristock.auth import service, sessions
 from steristock.auth.middleware import is_page_path
+from steristock.auth.pages import page_handlers as user_page_handlers
 from steristock.auth.service import CurrentUser
 from steristock.auth.sessions import SESSION_COOKIE, LoginRequired, login_url, safe_next_path
 from steristock.auth.views import client_address
@@ -278,6 +279,7 @@ def page_router() -> Router:
             dashboard,
             usage_fragment,
             scan,
+            *user_page_handlers,
             *domain_page_handlers(),
         ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

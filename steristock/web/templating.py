@@ -89,6 +89,9 @@ NAV_LINKS: list[NavLink] = [
     NavLink("Compliance", "/compliance", frozenset({Role.AUDITOR})),
     NavLink("Catalogue", "/catalogue/items", frozenset({Role.MA, Role.PURCHASING, Role.AUDITOR})),
     NavLink("Import", "/catalogue/import", frozenset({Role.PURCHASING})),
+    # Admin: empty role sets admit administrators only.
+    NavLink("Users", "/admin/users", frozenset()),
+    NavLink("Sterilizers", "/admin/sterilizers", frozenset({Role.MA, Role.AUDITOR})),
 ]
 
 
