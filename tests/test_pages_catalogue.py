@@ -428,7 +428,7 @@ def test_par_grid_rejects_bad_rows_in_place_and_writes_nothing(
     fields = grid_fields(html)
     gauze, sut, glv = (row_index(fields, s) for s in ("GAUZE-4", "SUT-4", "GLV/M"))
     assert f'id="row-{gauze}-par_level-error">✖ Must be at least 0.<' in html
-    assert f'id="row-{sut}-par_level-error">✖ Enter a whole number.<' in html
+    assert f'id="row-{sut}-par_level-error">✖ Must be a whole number.<' in html
     assert "check the 2 rows marked below" in html
     assert fields[f"row-{glv}-par_level"] == "20"  # a good row keeps its typed value too
     assert fields[f"row-{sut}-par_level"] == "many"
@@ -481,7 +481,7 @@ def test_suppliers_add_edit_and_clear_with_errors_next_to_fields(
                     email="not-an-email", lead_time_days="x")  # fmt: skip
     assert bad.status_code == 422
     assert error_next_to(bad.text, "email") == "Enter an email address, like orders@example.com."
-    assert error_next_to(bad.text, "lead_time_days") == "Enter a whole number."
+    assert error_next_to(bad.text, "lead_time_days") == "Must be a whole number."
     assert value_of(bad.text, "name") == "Henry Schein"
     duplicate = form_post(client, "/catalogue/suppliers", "supplier-form", name="acme medical")
     assert duplicate.status_code == 409 and "already exists" in error_next_to(

@@ -91,48 +91,78 @@ def run_once(
 
 
 # Errors next to the fields -------------------------------------------------------------
+# msgspec stops at the first bad field; a form shows every bad field at once, each in
+# words for the person filling it in.
 
-_FRIENDLY = [
-    (re.compile(r"Expected `str` of length >= 1"), "Required."),
+_NUMBER = r"Expected `(?:int|float|decimal)`"
+_MESSAGES = [
+    (re.compile(r"Expected `str` of length >= 1\b"), "Required."),
     (re.compile(r"Expected `str` of length >= (\d+)"), "At least {0} characters."),
     (re.compile(r"Expected `str` of length <= (\d+)"), "At most {0} characters."),
     (re.compile(r"Expected `str` matching regex"), "Contains characters that are not allowed."),
     (re.compile(r"Invalid enum value"), "Choose one of the options."),
-    (re.compile(r"Expected `int` >= 1"), "Must be at least 1."),
-    (re.compile(r"Expected `int` > 0"), "Must be at least 1."),
-    (re.compile(r"Expected `int` >= (-?\d+)"), "Must be at least {0}."),
-    (re.compile(r"Expected `int` <= (-?\d+)"), "Must be at most {0}."),
+    (re.compile(_NUMBER + r" >= (-?[\d.]+)"), "Must be at least {0}."),
+    (re.compile(_NUMBER + r" <= (-?[\d.]+)"), "Must be at most {0}."),
+    (re.compile(_NUMBER + r" > (-?[\d.]+)"), "Must be more than {0}."),
+    (re.compile(_NUMBER + r" < (-?[\d.]+)"), "Must be less than {0}."),
     (re.compile(r"Expected `int`"), "Must be a whole number."),
+    (re.compile(r"Expected `decimal`|Invalid decimal"), "Enter a number, like 7.50."),
     (re.compile(r"Expected `date`|encoded date"), "Must be a date (YYYY-MM-DD)."),
     (re.compile(r"Expected `bool`"), "Must be yes or no."),
 ]
+_INT_ABOVE = re.compile(r"Expected `int` > (-?\d+)")  # an int above N is at least N + 1
+# Refusals a field's own hint ("A GTIN has 8, 12, 13 or 14 digits.") explains better.
+_FORMAT_REFUSALS = ("matching regex", "of length >= ")
 
 
-def friendly_message(message: str) -> str:
+def friendly_message(message: str, hint: str | None = None) -> str:
     """A msgspec validation message in words for the person filling in the form."""
-    reason = message.split(" - at ")[0]
-    for pattern, text in _FRIENDLY:
+    reason = message.split(" - at ")[0].replace(" | null`", "`")
+    if hint and any(word in reason for word in _FORMAT_REFUSALS):
+        return hint
+    if above := _INT_ABOVE.search(reason):
+        return f"Must be at least {int(above.group(1)) + 1}."
+    for pattern, text in _MESSAGES:
         if found := pattern.search(reason):
             return text.format(*found.groups())
-    return reason.rstrip(".") + "."
+    return hint or reason.rstrip(".") + "."
+
+
+def convert_form_fields(
+    values: dict[str, Any],
+    schema: type[Any],
+    *,
+    required: Collection[str] = (),
+    hints: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check each form value against the type its field has in a domain schema, so every
+    bad field gets its own message. A blank value is "Required." when the field is in
+    `required`, else None. Returns (converted values, errors by field name); build the
+    schema from the values when there are no errors."""
+    hints = hints or {}
+    fields = {f.encode_name: f for f in msgspec.structs.fields(schema)}
+    converted: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if name in required:
+                errors[name] = "Required."
+            else:
+                converted[name] = None
+            continue
+        try:
+            converted[name] = msgspec.convert(value, fields[name].type, strict=False)
+        except msgspec.ValidationError as exc:
+            errors[name] = friendly_message(str(exc), hints.get(name))
+    return converted, errors
 
 
 def field_errors(values: dict[str, Any], schema: type[Any]) -> dict[str, str]:
-    """Every field of `values` the request schema refuses, each with its own message
-    (msgspec stops at the first bad field; a form shows them all at once). A required
-    field missing from `values` (a blank form field) is "Required."."""
-    errors: dict[str, str] = {}
-    for info in msgspec.structs.fields(schema):
-        if info.encode_name not in values:
-            if info.required:
-                errors[info.encode_name] = "Required."
-            continue
-        single = msgspec.defstruct(f"{schema.__name__}_{info.name}", [(info.name, info.type)])
-        try:
-            msgspec.convert({info.name: values[info.encode_name]}, single, strict=False)
-        except msgspec.ValidationError as exc:
-            errors[info.encode_name] = friendly_message(str(exc))
-    return errors
+    """Every field of `values` the request schema refuses; a field the schema requires
+    that is missing or blank is "Required."."""
+    required = {f.encode_name for f in msgspec.structs.fields(schema) if f.required}
+    missing = {name: "Required." for name in required if name not in values}
+    return {**missing, **convert_form_fields(values, schema, required=required)[1]}
 
 
 def domain_field_errors(exc: Exception) -> dict[str, str]:
@@ -146,65 +176,6 @@ def domain_field_errors(exc: Exception) -> dict[str, str]:
     return {str(e["field"]): str(e.get("message") or detail) for e in found}
 
 
-# Per-field validation, for forms that show each error next to its field ---------------
-
-_BOUND = re.compile(r"Expected `(?:int|float|decimal)` (>=|<=|>|<) (-?[\d.]+)")
-_LENGTH = re.compile(r"Expected `str` of length (>=|<=) (\d+)")
-
-
-def _plain_reason(message: str, name: str, hints: dict[str, str]) -> str:
-    """A msgspec complaint in words a clinic user reads ("Must be at most 365.")."""
-    reason = message.split(" - at ")[0].replace(" | null`", "`")
-    if bound := _BOUND.match(reason):
-        op, limit = bound.groups()
-        words = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}[op]
-        return f"Must be {words} {limit}."
-    if length := _LENGTH.match(reason):
-        op, limit = length.groups()
-        return f"Use at most {limit} characters." if op == "<=" else hints.get(name, "Required.")
-    if "matching regex" in reason:
-        return hints.get(name, "Not a valid value here.")
-    if reason.startswith("Expected `int`"):
-        return "Enter a whole number."
-    if reason.startswith(("Expected `decimal`", "Invalid decimal")):
-        return "Enter a number, like 7.50."
-    if reason.startswith("Expected `bool`"):
-        return "Tick or untick the box."
-    return hints.get(name, reason)
-
-
-def convert_form_fields(
-    values: dict[str, Any],
-    schema: type[Any],
-    *,
-    required: Collection[str] = (),
-    hints: dict[str, str] | None = None,
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check each form value against the type its field has in a domain schema, so every
-    bad field gets its own message (msgspec stops at the first). A blank value is
-    "Required." when the field is in `required`, else None. Returns (converted values,
-    errors by field name); build the schema from the values when there are no errors."""
-    hints = hints or {}
-    fields = {f.name: f for f in msgspec.structs.fields(schema)}
-    converted: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name, value in values.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if name in required:
-                errors[name] = "Required."
-            else:
-                converted[name] = None
-            continue
-        try:
-            converted[name] = msgspec.convert(value, fields[name].type, strict=False)
-        except msgspec.ValidationError as exc:
-            errors[name] = _plain_reason(str(exc), name, hints)
-    return converted, errors
-
-
 def error_field(exc: Exception) -> str | None:
-    """The field a domain error names in its problem's `errors` (`field_error`), if any."""
-    for error in getattr(exc, "extra", {}).get("errors", []):
-        if isinstance(error, dict) and error.get("field"):
-            return str(error["field"])
-    return None
+    """The first field a domain error names in its problem's `errors`, if any."""
+    return next(iter(domain_field_errors(exc)), None)
