@@ -11,6 +11,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inventory.gs1 import gtin_check_digit_problem
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.schemas import (
     ItemCreate,
@@ -238,6 +239,8 @@ def get_item(session: Session, sku: str) -> Item:
 
 
 def _check_gtin_free(session: Session, gtin: str, exclude_id: int | None = None) -> str:
+    if problem := gtin_check_digit_problem(gtin):
+        raise field_error("gtin", problem)
     gtin = gtin.zfill(14)  # GTIN-8/12/13 are stored as their 14-digit form
     query = select(Item.sku).where(Item.gtin == gtin)
     if exclude_id is not None:

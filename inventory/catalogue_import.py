@@ -37,7 +37,6 @@ from typing import Any, Literal
 
 import msgspec
 import pandas as pd
-from biip.checksums import gs1_standard_check_digit
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +46,7 @@ from inventory.catalogue import (
     normalize_code,
     normalize_sku,
 )
+from inventory.gs1 import gtin_check_digit_problem
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.reorder import FORMULA_STARTS, defuse_formulas
 from inventory.schemas import ItemCreate, LocationCreate, ParLevelSet, SupplierCreate
@@ -313,9 +313,8 @@ def parse_gtin(text: str) -> str:
     """A GTIN-8/12/13/14 with a correct check digit, as its 14-digit form."""
     if not re.fullmatch(r"\d{8}|\d{12,14}", text):
         raise CellError(f"{text!r} is not a GTIN (8, 12, 13 or 14 digits).")
-    expected = gs1_standard_check_digit(text[:-1])
-    if int(text[-1]) != expected:
-        raise CellError(f"GTIN {text} has a wrong check digit (expected {expected}).")
+    if problem := gtin_check_digit_problem(text):
+        raise CellError(problem)
     return text.zfill(14)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from inventory.catalogue import default_reorder_point
+from inventory.gs1 import with_check_digit
 from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement, Supplier
 from steristock import audit
 from steristock.settings import get_settings
@@ -337,9 +338,7 @@ CATALOGUE: list[tuple[str, int, bool, str, list[tuple[str, str, str, int, str]]]
 
 def gtin14(number: int) -> str:
     """A valid GTIN-14 (GS1 example company prefix 0614141) for demo item `number`."""
-    body = f"00614141{number:05d}"
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(body))
-    return body + str((10 - total % 10) % 10)
+    return with_check_digit(f"00614141{number:05d}")
 
 
 def _par_levels(

@@ -7,6 +7,8 @@ This module only turns its refusals into 422 problems on the `barcode` field.
 
 from __future__ import annotations
 
+from biip.checksums import gs1_standard_check_digit
+
 from steristock.labels.scan import Gs1Error, Gs1Ref, parse_gs1
 from steristock.problems import InvalidInput
 
@@ -26,3 +28,17 @@ def parse_supply_barcode(text: str) -> ScannedSupply:
         return parse_gs1(text)
     except Gs1Error as exc:
         raise _barcode_error(str(exc)) from exc
+
+
+def gtin_check_digit_problem(gtin: str) -> str | None:
+    """Why a GTIN's last digit is wrong, or None: a mistyped GTIN in the catalogue would
+    never match the barcode on the box."""
+    expected = gs1_standard_check_digit(gtin[:-1])
+    if int(gtin[-1]) != expected:
+        return f"GTIN {gtin} has a wrong check digit (expected {expected})."
+    return None
+
+
+def with_check_digit(body: str) -> str:
+    """A GTIN from its digits before the check digit (demo data, test factories)."""
+    return body + str(gs1_standard_check_digit(body))

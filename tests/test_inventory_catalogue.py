@@ -32,7 +32,7 @@ def item_body(sid, **overrides):
         "pack_size": 100,
         "supplier_id": sid,
         "unit_cost": "0.045",
-        "gtin": "00888888000017",
+        "gtin": "00888888000011",
         "lot_tracked": False,
         "category": "gloves",
     }
@@ -102,6 +102,7 @@ def test_supplier_patch_changes_only_given_fields_and_null_clears_optional_ones(
         {"unit_cost": "abc"},
         {"pack_size": 0},
         {"gtin": "12345"},
+        {"gtin": "00888888000018"},
         {"sku": ""},
         {"sku": "has space"},
         {"supplier_id": 999999},
@@ -218,3 +219,19 @@ def test_item_list_filters(client, database, users):
     assert client.get("/api/v1/items", params={"limit": 0}, headers=headers).status_code in (
         400, 422,
     )  # fmt: skip
+
+
+def test_a_gtin_with_a_wrong_check_digit_is_refused_on_create_and_patch(
+    client, purchasing, supplier_id
+):
+    r = client.post("/api/v1/items", json=item_body(supplier_id, gtin="00888888000018"),
+                    headers=purchasing)  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "gtin"
+    assert "check digit (expected 1)" in r.json()["detail"]
+    assert client.post("/api/v1/items", json=item_body(supplier_id), headers=purchasing).is_success
+    r = client.patch("/api/v1/items/GLV-NIT-M", json={"gtin": "9506000134353"}, headers=purchasing)
+    assert r.status_code == 422
+    assert client.get("/api/v1/items/GLV-NIT-M", headers=purchasing).json()["gtin"] == (
+        "00888888000011"
+    )
