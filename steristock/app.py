@@ -26,7 +26,12 @@ from steristock.auth.views import AuthController, UserController, provide_curren
 from steristock.db import Database, provide_db_session
 from steristock.domains import domain_route_handlers
 from steristock.health import health
-from steristock.problems import internal_error_handler, problem_details_plugin, request_id
+from steristock.problems import (
+    document_problem_responses,
+    internal_error_handler,
+    problem_details_plugin,
+    request_id,
+)
 from steristock.scan_views import scan
 from steristock.settings import Settings, get_settings
 from steristock.web import pages as web_pages
@@ -99,7 +104,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if database is None:
             db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             AuthController,
@@ -141,3 +146,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
         debug=False,
     )
+    document_problem_responses(app)
+    return app
