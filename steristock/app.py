@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import swagger_ui_bundle
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
@@ -16,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
+from openapi_ui_bundles import swagger_ui
 
 from steristock import __version__
 from steristock.audit.export import audit_csv
@@ -37,7 +37,9 @@ from steristock.settings import Settings, get_settings
 from steristock.web import pages as web_pages
 from steristock.web.templating import static_files_router, template_config
 
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+# Swagger UI 5 (vendored by openapi-ui-bundles): Litestar's schema is OpenAPI 3.1.
+SWAGGER_DIR = Path(swagger_ui.static_path)
+SWAGGER_FAVICON = '<link rel="icon" type="image/png" href="/static/swagger/favicon-32x32.png">'
 
 API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -84,6 +86,7 @@ def openapi_config() -> OpenAPIConfig:
                 js_url="/static/swagger/swagger-ui-bundle.js",
                 css_url="/static/swagger/swagger-ui.css",
                 standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+                favicon=SWAGGER_FAVICON,
             )
         ],
         components=Components(
