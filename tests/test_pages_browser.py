@@ -502,8 +502,9 @@ def test_domain_pages_read_well_on_both_tablet_sizes(maria: Tab, screenshot_dir:
 
 def test_swagger_ui_renders_every_operation_with_problem_responses(tab: Tab) -> None:
     """The interactive API docs at /schema load their vendored assets and the schema."""
+    tab.page.set_default_timeout(30000)  # a 1.5 MB bundle, on a busy CI box
     tab.goto("/schema")
-    tab.page.wait_for_selector(".opblock", timeout=15000)
+    tab.page.wait_for_selector(".opblock")
     schema = tab.page.request.get(tab.base_url + "/schema/openapi.json").json()
     operations = sum(
         1 for item in schema["paths"].values() for key in item if key in ("get", "post", "put",
@@ -512,6 +513,6 @@ def test_swagger_ui_renders_every_operation_with_problem_responses(tab: Tab) -> 
     # (an operation with two tags is listed under both)
     assert tab.page.locator(".opblock").count() >= operations > 50
     tab.page.locator(".opblock-summary").first.click()
-    tab.page.wait_for_selector("text=application/problem+json", timeout=5000)
+    tab.page.wait_for_selector("text=application/problem+json")
     assert tab.csp_violations() == []
     assert tab.console_errors == []
