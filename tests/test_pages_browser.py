@@ -512,7 +512,12 @@ def test_swagger_ui_renders_every_operation_with_problem_responses(tab: Tab) -> 
     )  # fmt: skip
     # (an operation with two tags is listed under both)
     assert tab.page.locator(".opblock").count() >= operations > 50
-    tab.page.locator(".opblock-summary").first.click()
-    tab.page.wait_for_selector("text=application/problem+json")
+    add_item = tab.page.locator("#operations-inventory-ApiV1ItemsCreate")
+    add_item.locator(".opblock-summary").click()
+    add_item.locator('tr.response[data-code="201"]').wait_for()
+    for status in ("401", "403", "409", "422"):
+        row = add_item.locator(f'tr.response[data-code="{status}"]')
+        assert row.locator('option[value="application/problem+json"]').count() == 1, status
+    assert "ProblemDetails" in tab.page.locator(".models").inner_text()
     assert tab.csp_violations() == []
     assert tab.console_errors == []
