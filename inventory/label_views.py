@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from inventory.bins import bin_labels
 from steristock.auth.guards import any_role
+from steristock.fields import PRINTABLE
 from steristock.labels import bin_labels_pdf
 from steristock.labels.responses import (
     PDF,
@@ -41,7 +42,7 @@ class BinSheetController(Controller):
         self,
         db_session: Session,
         state: State,
-        location: Annotated[str, Parameter(min_length=1, max_length=20)],
+        location: Annotated[str, Parameter(min_length=1, max_length=20, pattern=PRINTABLE)],
         format: Annotated[LabelFormat, Parameter(description="letter or thermal")] = "letter",
         skip: Annotated[int, Parameter(ge=0, le=29, description="Used labels on sheet 1")] = 0,
     ) -> Response[bytes]:

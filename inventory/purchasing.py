@@ -303,7 +303,7 @@ def submit(session: Session, *, actor: str, po_id: int) -> PurchaseOrder:
     if po.status != "draft":
         raise Conflict(
             f"{po_number(po_id)} is {po.status.replace('_', ' ')}; only a draft can be submitted.",
-            extra={"status": po.status},
+            extra={"current_status": po.status},
         )
     before = audit.snapshot(po)
     po.status = "submitted"
@@ -318,7 +318,7 @@ def cancel(session: Session, *, actor: str, po_id: int, reason: str | None) -> P
     if po.status not in CANCELLABLE:
         raise Conflict(
             f"{po_number(po_id)} is already {po.status.replace('_', ' ')}; it cannot be cancelled.",
-            extra={"status": po.status},
+            extra={"current_status": po.status},
         )
     reason = (reason or "").strip() or None
     if po.status != "draft" and reason is None:
@@ -350,7 +350,7 @@ def receive(
         }.get(po.status, po.status)
         raise Conflict(
             f"{number} is {po.status.replace('_', ' ')}: nothing can be received on it ({hint}).",
-            extra={"status": po.status},
+            extra={"current_status": po.status},
         )
     lines = {item.sku: (line, item) for line, item in _lines_with_items(session, po_id)}
     requested: dict[str, int] = defaultdict(int)

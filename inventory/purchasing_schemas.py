@@ -11,10 +11,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from inventory.schemas import Code, Lot, MovementOut, PositiveQuantity, Sku
+from inventory.schemas import Code, Id, Lot, MovementOut, PositiveQuantity, Sku
+from steristock.fields import MULTILINE, Text
 
 PoStatus = Literal["draft", "submitted", "partially_received", "received", "cancelled"]
-Notes = Annotated[str, msgspec.Meta(max_length=500)]
+Notes = Text(500, pattern=MULTILINE)
 
 
 class SuggestionRow(msgspec.Struct):
@@ -69,13 +70,13 @@ class PoLineIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PurchaseOrderCreate(msgspec.Struct, forbid_unknown_fields=True):
-    supplier_id: int
+    supplier_id: Id
     lines: Annotated[list[PoLineIn], msgspec.Meta(min_length=1, max_length=5000)]
     notes: Notes | None = None
 
 
 class FromSuggestions(msgspec.Struct, forbid_unknown_fields=True):
-    supplier_id: int | None = None  # only this supplier's suggestions
+    supplier_id: Id | None = None  # only this supplier's suggestions
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -34,6 +34,7 @@ from steristock import idempotency
 from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
+from steristock.fields import MAX_ID, RowId
 from steristock.idempotency import IdempotencyKeyHeader
 from steristock.pagination import Page, PageParams, provide_page_params
 
@@ -41,7 +42,9 @@ can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
 can_purchase = requires_role(Role.PURCHASING)
 
 PAGED = {"page": Provide(provide_page_params, sync_to_thread=False)}
-SupplierFilter = Annotated[int | None, Parameter(ge=1, description="Only this supplier's items")]
+SupplierFilter = Annotated[
+    int | None, Parameter(ge=1, le=MAX_ID, description="Only this supplier's items")
+]
 
 
 def clinic_today(state: State) -> dt.date:
@@ -221,14 +224,14 @@ class PurchaseOrderController(Controller):
         return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
     @get("/{po_id:int}", guards=[can_read], sync_to_thread=True, summary="One purchase order")
-    def get_one(self, po_id: int, db_session: Session) -> PurchaseOrderOut:
+    def get_one(self, po_id: RowId, db_session: Session) -> PurchaseOrderOut:
         return purchasing.po_out(db_session, purchasing.get_po(db_session, po_id))
 
     @post("/{po_id:int}/submit", guards=[can_purchase], sync_to_thread=True, status_code=200,
           summary="Submit a draft: its quantities now count as on order")  # fmt: skip
     def submit(
         self,
-        po_id: int,
+        po_id: RowId,
         db_session: Session,
         me: CurrentUser,
         idempotency_key: IdempotencyKeyHeader = None,
@@ -254,7 +257,7 @@ class PurchaseOrderController(Controller):
     )
     def receive(
         self,
-        po_id: int,
+        po_id: RowId,
         data: ReceiveIn,
         db_session: Session,
         me: CurrentUser,
@@ -272,7 +275,7 @@ class PurchaseOrderController(Controller):
     @post("/{po_id:int}/cancel", guards=[can_purchase], sync_to_thread=True, status_code=200,
           summary="Cancel an order (a reason is required once it was submitted)")  # fmt: skip
     def cancel(
-        self, po_id: int, db_session: Session, me: CurrentUser, data: CancelIn | None = None
+        self, po_id: RowId, db_session: Session, me: CurrentUser, data: CancelIn | None = None
     ) -> PurchaseOrderOut:
         reason = data.reason if data else None
         return purchasing.po_out(

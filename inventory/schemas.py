@@ -13,15 +13,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-MAX_QUANTITY = 1_000_000
-MAX_ID = 2_147_483_647
+from steristock.fields import MAX_ID, NOT_BLANK, PRINTABLE, SCANNED, Text
 
+MAX_QUANTITY = 1_000_000
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 
-# Free text may not hold control characters (PostgreSQL refuses NUL; none belong on a
-# label); names and lots must have something besides spaces.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-NOT_BLANK = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-/]+$")]
@@ -201,7 +197,7 @@ class MovementOut(msgspec.Struct):
 
 
 class BarcodeReceive(msgspec.Struct, forbid_unknown_fields=True):
-    barcode: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # may hold FNC1 (\x1d)
+    barcode: Text(200, min_length=1, pattern=SCANNED)  # may hold FNC1 (\x1d)
     location: Code
     quantity: PositiveQuantity
 

@@ -49,6 +49,7 @@ from steristock import idempotency
 from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
+from steristock.fields import PathKey
 from steristock.idempotency import IdempotencyKeyHeader
 from steristock.pagination import Page, PageParams, paginate, provide_page_params
 from steristock.problems import InvalidInput, PermissionDenied
@@ -137,7 +138,7 @@ class LocationController(Controller):
         return paginate(db_session, statement, page, catalogue.location_out)
 
     @get("/{code:str}", guards=[can_read], sync_to_thread=True, summary="One location")
-    def get_one(self, code: str, db_session: Session) -> LocationOut:
+    def get_one(self, code: PathKey, db_session: Session) -> LocationOut:
         return catalogue.location_out(catalogue.get_location(db_session, code))
 
     @patch(
@@ -147,7 +148,7 @@ class LocationController(Controller):
         summary="Rename or (de)activate a location",
     )
     def update(
-        self, code: str, data: LocationUpdate, db_session: Session, me: CurrentUser
+        self, code: PathKey, data: LocationUpdate, db_session: Session, me: CurrentUser
     ) -> LocationOut:
         return catalogue.location_out(
             catalogue.update_location(db_session, actor=me.username, code=code, data=data)
@@ -205,12 +206,14 @@ class ItemController(Controller):
         )
 
     @get("/{sku:str}", guards=[can_read], sync_to_thread=True, summary="One item")
-    def get_one(self, sku: str, db_session: Session) -> ItemOut:
+    def get_one(self, sku: PathKey, db_session: Session) -> ItemOut:
         item = catalogue.get_item(db_session, sku)
         return catalogue.item_out(item, db_session.get(Supplier, item.supplier_id))
 
     @patch("/{sku:str}", guards=[can_edit_catalogue], sync_to_thread=True, summary="Change an item")
-    def update(self, sku: str, data: ItemUpdate, db_session: Session, me: CurrentUser) -> ItemOut:
+    def update(
+        self, sku: PathKey, data: ItemUpdate, db_session: Session, me: CurrentUser
+    ) -> ItemOut:
         item = catalogue.update_item(db_session, actor=me.username, sku=sku, data=data)
         return catalogue.item_out(item, db_session.get(Supplier, item.supplier_id))
 
@@ -223,8 +226,8 @@ class ItemController(Controller):
     )
     def set_par_level(
         self,
-        sku: str,
-        location_code: str,
+        sku: PathKey,
+        location_code: PathKey,
         data: ParLevelSet,
         db_session: Session,
         me: CurrentUser,

@@ -23,11 +23,12 @@ from sterilization.report_views import compliance_for, log_csv_response, log_pdf
 from sterilization.reports import ComplianceReport, SterilizerFindings
 from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
+from steristock.fields import PRINTABLE
 from steristock.problems import DomainError
 from steristock.web.templating import render_page
 
 auditor_or_admin = requires_role(Role.AUDITOR)
-FromDate = Annotated[str | None, QueryParameter(name="from", max_length=40)]
+FromDate = Annotated[str | None, QueryParameter(name="from", max_length=40, pattern=PRINTABLE)]
 ToDate = Annotated[str | None, Parameter(max_length=40)]
 
 

@@ -236,7 +236,7 @@ def start_cycle(
         raise Conflict(
             f"{sterilizer.name} is out of service ({sterilizer.status_reason}); it cannot run "
             "cycles until an administrator puts it back in service.",
-            extra={"sterilizer": sterilizer.code, "status": sterilizer.status},
+            extra={"sterilizer": sterilizer.code, "current_status": sterilizer.status},
         )
     session.refresh(sterilizer)
     warnings = _start_warnings(
@@ -326,7 +326,7 @@ def complete_cycle(
         raise Conflict(
             f"Cycle {cycle.number} on {sterilizer.name} is already completed ({cycle.status}); "
             "completed cycles cannot be changed, add an amendment instead.",
-            extra={"status": cycle.status},
+            extra={"current_status": cycle.status},
         )
     rule = cycle_type_rule(session, cycle.cycle_type)
     missing = [

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sterilization import pack_labels
 from sterilization.clinic import Clinic
 from steristock.auth.guards import any_role
+from steristock.fields import PRINTABLE, PathKey
 from steristock.labels import pack_label_png, pack_label_svg, pack_labels_pdf
 from steristock.labels.responses import (
     PDF,
@@ -37,7 +38,11 @@ SkipParam = Annotated[
 ]
 CodesParam = Annotated[
     str | None,
-    Parameter(max_length=20_000, description="Comma-separated pack codes, printed in this order"),
+    Parameter(
+        max_length=20_000,
+        pattern=PRINTABLE,
+        description="Comma-separated pack codes, printed in this order",
+    ),
 ]
 CycleParam = Annotated[
     int | None, Parameter(ge=1, le=2_147_483_647, description="Every pack of this cycle")
@@ -56,7 +61,7 @@ class PackLabelController(Controller):
         summary="A pack's label as PNG (300 dpi, the physical size of one label)",
     )
     def label_png(
-        self, code: str, db_session: Session, state: State, format: FormatParam = "letter"
+        self, code: PathKey, db_session: Session, state: State, format: FormatParam = "letter"
     ) -> Response[bytes]:
         label = pack_labels.label_for_code(db_session, code, Clinic.from_settings(state.settings))
         db_session.commit()  # the pool connection goes back before the CPU work
@@ -71,7 +76,7 @@ class PackLabelController(Controller):
         summary="A pack's label as SVG (sized in inches)",
     )
     def label_svg(
-        self, code: str, db_session: Session, state: State, format: FormatParam = "letter"
+        self, code: PathKey, db_session: Session, state: State, format: FormatParam = "letter"
     ) -> Response[bytes]:
         label = pack_labels.label_for_code(db_session, code, Clinic.from_settings(state.settings))
         db_session.commit()

@@ -365,7 +365,7 @@ def use_pack(
         view = get_pack_view(session, pack.code, clinic=clinic, now=now)
         raise Conflict(
             f"Pack {pack.code} must not be used: {'; '.join(view.reasons)}.",
-            extra={"code": pack.code, "status": pack.status, "reasons": view.reasons},
+            extra={"code": pack.code, "current_status": pack.status, "reasons": view.reasons},
         )
     audit.record(
         session,
@@ -402,7 +402,7 @@ def compromise_pack(
         raise Conflict(
             f"Pack {pack.code} is {before}; only assembled, sterile or quarantined packs can "
             "be marked compromised.",
-            extra={"code": pack.code, "status": before},
+            extra={"code": pack.code, "current_status": before},
         )
     audit.record(
         session,

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
-from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,9 +27,10 @@ from sterilization.reports import (
 )
 from steristock.auth.guards import any_role
 from steristock.db import Database, utcnow
+from steristock.fields import FromParam, QueryText
 from steristock.problems import InvalidInput
 
-When = Annotated[str | None, Parameter(max_length=40)]
+When = QueryText(40)
 # The printable log is built in memory; longer ranges belong in the CSV.
 PDF_MAX_CYCLES = 20_000
 COMPLIANCE_DEFAULT_DAYS = 30
@@ -131,9 +131,9 @@ class SterilizationReportController(Controller):
         self,
         db_session: Session,
         state: State,
-        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        from_: FromParam = None,
         to: When = None,
-        sterilizer: Annotated[str | None, Parameter(max_length=40)] = None,
+        sterilizer: QueryText(40) = None,
     ) -> Stream:
         return log_csv_response(db_session, state, from_, to, sterilizer)
 
@@ -147,9 +147,9 @@ class SterilizationReportController(Controller):
         self,
         db_session: Session,
         state: State,
-        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        from_: FromParam = None,
         to: When = None,
-        sterilizer: Annotated[str | None, Parameter(max_length=40)] = None,
+        sterilizer: QueryText(40) = None,
     ) -> Response[bytes]:
         return log_pdf_response(db_session, state, from_, to, sterilizer)
 
@@ -168,7 +168,7 @@ class SterilizationReportController(Controller):
         self,
         db_session: Session,
         state: State,
-        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
+        from_: FromParam = None,
         to: When = None,
     ) -> ComplianceReport:
         return compliance_for(db_session, state, from_, to)

@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from steristock.fields import MULTILINE, NOT_BLANK, Text
+
 Code = Annotated[
     str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ]
-PackCode = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+PackCode = Text(20, min_length=1)
+ShortText = Text(200, min_length=1, pattern=NOT_BLANK)
+Reason = Text(500, min_length=3, pattern=NOT_BLANK)
 Temperature = Annotated[float, msgspec.Meta(ge=0, le=400)]
 Minutes = Annotated[float, msgspec.Meta(ge=0, le=1440)]
 SterilizerKind = Literal["steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat"]
@@ -112,9 +114,7 @@ class PackList(msgspec.Struct):
 
 
 class PackUse(msgspec.Struct, forbid_unknown_fields=True):
-    encounter_ref: Annotated[
-        str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
-    ]
+    encounter_ref: Text(100, min_length=1)
 
 
 class PackCompromise(msgspec.Struct, forbid_unknown_fields=True):
@@ -133,9 +133,9 @@ class PackEventOut(msgspec.Struct):
 
 class CycleStart(msgspec.Struct, forbid_unknown_fields=True):
     sterilizer: Code
-    cycle_type: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    cycle_type: Text(40, min_length=1)
     packs: Annotated[list[PackCode], msgspec.Meta(max_length=500)] = []
-    bi_lot: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+    bi_lot: Text(80, min_length=1, pattern=NOT_BLANK) | None = None
     implants: bool | None = None
 
 
@@ -146,18 +146,18 @@ class CycleComplete(msgspec.Struct, forbid_unknown_fields=True):
     pressure_kpa: Annotated[float, msgspec.Meta(ge=0, le=1000)] | None = None
     exposure_minutes: Minutes | None = None
     dry_minutes: Minutes | None = None
-    notes: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    notes: Text(2000, pattern=MULTILINE) | None = None
 
 
 class BiResultIn(msgspec.Struct, forbid_unknown_fields=True):
     result: Literal["negative", "positive"]
     control_grew: bool
-    lot: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+    lot: Text(80, min_length=1, pattern=NOT_BLANK) | None = None
 
 
 class AmendmentIn(msgspec.Struct, forbid_unknown_fields=True):
-    field: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    value: Annotated[str, msgspec.Meta(max_length=2000)] | float | bool | None
+    field: Text(40, min_length=1)
+    value: Text(2000, pattern=MULTILINE) | float | bool | None
     reason: Reason
 
 

@@ -16,7 +16,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import MethodNotAllowedException
-from litestar.params import Parameter, QueryParameter
+from litestar.params import Parameter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -56,13 +56,12 @@ from sterilization.schemas import (
 from steristock.auth.guards import admin_only, any_role, requires_role
 from steristock.auth.models import Role
 from steristock.auth.service import CurrentUser
+from steristock.fields import MAX_ID, FromParam, PathKey, QueryText, RowId
 from steristock.pagination import Page, PageParams, paginate, provide_page_params
 from steristock.problems import InvalidInput, NotFound
 
 ma_or_admin = requires_role(Role.MA)
 PAGE = {"page": Provide(provide_page_params, sync_to_thread=False)}
-# Ids beyond a 32-bit integer cannot exist; refusing them keeps PostgreSQL from erroring.
-RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 
 def clinic_of(state: State) -> Clinic:
@@ -281,7 +280,7 @@ class SterilizerController(Controller):
         return paginate(db_session, statement, page, sterilizer_out)
 
     @get("/{code:str}", guards=[any_role], sync_to_thread=True, summary="One sterilizer")
-    def get_one(self, code: str, db_session: Session) -> SterilizerOut:
+    def get_one(self, code: PathKey, db_session: Session) -> SterilizerOut:
         return sterilizer_out(sterilizers.get_sterilizer(db_session, code))
 
     @patch(
@@ -291,7 +290,7 @@ class SterilizerController(Controller):
         summary="Put a sterilizer in or out of service, with a reason (admin)",
     )
     def change_status(
-        self, code: str, data: SterilizerStatusChange, db_session: Session, me: CurrentUser
+        self, code: PathKey, data: SterilizerStatusChange, db_session: Session, me: CurrentUser
     ) -> SterilizerOut:
         s = sterilizers.change_status(
             db_session, code, status=data.status, reason=data.reason, actor=me.username
@@ -358,7 +357,7 @@ class PackController(Controller):
         page: PageParams,
         state: State,
         status: PackStatus | None = None,
-        cycle: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
+        cycle: Annotated[int | None, Parameter(ge=1, le=MAX_ID)] = None,
     ) -> Page[PackOut]:
         where = []
         if status is not None:
@@ -378,7 +377,7 @@ class PackController(Controller):
         sync_to_thread=True,
         summary="A scanned pack: is it safe to use, and why not",
     )
-    def get_one(self, code: str, db_session: Session, state: State) -> PackOut:
+    def get_one(self, code: PathKey, db_session: Session, state: State) -> PackOut:
         return pack_out(packs.get_pack_view(db_session, code, clinic=clinic_of(state)))
 
     @post(
@@ -389,7 +388,7 @@ class PackController(Controller):
         summary="Record use on a patient encounter (409 with reasons if not usable)",
     )
     def use(
-        self, code: str, data: PackUse, db_session: Session, me: CurrentUser, state: State
+        self, code: PathKey, data: PackUse, db_session: Session, me: CurrentUser, state: State
     ) -> PackOut:
         clinic = clinic_of(state)
         packs.use_pack(
@@ -405,7 +404,12 @@ class PackController(Controller):
         summary="Mark a pack compromised (torn, wet, dropped)",
     )
     def compromise(
-        self, code: str, data: PackCompromise, db_session: Session, me: CurrentUser, state: State
+        self,
+        code: PathKey,
+        data: PackCompromise,
+        db_session: Session,
+        me: CurrentUser,
+        state: State,
     ) -> PackOut:
         packs.compromise_pack(db_session, code, reason=data.reason, actor=me.username)
         return pack_out(packs.get_pack_view(db_session, code, clinic=clinic_of(state)))
@@ -417,7 +421,7 @@ class PackController(Controller):
         dependencies=PAGE,
         summary="Every event of a pack, in order, with its cycle's indicator results",
     )
-    def history(self, code: str, db_session: Session, page: PageParams) -> Page[PackEventOut]:
+    def history(self, code: PathKey, db_session: Session, page: PageParams) -> Page[PackEventOut]:
         # With the indicator results and amendments of its cycle (sterilization/trace.py).
         events, total = trace.pack_history(db_session, code, limit=page.limit, offset=page.offset)
         return Page(
@@ -437,7 +441,7 @@ class PackController(Controller):
         status_code=405,
         sync_to_thread=False,
     )
-    def delete_pack(self, code: str) -> None:
+    def delete_pack(self, code: PathKey) -> None:
         raise deletion_refused("Packs")
 
 
@@ -480,10 +484,10 @@ class CycleController(Controller):
         db_session: Session,
         page: PageParams,
         state: State,
-        sterilizer: str | None = None,
+        sterilizer: QueryText(40) = None,
         status: CycleStatus | None = None,
-        from_: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
-        to: Annotated[str | None, Parameter(max_length=40)] = None,
+        from_: FromParam = None,
+        to: QueryText(40) = None,
     ) -> Page[CycleRow]:
         clinic = clinic_of(state)
         where: list[Any] = []
@@ -683,7 +687,7 @@ class EncounterController(Controller):
         summary="Trace an encounter: the packs used, each with its cycle",
     )
     def packs_used(
-        self, ref: str, db_session: Session, page: PageParams, state: State
+        self, ref: PathKey, db_session: Session, page: PageParams, state: State
     ) -> Page[PackOut]:
         views, total = packs.list_pack_views(
             db_session,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import swagger_ui_bundle
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
@@ -16,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
+from openapi_ui_bundles import swagger_ui
 
 from steristock import __version__
 from steristock.audit.export import audit_csv
@@ -26,13 +26,20 @@ from steristock.auth.views import AuthController, UserController, provide_curren
 from steristock.db import Database, provide_db_session
 from steristock.domains import domain_route_handlers
 from steristock.health import health
-from steristock.problems import internal_error_handler, problem_details_plugin, request_id
+from steristock.problems import (
+    document_problem_responses,
+    internal_error_handler,
+    problem_details_plugin,
+    request_id,
+)
 from steristock.scan_views import scan
 from steristock.settings import Settings, get_settings
 from steristock.web import pages as web_pages
 from steristock.web.templating import static_files_router, template_config
 
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+# Swagger UI 5 (vendored by openapi-ui-bundles): Litestar's schema is OpenAPI 3.1.
+SWAGGER_DIR = Path(swagger_ui.static_path)
+SWAGGER_FAVICON = '<link rel="icon" type="image/png" href="/static/swagger/favicon-32x32.png">'
 
 API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -79,6 +86,7 @@ def openapi_config() -> OpenAPIConfig:
                 js_url="/static/swagger/swagger-ui-bundle.js",
                 css_url="/static/swagger/swagger-ui.css",
                 standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
+                favicon=SWAGGER_FAVICON,
             )
         ],
         components=Components(
@@ -103,7 +111,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if database is None:
             db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             AuthController,
@@ -145,3 +153,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
         debug=False,
     )
+    document_problem_responses(app)
+    return app

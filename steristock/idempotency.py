@@ -32,6 +32,7 @@ from sqlmodel import Field, SQLModel
 
 from steristock.auth.service import CurrentUser
 from steristock.db import UTCDateTime, utcnow
+from steristock.fields import PRINTABLE
 from steristock.problems import Conflict, InvalidInput
 
 MAX_KEY_LENGTH = 200
@@ -42,6 +43,9 @@ IdempotencyKeyHeader = Annotated[
     HeaderParameter(
         name="Idempotency-Key",
         required=False,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=PRINTABLE,
         description=(
             "Any unique string (e.g. a UUID) to make a retry safe: the same key with the same "
             "body returns the first response and writes nothing more."

@@ -11,6 +11,8 @@ from litestar.params import Parameter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from steristock.fields import MAX_OFFSET
+
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
@@ -34,7 +36,7 @@ def provide_page_params(
     limit: Annotated[
         int, Parameter(ge=1, le=MAX_LIMIT, description="Rows per page")
     ] = DEFAULT_LIMIT,
-    offset: Annotated[int, Parameter(ge=0, description="Rows to skip")] = 0,
+    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
 ) -> PageParams:
     """Litestar dependency for `limit`/`offset` query parameters, validated."""
     return PageParams(limit=limit, offset=offset)

@@ -11,17 +11,23 @@ from __future__ import annotations
 import logging
 import random
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.routes import HTTPRoute
 from litestar.types import Scope
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 log = logging.getLogger("steristock.errors")
 
@@ -95,12 +101,23 @@ def _title(status: int) -> str:
         return "Error"
 
 
+# The members RFC 9457 defines; a rule's extra member of the same name (a pack's "status")
+# would overwrite them, so it is renamed ("current_status").
+RESERVED_MEMBERS = frozenset({"status", "title", "detail", "type", "instance"})
+
+
+def _extra_members(extra: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not extra:
+        return None
+    return {(f"current_{k}" if k in RESERVED_MEMBERS else k): v for k, v in extra.items()}
+
+
 def _domain_to_problem(exc: DomainError) -> ProblemDetailsException:
     return ProblemDetailsException(
         status_code=int(exc.status_code),
         title=_title(exc.status_code),
         detail=exc.detail,
-        extra=exc.extra or None,
+        extra=_extra_members(exc.extra),
         headers=exc.headers,
     )
 
@@ -132,7 +149,7 @@ def _http_to_problem(exc: HTTPException) -> ProblemDetailsException:
             )
         status = 422 if errors and isinstance(exc, ValidationException) else status
     elif isinstance(exc.extra, dict):
-        extra = exc.extra
+        extra = _extra_members(exc.extra)
     return ProblemDetailsException(
         status_code=status, title=_title(status), detail=detail, extra=extra, headers=exc.headers
     )
@@ -143,6 +160,17 @@ def _integrity_to_problem(exc: IntegrityError) -> ProblemDetailsException:
         status_code=409,
         title=_title(409),
         detail="The change conflicts with existing data (a duplicate or a missing reference).",
+    )
+
+
+def _unstorable_to_problem(exc: DataError | OverflowError) -> ProblemDetailsException:
+    """A value the database cannot hold (NUL in text, a number out of range). The input
+    types in `steristock.fields` refuse these up front; this is the net behind them."""
+    log.warning("database refused a value: %s", getattr(exc, "orig", exc))
+    return ProblemDetailsException(
+        status_code=422,
+        title=_title(422),
+        detail="A value cannot be stored: it is out of range or holds a control character.",
     )
 
 
@@ -178,7 +206,109 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
                 HTTPException: _http_to_problem,
                 DomainError: _domain_to_problem,
                 IntegrityError: _integrity_to_problem,
+                DataError: _unstorable_to_problem,
+                OverflowError: _unstorable_to_problem,
                 OperationalError: _operational_to_problem,
             }
         )
     )
+
+
+# --- the OpenAPI documentation of the problems ------------------------------------------
+
+
+class FieldError(msgspec.Struct):
+    """One invalid input: which field, where it came from, and what is wrong with it.
+    (msgspec stops at the first invalid field of a body, so a body error lists one.)"""
+
+    field: str
+    message: str
+    source: str
+
+
+class ProblemDetails(msgspec.Struct, kw_only=True):
+    """RFC 9457 problem details, the body of every API error. Some problems add members
+    that say more (e.g. `on_hand` for a consume beyond stock, `reasons` for a pack)."""
+
+    status: int
+    title: str
+    detail: str
+    type: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = None
+
+
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request (e.g. a body that is not JSON)",
+    401: "No valid bearer token (or, for the token endpoint, wrong credentials)",
+    403: "The caller's role may not do this",
+    404: "An object the request names does not exist",
+    409: "The current state forbids this (e.g. not enough stock, a duplicate)",
+    413: "The request body is too large",
+    422: "Invalid input; `errors` names the field (validation stops at the first)",
+    429: "Too many failed attempts; retry after `Retry-After` seconds",
+    503: "The database is busy or unreachable; retry",
+}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ALL_ROLES = frozenset({"admin", "purchasing", "ma", "auditor"})
+
+
+def problem_response(status: int) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=ProblemDetails,
+        description=PROBLEM_DESCRIPTIONS[status],
+        media_type=PROBLEM_JSON,
+        generate_examples=False,
+    )
+
+
+def _role_restricted(handler: Any) -> bool:
+    for guard in handler.resolve_guards():
+        guard = getattr(guard, "value", guard)  # Litestar wraps guards in AsyncCallable
+        allowed = getattr(getattr(guard, "func", guard), "allowed_roles", None)
+        if allowed is not None and {getattr(r, "value", r) for r in allowed} != ALL_ROLES:
+            return True
+    return False
+
+
+def problem_statuses(method: str, path: str, handler: Any, kwargs_model: Any) -> set[int]:
+    """The problem statuses an API operation can really answer, from what it takes."""
+    statuses = {401, 503}  # every API call needs a token and the database
+    takes_data = "data" in handler.parsed_fn_signature.parameters
+    params = (
+        kwargs_model.expected_path_params
+        | kwargs_model.expected_query_params
+        | kwargs_model.expected_header_params
+    )
+    if takes_data or params:
+        statuses |= {400, 404, 422}  # invalid input, or input naming a missing object
+    if takes_data:
+        statuses.add(413)
+    if method in WRITE_METHODS:
+        statuses.add(409)
+    if _role_restricted(handler):
+        statuses.add(403)
+    statuses |= set(handler.opt.get("problems", ()))  # e.g. 429 on the token endpoint
+    return statuses
+
+
+def document_problem_responses(app: Litestar, prefix: str = "/api/") -> None:
+    """Document the problem+json responses of every API operation, in one place.
+
+    Called by the app factory after all routes are registered, so a new route gets its
+    error responses without saying anything; a handler's own `responses` win, and
+    `opt={"problems": [429]}` adds statuses the rules above cannot infer.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(prefix):
+            continue
+        for method, (handler, kwargs_model) in route.route_handler_map.items():
+            if method == "OPTIONS" or kwargs_model is None:
+                continue
+            documented = {
+                status: problem_response(status)
+                for status in sorted(problem_statuses(method, route.path, handler, kwargs_model))
+                if status != handler.status_code
+            }
+            handler.responses = {**documented, **(handler.responses or {})}

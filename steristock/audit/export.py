@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from litestar import get
 from litestar.datastructures import State
-from litestar.params import Parameter, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Stream
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from steristock.audit.models import AuditEntry
 from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
 from steristock.db import Database
+from steristock.fields import QueryText
 
 AUDIT_COLUMNS = (
     "seq",
@@ -116,9 +117,9 @@ def audit_csv(
     state: State,
     from_: Annotated[dt.datetime | None, QueryParameter(name="from")] = None,
     to: dt.datetime | None = None,
-    entity: Annotated[str | None, Parameter(max_length=64)] = None,
-    entity_id: Annotated[str | None, Parameter(max_length=128)] = None,
-    actor: Annotated[str | None, Parameter(max_length=64)] = None,
+    entity: QueryText(64) = None,
+    entity_id: QueryText(128) = None,
+    actor: QueryText(64) = None,
 ) -> Stream:
     conditions = audit_filters(from_=from_, to=to, entity=entity, entity_id=entity_id, actor=actor)
     tz = state.settings.tz

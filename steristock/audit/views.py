@@ -16,6 +16,7 @@ from steristock.audit.models import AuditEntry
 from steristock.audit.service import verify_chain
 from steristock.auth.guards import requires_role
 from steristock.auth.models import Role
+from steristock.fields import QueryText
 from steristock.pagination import Page, PageParams, provide_page_params
 
 auditors = requires_role(Role.AUDITOR)
@@ -74,9 +75,9 @@ class AuditController(Controller):
         page: PageParams,
         from_: Annotated[dt.datetime | None, QueryParameter(name="from")] = None,
         to: dt.datetime | None = None,
-        entity: str | None = None,
-        entity_id: str | None = None,
-        actor: str | None = None,
+        entity: QueryText(64) = None,
+        entity_id: QueryText(128) = None,
+        actor: QueryText(64) = None,
     ) -> Page[AuditEntryOut]:
         conditions = []
         if from_ is not None:

@@ -8,8 +8,10 @@ from typing import Annotated
 import msgspec
 
 from steristock.auth.models import Role
+from steristock.fields import Text
 
-Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Username = Text(64, min_length=1)
+# Passwords are hashed, never stored or shown, so any character may be in one.
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
@@ -39,14 +41,14 @@ class TokenResponse(msgspec.Struct):
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(min_length=2, max_length=64)]
+    username: Text(64, min_length=2)
     role: Role
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
-    full_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    full_name: Text(200) = ""
 
 
 class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     role: Role | None = None
     active: bool | None = None
-    full_name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    full_name: Text(200) | None = None
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=256)] | None = None

@@ -23,6 +23,7 @@ from steristock.auth.schemas import (
     UserUpdate,
 )
 from steristock.auth.service import CurrentUser
+from steristock.fields import PathKey
 from steristock.pagination import Page, PageParams, paginate, provide_page_params
 from steristock.problems import NotAuthenticated
 from steristock.settings import Settings
@@ -52,11 +53,10 @@ class AuthController(Controller):
 
     @post(
         "/token",
-        opt={"exclude_from_auth": True},
+        opt={"exclude_from_auth": True, "problems": [429]},
         sync_to_thread=True,
         status_code=200,
         summary="Log in and get a bearer token",
-        responses=None,
     )
     def issue_token(
         self, data: TokenRequest, db_session: Session, request: Request[Any, Any, Any], state: State
@@ -137,7 +137,7 @@ class UserController(Controller):
         summary="Change a user's role, name, password or active flag (admin)",
     )
     def update(
-        self, username: str, data: UserUpdate, db_session: Session, me: CurrentUser
+        self, username: PathKey, data: UserUpdate, db_session: Session, me: CurrentUser
     ) -> UserOut:
         user = service.update_user(
             db_session,
