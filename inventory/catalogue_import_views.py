@@ -42,25 +42,27 @@ class CsvUpload:
     file: UploadFile
 
 
-class ImportRejectedProblem(msgspec.Struct):
-    """The 422 body: problem details plus the report (its `problems` list every problem
-    with its spreadsheet row number and column; `rows` say what each row would do)."""
+class ImportRejectedProblem(msgspec.Struct, kw_only=True):
+    """The 422 body: problem details plus, when the file was read, the report (its
+    `problems` list every problem with its spreadsheet row number and column; `rows` say
+    what each row would do). A request without a file gets the plain problem with `errors`."""
 
-    type: str | None
+    type: str | None = None
     title: str
     status: int
     detail: str
-    file: str
-    dry_run: bool
-    accepted: bool
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    suppliers_created: list[str]
-    locations_created: list[str]
-    rows: list[ImportRow]
-    problems: list[ImportProblem]
+    errors: list[dict[str, str]] | None = None
+    file: str | None = None
+    dry_run: bool | None = None
+    accepted: bool | None = None
+    created: int | None = None
+    updated: int | None = None
+    unchanged: int | None = None
+    rejected: int | None = None
+    suppliers_created: list[str] | None = None
+    locations_created: list[str] | None = None
+    rows: list[ImportRow] | None = None
+    problems: list[ImportProblem] | None = None
 
 
 DryRun = Annotated[
@@ -72,7 +74,6 @@ IMPORT_RESPONSES = {
         description="The file has problems (every one listed by row); nothing was written",
         media_type="application/problem+json",
     ),
-    413: ResponseSpec(data_container=None, description="The file is larger than 5 MB"),
 }
 
 
@@ -123,6 +124,7 @@ IMPORT_DESCRIPTION = (
     description=IMPORT_DESCRIPTION.format(columns=",".join(ITEM_COLUMNS))
     + " Suppliers are matched by name (case-insensitive) and created if new; items by SKU.",
     responses=IMPORT_RESPONSES,
+    opt={"problems": [413]},  # a file over 5 MB
 )
 def import_items(
     data: Annotated[CsvUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -145,6 +147,7 @@ def import_items(
     + " Locations are matched by code and created if new; a blank reorder point is half "
     "the par level, rounded up.",
     responses=IMPORT_RESPONSES,
+    opt={"problems": [413]},  # a file over 5 MB
 )
 def import_par_levels(
     data: Annotated[CsvUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
