@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # record can be deleted through any interface; this is what exports state (docs/auditor.md).
     retention_years: int = Field(default=10, alias="STERISTOCK_RETENTION_YEARS", ge=1, le=100)
     session_idle_minutes: int = Field(default=15, alias="STERISTOCK_SESSION_IDLE_MINUTES", gt=0)
+    # Reverse proxies (IPs or CIDRs, comma-separated, or "*") whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address (login throttle, audit) and
+    # whether the browser used HTTPS (Secure cookies, HSTS). Empty: believe no one.
+    trusted_proxies: str = Field(default="", alias="STERISTOCK_TRUSTED_PROXIES")
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
 
     @field_validator("timezone")
