@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import swagger_ui_bundle
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
@@ -22,15 +19,13 @@ from steristock.auth.views import AuthController, UserController, provide_curren
 from steristock.db import Database, provide_db_session
 from steristock.domains import domain_route_handlers
 from steristock.health import health
-from steristock.openapi import openapi_config
+from steristock.openapi import SWAGGER_DIR, SWAGGER_STATIC, openapi_config
 from steristock.problems import internal_error_handler, problem_details_plugin, request_id
 from steristock.proxies import trust_forwarded_headers
 from steristock.scan_views import scan
 from steristock.settings import Settings, get_settings
 from steristock.web import pages as web_pages
 from steristock.web.templating import static_files_router, template_config
-
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 
 API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -78,7 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             *domain_route_handlers(),
             scan,
             create_static_files_router(
-                path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
+                path=SWAGGER_STATIC, directories=[SWAGGER_DIR], include_in_schema=False
             ),
             # Pages (steristock/web): templates, /static, the page router; CSRF below.
             static_files_router(),

@@ -4,7 +4,9 @@ Litestar's stock Swagger page bootstraps itself with an inline ``<script>`` (the
 inlined into it) and an inline ``<style>``, and loads a favicon from a CDN; none of that
 passes ``script-src 'self'; style-src 'self'``. This page loads everything from our own
 origin instead: the vendored Swagger UI bundle, then ``/static/js/swagger-init.js``, which
-fetches ``/schema/openapi.json`` and starts the UI.
+fetches ``/schema/openapi.json`` and starts the UI. (The Swagger UI 4 of the
+``swagger-ui-bundle`` package could not read OpenAPI 3.1 at all: it showed "Unable to
+render this definition".)
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.router import Router
 
 from steristock import __version__
-from steristock.web.templating import static_url
+from steristock.web.templating import STATIC_DIR, static_url
 
+# Swagger UI 5 (it reads OpenAPI 3.1, which Litestar writes), vendored from the npm
+# package swagger-ui-dist with its licence; served at /static/swagger/.
+SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui-5.35.0"
 SWAGGER_STATIC = "/static/swagger"
 
 
@@ -30,8 +35,8 @@ class SelfHostedSwaggerPage(SwaggerRenderPlugin):
     def __init__(self, path: str = "/") -> None:
         super().__init__(
             path=path,
-            js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
-            css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+            js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js?v={__version__}",
+            css_url=f"{SWAGGER_STATIC}/swagger-ui.css?v={__version__}",
             standalone_preset_js_url=f"{SWAGGER_STATIC}/swagger-ui-standalone-preset.js",
             favicon=f'<link rel="icon" href="{static_url("favicon.svg")}">',
             style="",
