@@ -73,20 +73,29 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'steristock.db').as_posix()}"
 
     def ensure_secret_key(self) -> str:
-        """Return the secret key, generating and storing one under the data dir if unset."""
+        """Return the secret key, generating and storing one under the data dir if unset.
+
+        Several workers may start at once (``granian --workers 4 steristock.asgi:app``):
+        the key is written to a private temporary file and linked into place, which only
+        one of them wins; the others read the winner's key, so all sign alike.
+        """
         if self.secret_key:
             return self.secret_key
         key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            self.secret_key = key_file.read_text().strip()
-            return self.secret_key
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-        self.secret_key = key
-        return key
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            candidate = self.data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(candidate, key_file)
+            except FileExistsError:
+                pass  # another worker stored its key first: use that one
+            finally:
+                candidate.unlink()
+        self.secret_key = key_file.read_text().strip()
+        return self.secret_key
 
 
 @lru_cache

@@ -332,3 +332,56 @@ def test_concurrent_takes_of_the_last_unit_across_workers_exactly_one_succeeds(
     assert statuses == [201] + [409] * (len(connections) - 1), results
     assert len({pid for _, pid in results}) == 2
     assert inventory.invariant_violations() == []
+
+
+def _start_worker(data_dir: str) -> str:
+    from steristock.settings import Settings
+
+    return Settings(STERISTOCK_DATA_DIR=data_dir, STERISTOCK_SECRET_KEY="").ensure_secret_key()
+
+
+def test_workers_starting_at_once_without_a_configured_key_share_one(tmp_path: Path) -> None:
+    """Under a bare `granian --workers N steristock.asgi:app` each worker generates the
+    key on first start: one wins, all sign with it (else a session or CSRF token from one
+    worker would be refused by another)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    data_dir = str(tmp_path / "data")
+    with ProcessPoolExecutor(6) as pool:
+        keys = set(pool.map(_start_worker, [data_dir] * 12))
+    assert len(keys) == 1
+    stored = tmp_path / "data" / "secret_key"
+    assert keys == {stored.read_text()}
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["secret_key"]
+
+
+@pytest.mark.postgres
+def test_app_containers_starting_at_once_migrate_postgres_once(
+    postgres_migrated: str,
+) -> None:
+    """Every `steristock serve` upgrades first; started together on a fresh PostgreSQL
+    database they queue on an advisory lock instead of racing to create the same tables."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from steristock.migrations import current_heads, script_heads, upgrade
+
+    base = make_url(postgres_migrated)
+    fresh = base.set(database=f"{base.database}_migrate_race")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{fresh.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{fresh.database}"'))
+    url = fresh.render_as_string(hide_password=False)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: upgrade(url), range(4)))
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert current_heads(connection) == script_heads()
+        engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{fresh.database}"'))
+        admin.dispose()
