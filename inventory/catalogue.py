@@ -108,7 +108,11 @@ def update_supplier(
 ) -> Supplier:
     supplier = get_supplier(session, supplier_id)
     before = audit.snapshot(supplier)
-    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    changes = {
+        k: v
+        for k, v in msgspec.structs.asdict(data).items()
+        if v is not msgspec.UNSET and (v is not None or k != "name")
+    }
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         _check_supplier_name(session, changes["name"], exclude_id=supplier.id)
@@ -326,6 +330,18 @@ def default_reorder_point(par_level: int) -> int:
     return math.ceil(par_level / 2)
 
 
+def checked_reorder_point(par_level: int, reorder_point: int | None) -> int:
+    """The reorder point to store: the default when none is given, never above the par."""
+    if reorder_point is None:
+        reorder_point = default_reorder_point(par_level)
+    if reorder_point > par_level:
+        raise field_error(
+            "reorder_point",
+            f"The reorder point ({reorder_point}) cannot be above the par level ({par_level}).",
+        )
+    return reorder_point
+
+
 def set_par_level(
     session: Session,
     *,
@@ -337,13 +353,7 @@ def set_par_level(
 ) -> ParLevelOut:
     item = get_item(session, sku)
     loc = get_location(session, location_code)
-    if reorder_point is None:
-        reorder_point = default_reorder_point(par_level)
-    if reorder_point > par_level:
-        raise field_error(
-            "reorder_point",
-            f"The reorder point ({reorder_point}) cannot be above the par level ({par_level}).",
-        )
+    reorder_point = checked_reorder_point(par_level, reorder_point)
     level = lock_stock_level(session, item_id=item.id or 0, location_id=loc.id or 0)
     before = {"par_level": level.par_level, "reorder_point": level.reorder_point}
     level.par_level = par_level

@@ -18,6 +18,8 @@ from litestar.response import Template
 from sqlalchemy.orm import Session
 
 from inventory import catalogue, ledger
+from inventory.catalogue_import_pages import page_handlers as catalogue_import_page_handlers
+from inventory.catalogue_pages import page_handlers as catalogue_page_handlers
 from inventory.purchasing_pages import page_handlers as purchasing_page_handlers
 from inventory.schemas import MovementIn, MovementOut
 from inventory.views import check_kind_allowed, clinic_today
@@ -181,4 +183,10 @@ def bin_action(
     )
 
 
-page_handlers: list[Any] = [bin_page, bin_action, *purchasing_page_handlers]
+page_handlers: list[Any] = [
+    bin_page,
+    bin_action,
+    *purchasing_page_handlers,
+    *catalogue_page_handlers,
+    *catalogue_import_page_handlers,
+]

@@ -54,11 +54,13 @@ class SupplierCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SupplierUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields given change; all but `name` may be set to null to clear them."""
+
     name: Name | None = None
-    account_number: Short | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    lead_time_days: Days | None = None
+    account_number: Short | msgspec.UnsetType | None = msgspec.UNSET
+    email: Email | msgspec.UnsetType | None = msgspec.UNSET
+    phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
+    lead_time_days: Days | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class SupplierOut(msgspec.Struct):

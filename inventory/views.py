@@ -483,7 +483,8 @@ route_handlers: list[Any] = [
     StockController,
 ]
 
+from inventory.catalogue_import_views import route_handlers as _import_handlers  # noqa: E402
 from inventory.label_views import route_handlers as _label_handlers  # noqa: E402
 from inventory.purchasing_views import route_handlers as _purchasing_handlers  # noqa: E402
 
-route_handlers += [*_label_handlers, *_purchasing_handlers]
+route_handlers += [*_label_handlers, *_purchasing_handlers, *_import_handlers]

@@ -12,7 +12,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SCENARIOS = ("foundation", "inventory", "reorder", "sterilization", "labels", "auditor")
+SCENARIOS = (
+    "foundation",
+    "inventory",
+    "reorder",
+    "sterilization",
+    "labels",
+    "auditor",
+    "import",
+)
 
 
 def main(argv: list[str]) -> int:

@@ -57,7 +57,11 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or get_settings()
     settings.ensure_secret_key()
-    db = database or Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    db = database or Database(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
 
     def dispose_database(app: Litestar) -> None:
         if database is None:

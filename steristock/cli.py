@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import func, select
@@ -16,7 +17,11 @@ SYSTEM_ACTOR = "cli"
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
     from steristock.db import Database
 
-    return Database(settings.effective_database_url, pool_size=2)
+    return Database(
+        settings.effective_database_url,
+        pool_size=2,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
 
 
 def _upgrade(settings: Settings) -> None:
@@ -147,6 +152,45 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def backup(file: Path, force: bool) -> None:
+    """Write a consistent snapshot of the database to FILE, safe while the server runs
+    (SQLite: VACUUM INTO; PostgreSQL: pg_dump --format=custom)."""
+    from steristock import backup as backups
+
+    settings = Settings()
+    try:
+        snapshot = backups.backup(settings.effective_database_url, file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    entries = "" if snapshot.audit_entries is None else f", {snapshot.audit_entries} audit entries"
+    click.echo(f"backed up to {snapshot.path}: migration {snapshot.revision}{entries}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the current database (it is kept aside).")
+def restore(file: Path, force: bool) -> None:
+    """Restore a backup made by `steristock backup`: checks it (SteriStock database, known
+    migration, integrity, audit chain), migrates it to the head and swaps it in. Stop the
+    server first."""
+    from steristock import backup as backups
+
+    settings = Settings()
+    try:
+        snapshot = backups.restore(settings.effective_database_url, file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"restored {file} into {snapshot.path}: audit chain verified "
+        f"({snapshot.audit_entries} entries), migrated to {snapshot.revision}"
+    )
+    if snapshot.kept:
+        click.echo(f"the previous database is kept as {snapshot.kept}")
+
+
 @main.group()
 def reorder() -> None:
     """Reorder suggestions (the weekly CSV for suppliers' ordering portals)."""
@@ -181,6 +225,101 @@ def reorder_export(out: str, supplier_id: int | None) -> None:
     partial.write_text(reorder_rules.to_csv(df), encoding="utf-8")
     os.replace(partial, target)  # a reader never sees a half-written file
     click.echo(f"wrote {len(df)} suggestion(s) to {target}")
+
+
+@main.group()
+def items() -> None:
+    """The catalogue as CSV files (same formats as /api/v1/items.csv and /par-levels.csv)."""
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    label = "items" if report.file == "items" else "par levels"
+    click.echo(
+        f"{label}: {report.created} to create, {report.updated} to update, "
+        f"{report.unchanged} unchanged, {report.rejected} rejected"
+    )
+    for row in report.rows:
+        if row.action == "update":
+            where = f" at {row.location}" if row.location else ""
+            click.echo(f"  row {row.row}: update {row.sku}{where} ({', '.join(row.changed)})")
+    for problem in report.problems:
+        column = f" [{problem.column}]" if problem.column else ""
+        click.echo(f"  row {problem.row}{column}: {problem.message}", err=True)
+
+
+@items.command("import")
+@click.argument("items_file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--par-levels",
+    "par_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Par levels CSV (sku,location,par_level,reorder_point), in the same transaction.",
+)
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+def items_import(items_file: str | None, par_file: str | None, dry_run: bool) -> None:
+    """Import the catalogue from ITEMS_FILE (and/or --par-levels): all or nothing."""
+    from pathlib import Path
+
+    from inventory.catalogue_import import import_catalogue
+    from steristock.problems import DomainError
+
+    if items_file is None and par_file is None:
+        raise click.UsageError("Give an items file, --par-levels FILE, or both.")
+    settings = Settings()
+    database = _database(settings)
+    try:
+        with database.session() as session:
+            try:
+                result = import_catalogue(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    items=Path(items_file).read_bytes() if items_file else None,
+                    par_levels=Path(par_file).read_bytes() if par_file else None,
+                    dry_run=dry_run,
+                )
+            except DomainError as exc:
+                raise click.ClickException(exc.detail) from exc
+            for report in (result.items, result.par_levels):
+                if report is not None:
+                    _print_report(report)
+            if not result.accepted:
+                session.rollback()
+                raise click.ClickException("Nothing was imported: fix the rows above.")
+    finally:
+        database.dispose()
+    click.echo("dry run: nothing was written" if dry_run else "imported")
+
+
+@items.command("export")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--par-levels-out",
+    "par_out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the par levels CSV here.",
+)
+def items_export(out: str, par_out: str | None) -> None:
+    """Write the catalogue CSV (and the par levels CSV), ready to edit and import again."""
+    import os
+    from pathlib import Path
+
+    from inventory.catalogue_import import items_frame, par_levels_frame, to_csv
+
+    settings = Settings()
+    database = _database(settings)
+    try:
+        with database.session(write=False) as session:
+            frames = [(out, items_frame(session))]
+            if par_out:
+                frames.append((par_out, par_levels_frame(session)))
+    finally:
+        database.dispose()
+    for path, frame in frames:
+        target = Path(path)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(to_csv(frame), encoding="utf-8")
+        os.replace(partial, target)  # a reader never sees a half-written file
+        click.echo(f"wrote {len(frame)} row(s) to {target}")
 
 
 DEMO_USERS = [

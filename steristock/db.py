@@ -4,6 +4,13 @@ SQLite is the zero-setup default (one file, WAL, foreign keys, busy timeout); Po
 is used for clinic groups and several app processes. Writes on SQLite open with
 ``BEGIN IMMEDIATE`` so concurrent writers queue on the busy timeout instead of failing
 half-way with "database is locked" when they try to upgrade a read lock.
+
+SQLite runs with ``synchronous=FULL`` by default: every commit is flushed to disk
+(fsync of the WAL) before the request is acknowledged, so a power cut or an OS crash
+loses nothing acknowledged. ``NORMAL`` survives a killed process just as well (the WAL
+is in the OS's page cache) but may drop the last commits on power loss, which the spec
+forbids ("a crash mid-write loses nothing that was acknowledged"); it stays available
+(`STERISTOCK_SQLITE_SYNCHRONOUS=normal`) for throwaway databases (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_SYNCHRONOUS_MODES = ("full", "normal")
 NESTED_WRITER_WAIT_S = 1.0
 _BEGIN_MODE = "steristock_sqlite_begin"
 
@@ -81,7 +89,9 @@ class Money(TypeDecorator[Decimal]):
         return (Decimal(value) / self.SCALE).quantize(Decimal("0.0001"))
 
 
-def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 20, echo: bool = False, sqlite_synchronous: str = "full"
+) -> Engine:
     """Create an engine configured for SteriStock's two supported databases."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -89,15 +99,21 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
             from pathlib import Path
 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _make_sqlite_engine(url, pool_size=pool_size, echo=echo)
+        engine = _make_sqlite_engine(
+            url, pool_size=pool_size, echo=echo, synchronous=sqlite_synchronous
+        )
     else:
         engine = _make_postgres_engine(url, pool_size=pool_size, echo=echo)
     return engine
 
 
-def _make_sqlite_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
+def _make_sqlite_engine(url: str, *, pool_size: int, echo: bool, synchronous: str) -> Engine:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import QueuePool
+
+    if synchronous.lower() not in SQLITE_SYNCHRONOUS_MODES:
+        raise ValueError(f"SQLite synchronous mode must be one of {SQLITE_SYNCHRONOUS_MODES}")
+    synchronous = synchronous.upper()
 
     engine = create_engine(
         url,
@@ -117,7 +133,7 @@ def _make_sqlite_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     gate = SQLiteWriterGate()
@@ -220,9 +236,9 @@ def _make_postgres_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
 class Database:
     """The engine plus a session factory; one per app (or CLI command)."""
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, sqlite_synchronous: str = "full") -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, sqlite_synchronous=sqlite_synchronous)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._read_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         write_engine = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})

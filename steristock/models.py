@@ -1,6 +1,7 @@
 """Imports every table module so SQLModel.metadata knows the whole schema (Alembic, tests)."""
 
 import sterilization.models  # noqa: F401  (sterilization tables)
+from inventory.import_models import CatalogueUpload
 from inventory.models import Item, Location, StockLevel, StockLot, StockMovement, Supplier
 from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
 from steristock.audit.models import AuditEntry, AuditHead
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AuditHead",
+    "CatalogueUpload",
     "IdempotencyRecord",
     "Item",
     "Location",

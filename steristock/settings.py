@@ -10,6 +10,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
     # whether the browser used HTTPS (Secure cookies, HSTS). Empty: believe no one.
     trusted_proxies: str = Field(default="", alias="STERISTOCK_TRUSTED_PROXIES")
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
+    # full: every commit is on disk before it is acknowledged (survives power loss);
+    # normal: faster on slow disks but may lose the last commits on power loss.
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full", alias="STERISTOCK_SQLITE_SYNCHRONOUS"
+    )
 
     @field_validator("timezone")
     @classmethod

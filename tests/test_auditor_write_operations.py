@@ -28,6 +28,7 @@ class Call:
     role: Role | None = Role.ADMIN  # None: the caller's own fresh token (auth endpoints)
     expect: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Any] | None = None  # a multipart upload instead of a JSON body
 
 
 class World:
@@ -179,6 +180,18 @@ def _receive_barcode(w: World) -> Call:
                  "quantity": 3}, expect=201)  # fmt: skip
 
 
+def _import_items(w: World) -> Call:
+    csv = ("sku,name,unit,pack_size,supplier,vendor_sku,unit_cost,gtin,lead_time_days,"
+           f"min_order_qty,lot_tracked,category\r\n{w.name('IMP')},Gauze,box,10,Medline,,"
+           "$1.25,,,,no,\r\n")  # fmt: skip
+    return Call("/api/v1/items/import", files={"file": ("items.csv", csv.encode(), "text/csv")})
+
+
+def _import_par_levels(w: World) -> Call:
+    csv = f"sku,location,par_level,reorder_point\r\n{w.item()},{w.location()},12,\r\n"
+    return Call("/api/v1/par-levels/import", files={"file": ("par.csv", csv.encode(), "text/csv")})
+
+
 # (method, path template) -> a minimal valid request, made ready in a fresh world.
 OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/v1/auth/token"): _login,
@@ -218,6 +231,8 @@ OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("PUT", "/api/v1/items/{sku}/par-levels/{location_code}"): lambda w: Call(
         f"/api/v1/items/{w.item()}/par-levels/{w.location()}", {"par_level": 10}
     ),
+    ("POST", "/api/v1/items/import"): _import_items,
+    ("POST", "/api/v1/par-levels/import"): _import_par_levels,
     ("POST", "/api/v1/stock/movements"): lambda w: Call(
         "/api/v1/stock/movements",
         {"kind": "receive", "sku": w.item(), "location": w.location(), "quantity": 5},
@@ -305,6 +320,8 @@ def new_entries(database, after: int) -> list[AuditEntry]:
 
 
 def send(client, method: str, call: Call, headers: dict[str, str]):
+    if call.files is not None:
+        return client.request(method, call.path, files=call.files, headers=headers)
     return client.request(method, call.path, json=call.json, headers=headers)
 
 

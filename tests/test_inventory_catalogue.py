@@ -80,6 +80,20 @@ def test_item_patch_changes_only_given_fields_and_can_clear_gtin(client, purchas
     assert r.json()["name"] == "Nitrile exam gloves, medium"
 
 
+def test_supplier_patch_changes_only_given_fields_and_null_clears_optional_ones(
+    client, purchasing, supplier_id
+):
+    r = client.patch(f"/api/v1/suppliers/{supplier_id}",
+                     json={"account_number": None, "email": "o@hs.example"},
+                     headers=purchasing)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["account_number"] is None and r.json()["email"] == "o@hs.example"
+    assert r.json()["name"] == "Henry Schein" and r.json()["lead_time_days"] == 3
+    named = client.patch(f"/api/v1/suppliers/{supplier_id}", json={"name": None},
+                         headers=purchasing)  # fmt: skip
+    assert named.status_code == 200 and named.json()["name"] == "Henry Schein"
+
+
 @pytest.mark.parametrize(
     "overrides",
     [

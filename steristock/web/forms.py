@@ -7,7 +7,9 @@ functions still validate the values.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Collection
 from typing import Annotated, Any
 
 import msgspec
@@ -86,3 +88,67 @@ def run_once(
     )
     repeated = response.headers.get(idempotency.REPLAY_HEADER) == "true"
     return repeated, msgspec.json.decode(response.content)
+
+
+# Per-field validation, for forms that show each error next to its field ---------------
+
+_BOUND = re.compile(r"Expected `(?:int|float|decimal)` (>=|<=|>|<) (-?[\d.]+)")
+_LENGTH = re.compile(r"Expected `str` of length (>=|<=) (\d+)")
+
+
+def _plain_reason(message: str, name: str, hints: dict[str, str]) -> str:
+    """A msgspec complaint in words a clinic user reads ("Must be at most 365.")."""
+    reason = message.split(" - at ")[0].replace(" | null`", "`")
+    if bound := _BOUND.match(reason):
+        op, limit = bound.groups()
+        words = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}[op]
+        return f"Must be {words} {limit}."
+    if length := _LENGTH.match(reason):
+        op, limit = length.groups()
+        return f"Use at most {limit} characters." if op == "<=" else hints.get(name, "Required.")
+    if "matching regex" in reason:
+        return hints.get(name, "Not a valid value here.")
+    if reason.startswith("Expected `int`"):
+        return "Enter a whole number."
+    if reason.startswith(("Expected `decimal`", "Invalid decimal")):
+        return "Enter a number, like 7.50."
+    if reason.startswith("Expected `bool`"):
+        return "Tick or untick the box."
+    return hints.get(name, reason)
+
+
+def convert_form_fields(
+    values: dict[str, Any],
+    schema: type[Any],
+    *,
+    required: Collection[str] = (),
+    hints: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check each form value against the type its field has in a domain schema, so every
+    bad field gets its own message (msgspec stops at the first). A blank value is
+    "Required." when the field is in `required`, else None. Returns (converted values,
+    errors by field name); build the schema from the values when there are no errors."""
+    hints = hints or {}
+    fields = {f.name: f for f in msgspec.structs.fields(schema)}
+    converted: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if name in required:
+                errors[name] = "Required."
+            else:
+                converted[name] = None
+            continue
+        try:
+            converted[name] = msgspec.convert(value, fields[name].type, strict=False)
+        except msgspec.ValidationError as exc:
+            errors[name] = _plain_reason(str(exc), name, hints)
+    return converted, errors
+
+
+def error_field(exc: Exception) -> str | None:
+    """The field a domain error names in its problem's `errors` (`field_error`), if any."""
+    for error in getattr(exc, "extra", {}).get("errors", []):
+        if isinstance(error, dict) and error.get("field"):
+            return str(error["field"])
+    return None

@@ -87,6 +87,8 @@ NAV_LINKS: list[NavLink] = [
     NavLink("Cycles", "/cycles"),
     NavLink("Purchasing", "/purchasing", frozenset({Role.MA, Role.PURCHASING, Role.AUDITOR})),
     NavLink("Compliance", "/compliance", frozenset({Role.AUDITOR})),
+    NavLink("Catalogue", "/catalogue/items", frozenset({Role.MA, Role.PURCHASING, Role.AUDITOR})),
+    NavLink("Import", "/catalogue/import", frozenset({Role.PURCHASING})),
 ]
 
 
