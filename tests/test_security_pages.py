@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from inventory import purchasing
-from inventory.models import Item, Location, StockLevel
+from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.purchasing_models import PurchaseOrder
 from sterilization.models import Cycle, Pack
 from steristock.app import create_app
@@ -56,18 +56,21 @@ PARAM_RE = re.compile(r"\{(\w+):\w+\}")
 
 def fill(path: str, values: dict[str, list[str]]) -> list[str]:
     """The path with each combination of the given values for its parameters (zipped:
-    the n-th value of every parameter together)."""
+    the n-th value of every parameter together). Values are looked up by the path's
+    prefix and parameter ("/catalogue/locations/{code}") first, then by name ("code")."""
+    prefix = PARAM_RE.split(path)[0]
     names = PARAM_RE.findall(path)
-    missing = [name for name in names if name not in values]
+    chosen = {name: values.get(f"{prefix}{{{name}}}") or values.get(name) for name in names}
+    missing = [name for name, found in chosen.items() if not found]
     assert not missing, f"{path}: add demo values for {missing} in path_values()"
     if not names:
         return [path]
-    count = min(len(values[name]) for name in names)
+    count = min(len(found or []) for found in chosen.values())
     filled = []
     for index in range(count):
         result = path
         for name in names:
-            result = re.sub(r"\{" + name + r":\w+\}", values[name][index], result)
+            result = re.sub(r"\{" + name + r":\w+\}", (chosen[name] or [])[index], result)
         filled.append(result)
     return filled
 
@@ -94,6 +97,8 @@ def path_values(database: Database) -> dict[str, list[str]]:
             "cycle_id": [*one_per(Cycle.id, Cycle.status), "999999"],
             "po_id": [*one_per(PurchaseOrder.id, PurchaseOrder.status), "999999"],
             "location": [location for location, _ in bins],
+            "/catalogue/locations/{code}": [*sorted({location for location, _ in bins}), "NOPE"],
+            "supplier_id": [*one_per(Supplier.id, Supplier.name)[:3], "999999"],
             "sku": [sku.replace("/", "%2F") for _, sku in bins],
         }
 

@@ -23,6 +23,9 @@ ALLOWED = {
     ("steristock/db.py", "f'PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}'"): (
         "an int constant of the module"
     ),
+    ("steristock/db.py", "f'PRAGMA synchronous={synchronous}'"): (
+        "checked against the fixed SQLITE_SYNCHRONOUS_MODES just before (a ValueError otherwise)"
+    ),
     ("steristock/db.py", "f'BEGIN {mode}'"): (
         "mode is DEFERRED or IMMEDIATE, from our own execution option, never from a request"
     ),
