@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.logging import LoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
-from openapi_ui_bundles import swagger_ui
 
-from steristock import __version__
 from steristock.audit.export import audit_csv
 from steristock.audit.views import AuditController
 from steristock.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
@@ -26,20 +19,18 @@ from steristock.auth.views import AuthController, UserController, provide_curren
 from steristock.db import Database, provide_db_session
 from steristock.domains import domain_route_handlers
 from steristock.health import health
+from steristock.openapi import SWAGGER_DIR, SWAGGER_STATIC, openapi_config
 from steristock.problems import (
     document_problem_responses,
     internal_error_handler,
     problem_details_plugin,
     request_id,
 )
+from steristock.proxies import trust_forwarded_headers
 from steristock.scan_views import scan
 from steristock.settings import Settings, get_settings
 from steristock.web import pages as web_pages
 from steristock.web.templating import static_files_router, template_config
-
-# Swagger UI 5 (vendored by openapi-ui-bundles): Litestar's schema is OpenAPI 3.1.
-SWAGGER_DIR = Path(swagger_ui.static_path)
-SWAGGER_FAVICON = '<link rel="icon" type="image/png" href="/static/swagger/favicon-32x32.png">'
 
 API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -52,10 +43,6 @@ DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# The Swagger UI page Litestar renders bootstraps itself with one inline script.
-SCHEMA_CSP = DEFAULT_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
-    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-)
 
 
 async def add_response_headers(message: Message, scope: Scope) -> None:
@@ -65,37 +52,11 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     headers = MutableScopeHeaders.from_message(message)
     for name, value in API_SECURITY_HEADERS.items():
         headers.setdefault(name, value)
-    path = scope.get("path", "")
-    headers.setdefault(
-        "Content-Security-Policy", SCHEMA_CSP if path.startswith("/schema") else DEFAULT_CSP
-    )
+    headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    # Over HTTPS only (directly, or via a trusted proxy's X-Forwarded-Proto: see proxies.py).
     if scope.get("scheme") == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     headers["X-Request-ID"] = request_id(scope)
-
-
-def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="SteriStock API",
-        version=__version__,
-        description="Supplies and sterilization tracking for outpatient clinics.",
-        path="/schema",
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path="/",
-                js_url="/static/swagger/swagger-ui-bundle.js",
-                css_url="/static/swagger/swagger-ui.css",
-                standalone_preset_js_url="/static/swagger/swagger-ui-standalone-preset.js",
-                favicon=SWAGGER_FAVICON,
-            )
-        ],
-        components=Components(
-            security_schemes={
-                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="opaque")
-            }
-        ),
-        security=[{"BearerToken": []}],
-    )
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
@@ -121,7 +82,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             *domain_route_handlers(),
             scan,
             create_static_files_router(
-                path="/static/swagger", directories=[SWAGGER_DIR], include_in_schema=False
+                path=SWAGGER_STATIC, directories=[SWAGGER_DIR], include_in_schema=False
             ),
             # Pages (steristock/web): templates, /static, the page router; CSRF below.
             static_files_router(),
@@ -154,4 +115,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         debug=False,
     )
     document_problem_responses(app)
+    trust_forwarded_headers(app, settings.trusted_proxies)
     return app

@@ -38,7 +38,14 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="STERISTOCK_WORKERS",
+    help="Worker processes (env STERISTOCK_WORKERS).",
+)
 @click.option(
     "--threads", default=None, type=click.IntRange(1, 256), help="Blocking threads per worker."
 )

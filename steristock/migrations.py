@@ -9,7 +9,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
 
 def migrations_dir() -> Path:
@@ -28,8 +30,32 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+# PostgreSQL advisory lock key held while migrating ("STERISTO" in ASCII).
+MIGRATION_LOCK_KEY = 0x5354455249535430
+
+
 def upgrade(url: str, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Apply migrations. On PostgreSQL, under an advisory lock: several app containers
+    starting at once (each `steristock serve` upgrades first) migrate one after another,
+    and all but the first find nothing left to do. (SQLite serialises on its file lock.)"""
+    config = alembic_config(url)
+    if not url.startswith("postgresql"):
+        command.upgrade(config, revision)
+        return
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(select(func.pg_advisory_lock(MIGRATION_LOCK_KEY)))
+            connection.commit()
+            try:
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+            finally:
+                connection.rollback()
+                connection.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 @lru_cache(maxsize=1)

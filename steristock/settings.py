@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # record can be deleted through any interface; this is what exports state (docs/auditor.md).
     retention_years: int = Field(default=10, alias="STERISTOCK_RETENTION_YEARS", ge=1, le=100)
     session_idle_minutes: int = Field(default=15, alias="STERISTOCK_SESSION_IDLE_MINUTES", gt=0)
+    # Reverse proxies (IPs or CIDRs, comma-separated, or "*") whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address (login throttle, audit) and
+    # whether the browser used HTTPS (Secure cookies, HSTS). Empty: believe no one.
+    trusted_proxies: str = Field(default="", alias="STERISTOCK_TRUSTED_PROXIES")
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
     # full: every commit is on disk before it is acknowledged (survives power loss);
     # normal: faster on slow disks but may lose the last commits on power loss.
@@ -75,20 +79,29 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'steristock.db').as_posix()}"
 
     def ensure_secret_key(self) -> str:
-        """Return the secret key, generating and storing one under the data dir if unset."""
+        """Return the secret key, generating and storing one under the data dir if unset.
+
+        Several workers may start at once (``granian --workers 4 steristock.asgi:app``):
+        the key is written to a private temporary file and linked into place, which only
+        one of them wins; the others read the winner's key, so all sign alike.
+        """
         if self.secret_key:
             return self.secret_key
         key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            self.secret_key = key_file.read_text().strip()
-            return self.secret_key
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
-        self.secret_key = key
-        return key
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            candidate = self.data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            try:
+                os.link(candidate, key_file)
+            except FileExistsError:
+                pass  # another worker stored its key first: use that one
+            finally:
+                candidate.unlink()
+        self.secret_key = key_file.read_text().strip()
+        return self.secret_key
 
 
 @lru_cache

@@ -77,7 +77,6 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/schema"): PUBLIC,
     ("GET", "/schema/{path}"): PUBLIC,
     ("GET", "/schema/openapi.json"): PUBLIC,
-    ("GET", "/schema/oauth2-redirect.html"): PUBLIC,
     ("GET", "/static/swagger/{file_path}"): PUBLIC,
     ("GET", "/static/{file_path}"): PUBLIC,
     # inventory API

@@ -175,8 +175,9 @@ def slide_expiry(connection: Connection, digest: str, new_expiry: dt.datetime) -
 def cookie_is_secure(scope: Any, settings: Settings) -> bool:
     """Mark the cookie Secure whenever the browser reached us over HTTPS.
 
-    Directly (the request scheme), or through a TLS-terminating proxy serving the public
-    HTTPS URL (the Host header names the public host).
+    Directly or through a trusted proxy (the request scheme; `steristock.proxies` sets it
+    from a trusted proxy's X-Forwarded-Proto), or through a TLS-terminating proxy serving
+    the public HTTPS URL (the Host header names the public host).
     """
     if scope.get("scheme") == "https":
         return True
