@@ -6,27 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-BIN_DIR = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def steristock_command() -> list[str]:
-    executable = shutil.which("steristock", path=str(BIN_DIR))
-    return [executable] if executable else [sys.executable, "-m", "steristock.cli"]
+from tests.live_server import free_port, steristock_command
 
 
 def cli_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:

@@ -4,10 +4,6 @@ then logs in, and taking a sterilizer out of service, refused without a reason."
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +14,15 @@ from steristock.auth.models import Role
 from steristock.auth.service import create_user
 from steristock.db import Database
 from steristock.migrations import upgrade
+from tests.live_server import live_server
 from tests.test_pages_browser import (
+    BROWSER_ENV,
     PASSWORD,
     Server,
     Tab,
     browser,  # noqa: F401 (a fixture)
-    free_port,
     path_of,
     screenshot_dir,  # noqa: F401 (a fixture)
-    wait_until_serving,
 )
 
 
@@ -48,36 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             session, code="AC-A", name="Autoclave A", kind="steam_prevac", actor="test"
         )
     database.dispose()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "STERISTOCK_DATA_DIR": str(workdir / "data"),
-        "STERISTOCK_SECRET_KEY": "browser-test-secret",
-        "STERISTOCK_PUBLIC_URL": base_url,
-    }
-    executable = shutil.which("steristock", path=str(Path(sys.executable).parent))
-    command = [executable] if executable else [sys.executable, "-m", "steristock.cli"]
-    log = workdir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-    try:
-        wait_until_serving(base_url, process, log)
-        yield Server(base_url, {"ada": PASSWORD})
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with live_server(url, workdir, workers=2, env=BROWSER_ENV) as live:
+        yield Server(live.base_url, {"ada": PASSWORD})
 
 
 def unexpected_errors(tab: Tab) -> list[str]:

@@ -9,12 +9,6 @@ Skips cleanly where Chromium or Playwright is missing. Screenshots go to
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +20,7 @@ from steristock.auth.models import Role
 from steristock.auth.service import create_user
 from steristock.db import Database
 from steristock.migrations import upgrade
+from tests.live_server import live_server
 
 CHROMIUM = os.environ.get("STERISTOCK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,30 +33,12 @@ CHROMIUM_ARGS = [
     "--use-fake-ui-for-media-stream",
 ]
 PASSWORD = "correct horse battery"
+# The page servers run two workers: a session or form made on one must work on the other.
+BROWSER_ENV = {"STERISTOCK_SECRET_KEY": "browser-test-secret"}
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not Path(CHROMIUM).exists():
     pytest.skip(f"Chromium not found at {CHROMIUM}", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
 
 
 @dataclass
@@ -146,36 +123,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )  # fmt: skip
     sterile, assembled = seed_domain_data(database)
     database.dispose()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "STERISTOCK_DATA_DIR": str(workdir / "data"),
-        "STERISTOCK_SECRET_KEY": "browser-test-secret",
-        "STERISTOCK_PUBLIC_URL": base_url,
-    }
-    executable = shutil.which("steristock", path=str(Path(sys.executable).parent))
-    command = [executable] if executable else [sys.executable, "-m", "steristock.cli"]
-    log = workdir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-    try:
-        wait_until_serving(base_url, process, log)
-        yield Server(base_url, {"maria": PASSWORD}, sterile, assembled)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with live_server(url, workdir, workers=2, env=BROWSER_ENV) as live:
+        yield Server(live.base_url, {"maria": PASSWORD}, sterile, assembled)
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,6 @@ Chromium or Playwright is missing)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,15 +19,15 @@ from steristock.auth.models import Role
 from steristock.auth.service import create_user
 from steristock.db import Database
 from steristock.migrations import upgrade
+from tests.live_server import live_server
 from tests.test_pages_browser import (
+    BROWSER_ENV,
     PASSWORD,
     Server,
     Tab,
     browser,
-    free_port,
     screenshot_dir,
     shoot,
-    wait_until_serving,
 )
 
 __all__ = ["browser", "screenshot_dir"]  # fixtures used here
@@ -81,36 +77,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     database = Database(url)
     seed_catalogue(database)
     database.dispose()
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "STERISTOCK_DATA_DIR": str(workdir / "data"),
-        "STERISTOCK_SECRET_KEY": "browser-test-secret",
-        "STERISTOCK_PUBLIC_URL": base_url,
-    }
-    executable = shutil.which("steristock", path=str(Path(sys.executable).parent))
-    command = [executable] if executable else [sys.executable, "-m", "steristock.cli"]
-    log = workdir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
-    try:
-        wait_until_serving(base_url, process, log)
-        yield Server(base_url, {"paula": PASSWORD})
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with live_server(url, workdir, workers=2, env=BROWSER_ENV) as live:
+        yield Server(live.base_url, {"paula": PASSWORD})
 
 
 @pytest.fixture
