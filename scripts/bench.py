@@ -170,9 +170,10 @@ def render(
         f"| load average (1, 5, 15 min) at start | {load_start} |",
         f"| load average at end | {load_end} |",
         "",
-        "The box is shared: other sessions' test suites ran at the same time, so absolute "
-        "figures are noisy. Where a figure is a ratio (`\u00d7`), both sides were measured in "
-        "the same run (usually against `GET /api/v1/users/me`, token lookup + one query), "
+        "Client and server share the machine's cores, and anything else running shows in the "
+        "load averages above: absolute figures are noisy. Where a figure is a ratio "
+        "(`\u00d7`), both sides were measured in the same run (usually against "
+        "`GET /api/v1/users/me`, token lookup + one query), "
         "which is the figure to read on a noisy machine.",
         "",
     ]
