@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from steristock.settings import Settings
+from kernel.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from kernel.audit.models import AuditEntry, AuditHead
+from kernel.db import utcnow
+from kernel.problems import InvalidInput, NotFound
 from sterilization.clinic import Clinic
 from sterilization.cycles import BUILTIN_CYCLE_TYPES
 from sterilization.models import (
@@ -45,9 +48,6 @@ from sterilization.models import (
     RecallPack,
     Sterilizer,
 )
-from steristock.audit.models import AuditEntry, AuditHead
-from steristock.db import utcnow
-from steristock.problems import InvalidInput, NotFound
 
 LOG_COLUMNS = (
     "sterilizer",

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select, text, update
 
-from steristock import audit
-from steristock.audit.models import AuditEntry
-from steristock.audit.service import verify_chain
-from steristock.auth.models import Role, User
-from steristock.auth.service import create_user
+from kernel import audit
+from kernel.audit.models import AuditEntry
+from kernel.audit.service import verify_chain
+from kernel.auth.models import Role, User
+from kernel.auth.service import create_user
 from steristock.cli import main as cli
 
 

@@ -9,11 +9,11 @@ import io
 import pandas as pd
 import pytest
 
-from steristock import audit
-from steristock.audit.export import audit_csv_chunks
-from steristock.audit.models import GENESIS_HASH
-from steristock.audit.service import entry_hash
-from steristock.auth.models import Role
+from kernel import audit
+from kernel.audit.export import audit_csv_chunks
+from kernel.audit.models import GENESIS_HASH
+from kernel.audit.service import entry_hash
+from kernel.auth.models import Role
 
 COLUMNS = ["seq", "at", "actor", "action", "entity", "entity_id", "before", "after",
            "prev_hash", "hash"]  # fmt: skip

@@ -7,10 +7,10 @@ import datetime as dt
 from litestar.testing import TestClient
 from sqlalchemy import func, select, update
 
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import ApiToken, LoginFailure, Role
+from kernel.auth.service import token_digest
 from steristock.app import create_app
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import ApiToken, LoginFailure, Role
-from steristock.auth.service import token_digest
 
 PROBLEM = "application/problem+json"
 

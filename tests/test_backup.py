@@ -17,11 +17,11 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from inventory.models import StockMovement
+from kernel.audit.service import verify_chain
+from kernel.db import Database
+from kernel.migrations import current_heads, script_heads, upgrade
 from sterilization.models import Cycle
-from steristock.audit.service import verify_chain
 from steristock.cli import main as cli
-from steristock.db import Database
-from steristock.migrations import current_heads, script_heads, upgrade
 from tests.conftest import reset_postgres_schema
 from tests.server_process import ServerProcess, cli_env, steristock_command
 from tests.write_load import Load, check_consistent, login, seed

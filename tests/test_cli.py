@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from steristock.auth.models import User
+from kernel.auth.models import User
+from kernel.settings import Settings
 from steristock.cli import main as cli
-from steristock.settings import Settings
 
 
 @pytest.fixture

@@ -23,11 +23,11 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.models import StockMovement
+from kernel.db import Database
+from kernel.idempotency import IdempotencyRecord
+from kernel.settings import Settings
 from sterilization.models import Cycle
 from steristock.app import create_app
-from steristock.db import Database
-from steristock.idempotency import IdempotencyRecord
-from steristock.settings import Settings
 from tests.server_process import ServerProcess
 from tests.write_load import (
     SEED,

@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.test_auditor_write_operations import World
 
 EXAMPLES = int(os.environ.get("STERISTOCK_FUZZ_EXAMPLES", "10"))
@@ -109,7 +109,7 @@ def with_real_path_values(operation: Any, mode: GenerationMode, real: dict[str, 
 
 class RefusedValues(logging.Handler):
     """Catches the problem mapper's "database refused a value" warnings: the safety net
-    in `steristock.problems` must never be what turns bad input into a 4xx."""
+    in `kernel.problems` must never be what turns bad input into a 4xx."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -298,7 +298,7 @@ def unbounded_inputs(openapi: dict[str, Any]) -> list[str]:
 
 def test_every_request_input_is_bounded_and_refuses_nul(client) -> None:
     """The root cause of most fuzzing finds: an unbounded or NUL-accepting input (NUL is
-    a PostgreSQL error, a huge id an overflow). Use the types in `steristock.fields`."""
+    a PostgreSQL error, a huge id an overflow). Use the types in `kernel.fields`."""
     openapi = client.get("/schema/openapi.json").json()
     assert not unbounded_inputs(openapi), "\n".join(unbounded_inputs(openapi))
 

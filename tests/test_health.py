@@ -1,6 +1,6 @@
 """`/health` answers without auth and reports the migration state."""
 
-from steristock.migrations import script_heads
+from kernel.migrations import script_heads
 
 
 def test_health_reports_database_and_migration_head(client, backend):

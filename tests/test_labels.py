@@ -22,7 +22,7 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H, ERROR_CORRECT_M
 from qrcode.util import lost_point
 
-from steristock.labels import (
+from kernel.labels import (
     AVERY_5160,
     THERMAL_2X1,
     BinLabel,
@@ -39,7 +39,7 @@ from steristock.labels import (
     pack_url,
     parse_scan,
 )
-from steristock.labels.content import (
+from kernel.labels.content import (
     ELLIPSIS,
     PADDING_PT,
     TextLine,
@@ -47,9 +47,9 @@ from steristock.labels.content import (
     pack_lines,
     place_lines,
 )
-from steristock.labels.geometry import INCH
-from steristock.labels.images import helvetica_width
-from steristock.labels.qr import (
+from kernel.labels.geometry import INCH
+from kernel.labels.images import helvetica_width
+from kernel.labels.qr import (
     MIN_MODULE_MM,
     QUIET_ZONE_MODULES,
     FastMaskQRCode,
@@ -58,7 +58,7 @@ from steristock.labels.qr import (
     qr_matrix,
     qr_version,
 )
-from steristock.labels.sheets import PdfLabelSheet, pdf_text
+from kernel.labels.sheets import PdfLabelSheet, pdf_text
 
 PUBLIC_URL = "https://steristock.clinic.example"
 DPI = 300

@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-import steristock.models  # noqa: F401
-from steristock.migrations import script_heads, upgrade
+import steristock.tables  # noqa: F401
+from kernel.migrations import script_heads, upgrade
 from tests.conftest import POSTGRES_URL, reset_postgres_schema
 
 

@@ -11,13 +11,13 @@ from litestar import Litestar, Router, get
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from steristock.audit.models import AuditEntry
-from steristock.auth.guards import admin_only
-from steristock.auth.models import ApiToken, Role
-from steristock.auth.sessions import SESSION_COOKIE, safe_next_path
-from steristock.db import Database, utcnow
-from steristock.web.pages import PAGE_EXCEPTION_HANDLERS
-from steristock.web.templating import template_config
+from kernel.audit.models import AuditEntry
+from kernel.auth.guards import admin_only
+from kernel.auth.models import ApiToken, Role
+from kernel.auth.sessions import SESSION_COOKIE, safe_next_path
+from kernel.db import Database, utcnow
+from kernel.web.pages import PAGE_EXCEPTION_HANDLERS
+from kernel.web.templating import TEMPLATES_DIR, template_config
 from tests.factories import UserFactory, csrf_token_from, page_login
 
 
@@ -328,7 +328,7 @@ def test_static_files_are_served_from_our_own_origin(client: TestClient[Litestar
 
 def render_components() -> str:
     """The shared macros rendered outside a request (what domain pages will use)."""
-    environment = template_config().instance.engine  # type: ignore[union-attr]
+    environment = template_config([TEMPLATES_DIR]).instance.engine  # type: ignore[union-attr]
     return environment.from_string(COMPONENTS).render()
 
 
@@ -356,7 +356,7 @@ def test_status_banner_says_it_in_words_and_icons_not_only_colour() -> None:
 
 
 def render_components_with_reason(reason: str) -> str:
-    environment = template_config().instance.engine  # type: ignore[union-attr]
+    environment = template_config([TEMPLATES_DIR]).instance.engine  # type: ignore[union-attr]
     return environment.from_string(
         '{% import "macros.html" as ui %}{{ ui.status_banner(false, [reason]) }}'
     ).render(reason=reason)

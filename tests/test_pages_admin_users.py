@@ -12,10 +12,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role, User
-from steristock.db import Database
-from steristock.idempotency import IdempotencyRecord
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role, User
+from kernel.db import Database
+from kernel.idempotency import IdempotencyRecord
 from tests.factories import UserFactory, csrf_token_from, page_login
 from tests.test_pages_inventory import form_post
 from tests.test_pages_purchasing import assert_csp_clean

@@ -11,9 +11,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from inventory import ledger
-from steristock.auth.models import Role
-from steristock.db import Database
-from steristock.web.charts import daily_bar_chart
+from kernel.auth.models import Role
+from kernel.db import Database
+from kernel.web.charts import daily_bar_chart
 from tests.factories import UserFactory, page_login
 from tests.inventory_factories import InventoryFactory, days_from_today, move
 from tests.sterilization_factories import Sterilization

@@ -7,8 +7,8 @@ import logging
 from litestar import get
 from litestar.testing import TestClient
 
+from kernel.auth.models import Role
 from steristock.app import create_app
-from steristock.auth.models import Role
 
 PROBLEM = "application/problem+json"
 

@@ -32,10 +32,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from kernel.auth.models import Role
+from kernel.db import Database
+from kernel.settings import Settings
 from steristock.app import create_app
-from steristock.auth.models import Role
-from steristock.db import Database
-from steristock.settings import Settings
 from tests.factories import UserFactory, csrf_token_from, page_login
 
 A, P, M, U = "admin", "purchasing", "ma", "auditor"

@@ -27,10 +27,10 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.models import StockMovement
-from steristock.auth.models import Role
-from steristock.auth.service import create_user
-from steristock.db import Database
-from steristock.idempotency import REPLAY_HEADER
+from kernel.auth.models import Role
+from kernel.auth.service import create_user
+from kernel.db import Database
+from kernel.idempotency import REPLAY_HEADER
 from tests.conftest import truncate_postgres
 from tests.factories import CSRF_FIELD_RE
 from tests.inventory_factories import InventoryFactory
@@ -335,7 +335,7 @@ def test_concurrent_takes_of_the_last_unit_across_workers_exactly_one_succeeds(
 
 
 def _start_worker(data_dir: str) -> str:
-    from steristock.settings import Settings
+    from kernel.settings import Settings
 
     return Settings(STERISTOCK_DATA_DIR=data_dir, STERISTOCK_SECRET_KEY="").ensure_secret_key()
 
@@ -365,7 +365,7 @@ def test_app_containers_starting_at_once_migrate_postgres_once(
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from steristock.migrations import current_heads, script_heads, upgrade
+    from kernel.migrations import current_heads, script_heads, upgrade
 
     base = make_url(postgres_migrated)
     fresh = base.set(database=f"{base.database}_migrate_race")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.factories import page_login
 from tests.inventory_factories import InventoryFactory
 from tests.sterilization_factories import Sterilization

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from steristock.labels import (
+from kernel.labels import (
     BinRef,
     Gs1Ref,
     PackRef,
@@ -20,7 +20,7 @@ from steristock.labels import (
     pack_url,
     parse_scan,
 )
-from steristock.labels.scan import ECHO_LENGTH, MAX_SCAN_LENGTH
+from kernel.labels.scan import ECHO_LENGTH, MAX_SCAN_LENGTH
 
 GS = "\x1d"
 GTIN = "09506000134352"

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from steristock.auth.models import Role
-from steristock.auth.service import create_user
-from steristock.db import Database
-from steristock.migrations import upgrade
+from kernel.auth.models import Role
+from kernel.auth.service import create_user
+from kernel.db import Database
+from kernel.migrations import upgrade
 from tests.live_server import LiveServer, live_server
 
 CHROMIUM = os.environ.get("STERISTOCK_CHROMIUM", "/usr/bin/chromium")

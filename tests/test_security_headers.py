@@ -10,11 +10,11 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
+from kernel.auth.models import Role
+from kernel.auth.sessions import SESSION_COOKIE
+from kernel.db import Database
+from kernel.settings import Settings
 from steristock.app import create_app
-from steristock.auth.models import Role
-from steristock.auth.sessions import SESSION_COOKIE
-from steristock.db import Database
-from steristock.settings import Settings
 from tests.factories import UserFactory, csrf_token_from, page_login
 
 CSP_DIRECTIVES = [

@@ -22,11 +22,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-import steristock.auth.service as auth_service
+import kernel.auth.service as auth_service
+from kernel.auth.sessions import SESSION_COOKIE
+from kernel.db import Database
+from kernel.settings import Settings
 from steristock.app import create_app
-from steristock.auth.sessions import SESSION_COOKIE
-from steristock.db import Database
-from steristock.settings import Settings
 from tests.factories import csrf_token_from
 from tests.live_server import live_server, steristock_command
 

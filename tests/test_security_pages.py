@@ -24,14 +24,13 @@ from sqlalchemy import func, select
 from inventory import purchasing
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.purchasing_models import PurchaseOrder
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role, User
+from kernel.auth.service import create_user
+from kernel.db import Database
+from kernel.settings import Settings
 from sterilization.models import Cycle, Pack
-from steristock.app import create_app
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role, User
-from steristock.auth.service import create_user
-from steristock.db import Database
-from steristock.domains import domain_demo_loaders
-from steristock.settings import Settings
+from steristock.app import create_app, plugins
 from tests.factories import UserFactory, page_login
 
 NOT_PAGES = ("/api/", "/static/", "/schema", "/health")
@@ -115,8 +114,8 @@ def demo_database(
     database = Database(f"sqlite:///{target}")
     with database.session() as session:
         create_user(session, actor="test", username="boss", role=Role.ADMIN, password=PASSWORD)
-        for load_demo_data in domain_demo_loaders():
-            load_demo_data(session, actor="test")
+        for plugin in plugins():
+            plugin.load_demo_data(session, actor="test")
     with database.session() as session:  # purchase orders: a draft and a submitted one
         drafts = purchasing.create_from_suggestions(
             session, actor="test", today=dt.date.today(), tz=dt.UTC, supplier_id=None

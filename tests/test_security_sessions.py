@@ -13,12 +13,12 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from kernel.auth.models import LoginFailure, Role
+from kernel.auth.service import check_login_throttle, record_login_failure
+from kernel.db import Database
+from kernel.problems import TooManyRequests
+from kernel.settings import Settings
 from steristock.app import create_app
-from steristock.auth.models import LoginFailure, Role
-from steristock.auth.service import check_login_throttle, record_login_failure
-from steristock.db import Database
-from steristock.problems import TooManyRequests
-from steristock.settings import Settings
 from tests.factories import UserFactory, csrf_token_from, page_login
 
 

@@ -15,18 +15,18 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["steristock", "inventory", "sterilization"]
+PACKAGES = ["kernel", "steristock", "inventory", "sterilization"]
 SQL_CALLS = {"text", "exec_driver_sql", "execute", "executescript", "literal_column"}
 
 # (file, unparsed SQL argument) -> why the interpolated value cannot carry input.
 ALLOWED = {
-    ("steristock/db.py", "f'PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}'"): (
+    ("kernel/db.py", "f'PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}'"): (
         "an int constant of the module"
     ),
-    ("steristock/db.py", "f'PRAGMA synchronous={synchronous}'"): (
+    ("kernel/db.py", "f'PRAGMA synchronous={synchronous}'"): (
         "checked against the fixed SQLITE_SYNCHRONOUS_MODES just before (a ValueError otherwise)"
     ),
-    ("steristock/db.py", "f'BEGIN {mode}'"): (
+    ("kernel/db.py", "f'BEGIN {mode}'"): (
         "mode is DEFERRED or IMMEDIATE, from our own execution option, never from a request"
     ),
 }

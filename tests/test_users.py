@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role, User
-from steristock.auth.service import PRODUCTION_HASHER
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role, User
+from kernel.auth.service import PRODUCTION_HASHER
 
 NEW_USER = {"username": "Jdoe", "full_name": "Jo Doe", "role": "ma", "password": "long enough pw"}
 
