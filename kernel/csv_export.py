@@ -91,10 +91,14 @@ def csv_chunks(
 
 def defuse_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a DataFrame with its formula-like string cells defused."""
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(defuse)
+        values = out[column]
+        if pd.api.types.is_string_dtype(values) or values.dtype == object:
+            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+            out.loc[risky, column] = "'" + values[risky]
     return out
 
 

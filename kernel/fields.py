@@ -4,7 +4,7 @@ Every string a client sends is bounded and refuses control characters: PostgreSQ
 store NUL in text (it would be a 500, not a 4xx), none belongs on a label or in a CSV, and
 an unbounded string is a free memory and disk sink. Every integer id fits PostgreSQL's
 32-bit `integer`, so an id of 10**30 is a 4xx, not an overflow inside the driver.
-`tests/test_fuzz_openapi.py::test_every_request_string_is_bounded_and_printable` walks the
+`tests/security/test_fuzz_openapi.py::test_every_request_string_is_bounded_and_printable` walks the
 OpenAPI schema and fails on any request string or id that escapes these rules.
 """
 

@@ -18,7 +18,7 @@ from kernel.db import Database, utcnow
 from sterilization import sterilizers
 from sterilization.models import Sterilizer
 from tests.factories import UserFactory, csrf_token_from, page_login
-from tests.test_pages_admin_users import field_error, input_value
+from tests.kernel.test_pages_admin_users import field_error, input_value
 from tests.test_pages_inventory import form_post
 from tests.test_pages_purchasing import assert_csp_clean
 

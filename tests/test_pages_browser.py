@@ -278,7 +278,7 @@ def test_pages_render_for_a_tablet_without_csp_violations(tab: Tab, screenshot_d
 
 
 def test_status_banner_and_components_read_well_on_a_tablet(tab: Tab, screenshot_dir: Path) -> None:
-    from tests.test_pages import render_components
+    from tests.kernel.test_pages import render_components
 
     tab.goto("/login")  # same origin, so the stylesheet loads
     tab.page.set_content(render_components())

@@ -311,7 +311,8 @@ def test_every_route_has_a_row(callers: Callers) -> None:
     missing = sorted(served - ROUTES.keys())
     stale = sorted(ROUTES.keys() - served)
     assert not missing, (
-        "Routes with no row in ROUTES (tests/test_role_matrix.py); add one line each saying "
+        "Routes with no row in ROUTES (tests/security/test_role_matrix.py); add one line "
+        "each saying "
         f"who may call it: {missing}"
     )
     assert not stale, f"Rows in ROUTES for routes the app no longer serves: {stale}"

@@ -14,7 +14,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ["kernel", "steristock", "inventory", "sterilization"]
 SQL_CALLS = {"text", "exec_driver_sql", "execute", "executescript", "literal_column"}
 

@@ -236,7 +236,7 @@ UNCHECKED_INPUTS = {
     "UserCreate.password",
     "UserUpdate.password",
     # Any scanned text at all: the resolver answers 404 naming it, NUL and binary included
-    # (tests/test_scan_endpoint.py).
+    # (tests/steristock/test_scan_endpoint.py).
     "GET /api/v1/scan query:code",
     # A decimal: `inventory.catalogue.clean_unit_cost` bounds it (0..999999.9999, 4 places).
     "ItemCreate.unit_cost",
