@@ -338,6 +338,8 @@ def iter_log(
 
 _FLAGS = {None: "", True: "true", False: "false"}
 # Free text a spreadsheet would run as a formula gets a leading apostrophe.
+# (Superseded by `kernel.csv_export.csv_chunks(..., text_columns=...)`, the one writer,
+# which also defuses "-"; and `parse_period` below by `kernel.periods.parse_period`.)
 _FORMULA = frozenset("=+@\t\r")
 
 
