@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY kernel ./kernel
 COPY steristock ./steristock
 COPY inventory ./inventory
 COPY sterilization ./sterilization

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from inventory.catalogue import find_item_by_gtin, get_item, get_location, item_out
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.schemas import ItemOut
-from steristock.labels import BinLabel
-from steristock.problems import InvalidInput, NotFound
+from kernel.labels import BinLabel
+from kernel.problems import InvalidInput, NotFound
 
 MAX_BIN_LABELS = 1000
 

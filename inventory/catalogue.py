@@ -25,9 +25,9 @@ from inventory.schemas import (
     SupplierOut,
     SupplierUpdate,
 )
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, InvalidInput, NotFound
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, InvalidInput, NotFound
 
 DEFAULT_LEAD_TIME_DAYS = 7
 MAX_UNIT_COST = Decimal("1000000")

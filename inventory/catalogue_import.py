@@ -50,9 +50,9 @@ from inventory.gs1 import gtin_check_digit_problem
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.reorder import FORMULA_STARTS, defuse_formulas
 from inventory.schemas import ItemCreate, LocationCreate, ParLevelSet, SupplierCreate
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import DomainError
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import DomainError
 
 ITEM_COLUMNS = (
     "sku", "name", "unit", "pack_size", "supplier", "vendor_sku", "unit_cost", "gtin",

@@ -25,12 +25,12 @@ from inventory import catalogue_import
 from inventory.catalogue_import import MAX_UPLOAD_BYTES, CatalogueImport, UploadTooLarge
 from inventory.catalogue_import_views import csv_download
 from inventory.import_models import CatalogueUpload
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.db import utcnow
-from steristock.web.forms import form_text
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.db import utcnow
+from kernel.web.forms import form_text
+from kernel.web.templating import redirect_with_flash, render_page
 
 can_import = requires_role(Role.PURCHASING)
 PAGE = "/catalogue/import"

@@ -27,9 +27,9 @@ from inventory.catalogue_import import (
     ImportRow,
     UploadTooLarge,
 )
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
 
 can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
 can_import = requires_role(Role.PURCHASING)

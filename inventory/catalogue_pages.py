@@ -34,11 +34,11 @@ from inventory.schemas import (
     SupplierCreate,
     SupplierUpdate,
 )
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.problems import DomainError, InvalidInput, NotFound
-from steristock.web.forms import (
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.problems import DomainError, InvalidInput, NotFound
+from kernel.web.forms import (
     FormData,
     convert_form_fields,
     error_field,
@@ -47,7 +47,7 @@ from steristock.web.forms import (
     new_nonce,
     run_once,
 )
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.web.templating import redirect_with_flash, render_page
 
 can_view = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
 can_edit = requires_role(Role.PURCHASING)

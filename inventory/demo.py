@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from inventory.catalogue import default_reorder_point
 from inventory.gs1 import with_check_digit
 from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement, Supplier
-from steristock import audit
-from steristock.settings import get_settings
+from kernel import audit
+from kernel.settings import get_settings
 
 SUPPLIERS = [
     ("Henry Schein Medical", "HS-448812", "orders@henryschein.example", "800-772-4346", 2),

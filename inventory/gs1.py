@@ -1,6 +1,6 @@
 """Reading GS1 element strings from scanned supply barcodes (GS1-128, GS1 DataMatrix).
 
-The parsing itself is `steristock.labels.parse_gs1`, shared with the scan resolver, so a
+The parsing itself is `kernel.labels.parse_gs1`, shared with the scan resolver, so a
 barcode that receives stock here is the same barcode the scan page resolves to the item.
 This module only turns its refusals into 422 problems on the `barcode` field.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from biip.checksums import gs1_standard_check_digit
 
-from steristock.labels.scan import Gs1Error, Gs1Ref, parse_gs1
-from steristock.problems import InvalidInput
+from kernel.labels.scan import Gs1Error, Gs1Ref, parse_gs1
+from kernel.problems import InvalidInput
 
 # What receive-by-barcode reads: gtin (14 digits), lot and expires_on.
 ScannedSupply = Gs1Ref

@@ -14,7 +14,7 @@ import datetime as dt
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from steristock.db import UTCDateTime, utcnow
+from kernel.db import UTCDateTime, utcnow
 
 
 class CatalogueUpload(SQLModel, table=True):

@@ -13,10 +13,10 @@ from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from inventory.bins import bin_labels
-from steristock.auth.guards import any_role
-from steristock.fields import PRINTABLE
-from steristock.labels import bin_labels_pdf
-from steristock.labels.responses import (
+from kernel.auth.guards import any_role
+from kernel.fields import PRINTABLE
+from kernel.labels import bin_labels_pdf
+from kernel.labels.responses import (
     PDF,
     LabelFormat,
     check_skip,

@@ -36,9 +36,9 @@ from inventory.schemas import (
     RestockRow,
     StockRow,
 )
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, InvalidInput, NotFound
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, InvalidInput, NotFound
 
 REASON_REQUIRED = frozenset({"adjust", "discard"})
 

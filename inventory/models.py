@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Column, Date, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from steristock.db import Money, UTCDateTime, utcnow
+from kernel.db import Money, UTCDateTime, utcnow
 
 MOVEMENT_KINDS = ("receive", "consume", "transfer", "count", "adjust", "discard")
 NO_LOT = ""  # the lot of units that carry no lot number (lot '' keeps the unique key simple)

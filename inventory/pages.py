@@ -18,18 +18,14 @@ from litestar.response import Template
 from sqlalchemy.orm import Session
 
 from inventory import catalogue, ledger
-from inventory.catalogue_import_pages import page_handlers as catalogue_import_page_handlers
-from inventory.catalogue_pages import page_handlers as catalogue_page_handlers
-from inventory.purchase_order_pages import page_handlers as order_page_handlers
-from inventory.purchasing_pages import page_handlers as purchasing_page_handlers
 from inventory.schemas import MovementIn, MovementOut
 from inventory.views import check_kind_allowed, clinic_today
-from steristock.auth.guards import any_role, requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.problems import DomainError, InvalidInput
-from steristock.web.forms import FormData, convert_form, form_text, new_nonce, run_once
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.auth.guards import any_role, requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.problems import DomainError, InvalidInput
+from kernel.web.forms import FormData, convert_form, form_text, new_nonce, run_once
+from kernel.web.templating import redirect_with_flash, render_page
 
 can_move_stock = requires_role(Role.MA, Role.PURCHASING)
 ACTIONS = {"take": "consume", "count": "count", "receive": "receive"}
@@ -184,11 +180,4 @@ def bin_action(
     )
 
 
-page_handlers: list[Any] = [
-    bin_page,
-    bin_action,
-    *purchasing_page_handlers,
-    *order_page_handlers,
-    *catalogue_page_handlers,
-    *catalogue_import_page_handlers,
-]
+page_handlers: list[Any] = [bin_page, bin_action]

@@ -23,9 +23,9 @@ from inventory.models import Supplier
 from inventory.purchasing_models import PO_STATUSES
 from inventory.purchasing_pages import STATUS_TAGS, acts, can_purchase, can_read, status_words
 from inventory.purchasing_schemas import PoLineIn, PurchaseOrderCreate
-from steristock.auth.service import CurrentUser
-from steristock.problems import DomainError, InvalidInput
-from steristock.web.forms import (
+from kernel.auth.service import CurrentUser
+from kernel.problems import DomainError, InvalidInput
+from kernel.web.forms import (
     FormData,
     domain_field_errors,
     field_errors,
@@ -33,7 +33,7 @@ from steristock.web.forms import (
     new_nonce,
     run_once,
 )
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.web.templating import redirect_with_flash, render_page
 
 PAGE_SIZE = 100
 MAX_PAGE = 10_000

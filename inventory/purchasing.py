@@ -41,9 +41,9 @@ from inventory.purchasing_schemas import (
     ReceiveIn,
 )
 from inventory.schemas import MovementIn
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, InvalidInput, NotFound
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, InvalidInput, NotFound
 
 OPEN_FOR_RECEIPT = ("submitted", "partially_received")
 CANCELLABLE = ("draft", "submitted", "partially_received")

@@ -16,7 +16,7 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inventory.models import StockMovement
-from steristock.db import Money, UTCDateTime, utcnow
+from kernel.db import Money, UTCDateTime, utcnow
 
 PO_STATUSES = ("draft", "submitted", "partially_received", "received", "cancelled")
 OPEN_ON_ORDER = ("submitted", "partially_received")  # statuses whose lines count as on order

@@ -24,11 +24,11 @@ from inventory import catalogue, purchasing, reorder
 from inventory.models import Location
 from inventory.purchasing_schemas import ReceiveIn, ReceiveLineIn
 from inventory.purchasing_views import clinic_today, reorder_csv_response
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.problems import DomainError, InvalidInput, NotFound
-from steristock.web.forms import (
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.problems import DomainError, InvalidInput, NotFound
+from kernel.web.forms import (
     FormData,
     convert_form,
     domain_field_errors,
@@ -37,7 +37,7 @@ from steristock.web.forms import (
     new_nonce,
     run_once,
 )
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.web.templating import redirect_with_flash, render_page
 
 can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
 can_purchase = requires_role(Role.PURCHASING)

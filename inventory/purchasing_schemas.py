@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from inventory.schemas import Code, Id, Lot, MovementOut, PositiveQuantity, Sku
-from steristock.fields import MULTILINE, Text
+from kernel.fields import MULTILINE, Text
 
 PoStatus = Literal["draft", "submitted", "partially_received", "received", "cancelled"]
 Notes = Text(500, pattern=MULTILINE)

@@ -30,13 +30,13 @@ from inventory.purchasing_schemas import (
     ReceiveIn,
     SuggestionRow,
 )
-from steristock import idempotency
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.fields import MAX_ID, RowId
-from steristock.idempotency import IdempotencyKeyHeader
-from steristock.pagination import Page, PageParams, provide_page_params
+from kernel import idempotency
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.fields import MAX_ID, RowId
+from kernel.idempotency import IdempotencyKeyHeader
+from kernel.pagination import Page, PageParams, provide_page_params
 
 can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
 can_purchase = requires_role(Role.PURCHASING)

@@ -339,6 +339,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 # A cell starting with one of these is run as a formula when the CSV is opened in a
 # spreadsheet; an item name from a distributor's catalogue must never do that.
+# (Superseded by `kernel.csv_export.defuse_frame` / `frame_csv`, the one writer.)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

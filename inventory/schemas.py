@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from steristock.fields import MAX_ID, NOT_BLANK, PRINTABLE, SCANNED, Text
+from kernel.fields import MAX_ID, NOT_BLANK, PRINTABLE, SCANNED, Text
 
 MAX_QUANTITY = 1_000_000
 Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]

@@ -45,14 +45,14 @@ from inventory.schemas import (
     SupplierOut,
     SupplierUpdate,
 )
-from steristock import idempotency
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.fields import PathKey
-from steristock.idempotency import IdempotencyKeyHeader
-from steristock.pagination import Page, PageParams, paginate, provide_page_params
-from steristock.problems import InvalidInput, PermissionDenied
+from kernel import idempotency
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.fields import PathKey
+from kernel.idempotency import IdempotencyKeyHeader
+from kernel.pagination import Page, PageParams, paginate, provide_page_params
+from kernel.problems import InvalidInput, PermissionDenied
 
 can_read = requires_role(Role.MA, Role.PURCHASING, Role.AUDITOR)
 can_edit_catalogue = requires_role(Role.PURCHASING)
@@ -485,9 +485,3 @@ route_handlers: list[Any] = [
     ItemController,
     StockController,
 ]
-
-from inventory.catalogue_import_views import route_handlers as _import_handlers  # noqa: E402
-from inventory.label_views import route_handlers as _label_handlers  # noqa: E402
-from inventory.purchasing_views import route_handlers as _purchasing_handlers  # noqa: E402
-
-route_handlers += [*_label_handlers, *_purchasing_handlers, *_import_handlers]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import steristock.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from steristock.db import make_engine
+import steristock.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from kernel.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -27,10 +27,10 @@ PNG_PACKS = 2000
 
 def load(url: str) -> tuple[int, list[str]]:
     """A passed 300-pack cycle, and 2,000 assembled packs; returns (cycle id, codes)."""
+    from kernel.db import Database
+    from kernel.settings import Settings
     from sterilization import cycles, packs, sterilizers
     from sterilization.clinic import Clinic
-    from steristock.db import Database
-    from steristock.settings import Settings
 
     clinic = Clinic.from_settings(Settings(STERISTOCK_TIMEZONE="America/Chicago"))
     db = Database(url, pool_size=1)

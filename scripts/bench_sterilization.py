@@ -289,10 +289,10 @@ def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> tuple[float, flo
     server (query, usable/reasons, response struct), without HTTP, auth or queueing."""
     from zoneinfo import ZoneInfo
 
+    from kernel.db import Database
     from sterilization.clinic import Clinic
     from sterilization.packs import get_pack_view
     from sterilization.views import pack_out
-    from steristock.db import Database
 
     clinic = Clinic(ZoneInfo("America/Chicago"))
     rng = random.Random(11)

@@ -70,7 +70,7 @@ def reset_postgres(url: str) -> None:
 
 
 def migrate(url: str) -> None:
-    from steristock.migrations import upgrade
+    from kernel.migrations import upgrade
 
     upgrade(url)
 
@@ -79,9 +79,9 @@ def ensure_user(url: str, username: str = "bench", role: str = "admin") -> tuple
     """Create (or reuse) a benchmark user directly through the service."""
     from sqlalchemy import select
 
-    from steristock.auth.models import Role, User
-    from steristock.auth.service import create_user
-    from steristock.db import Database
+    from kernel.auth.models import Role, User
+    from kernel.auth.service import create_user
+    from kernel.db import Database
 
     db = Database(url, pool_size=1)
     try:
@@ -532,10 +532,10 @@ def page_session(url: str, username: str = "bench-pages") -> dict[str, str]:
     (issue 7) must render in under 300 ms server-side on the benchmark datasets."""
     from sqlalchemy import select
 
-    from steristock.auth.models import User
-    from steristock.auth.sessions import SESSION_COOKIE, start_session
-    from steristock.db import Database
-    from steristock.settings import Settings
+    from kernel.auth.models import User
+    from kernel.auth.sessions import SESSION_COOKIE, start_session
+    from kernel.db import Database
+    from kernel.settings import Settings
 
     ensure_user(url, username, "admin")
     db = Database(url, pool_size=1)

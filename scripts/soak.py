@@ -85,10 +85,10 @@ def prepare(url: str) -> Fixture:
     made with the service functions in one transaction (not through the API)."""
     from inventory import catalogue, ledger
     from inventory.schemas import ItemCreate, LocationCreate, MovementIn, SupplierCreate
+    from kernel.db import Database
+    from kernel.settings import Settings
     from sterilization import cycles, packs, sterilizers
     from sterilization.clinic import Clinic
-    from steristock.db import Database
-    from steristock.settings import Settings
 
     benchkit.migrate(url)
     benchkit.ensure_user(url, "soak-ma", "ma")
@@ -368,8 +368,8 @@ def ledger_check(url: str) -> dict[str, int]:
     from sqlalchemy import func, select
 
     from inventory.models import StockLevel, StockLot, StockMovement
+    from kernel.db import Database
     from sterilization.models import Cycle
-    from steristock.db import Database
 
     db = Database(url, pool_size=1)
     try:

@@ -1,5 +1,9 @@
 """The clinic settings sterilization rules depend on: its time zone (what "today" and "this
-week" mean for Bowie-Dick and BI checks) and the optional time-related shelf life."""
+week" mean for Bowie-Dick and BI checks) and the optional time-related shelf life.
+
+The time helpers here overlap `kernel.clock.ClinicTime` (same names, same results); new
+code calls the kernel's clock (the `clock` dependency) and keeps only the shelf life here.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from steristock.settings import Settings
+from kernel.settings import Settings
 
 
 @dataclass(frozen=True)

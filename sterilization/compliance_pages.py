@@ -18,14 +18,14 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream, Template
 from sqlalchemy.orm import Session
 
+from kernel.auth.guards import requires_role
+from kernel.auth.models import Role
+from kernel.fields import PRINTABLE
+from kernel.problems import DomainError
+from kernel.web.templating import render_page
 from sterilization.clinic import Clinic
 from sterilization.report_views import compliance_for, log_csv_response, log_pdf_response
 from sterilization.reports import ComplianceReport, SterilizerFindings
-from steristock.auth.guards import requires_role
-from steristock.auth.models import Role
-from steristock.fields import PRINTABLE
-from steristock.problems import DomainError
-from steristock.web.templating import render_page
 
 auditor_or_admin = requires_role(Role.AUDITOR)
 FromDate = Annotated[str | None, QueryParameter(name="from", max_length=40, pattern=PRINTABLE)]

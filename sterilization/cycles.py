@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, InvalidInput, NotFound
 from sterilization import sterilizers as sterilizer_rules
 from sterilization.clinic import Clinic
 from sterilization.models import (
@@ -23,9 +26,6 @@ from sterilization.models import (
     Sterilizer,
 )
 from sterilization.packs import dumps, move_packs, normalize_code
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, InvalidInput, NotFound
 
 STEAM = ("steam_prevac", "steam_gravity")
 

@@ -14,11 +14,11 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.db import utcnow
+from kernel.settings import get_settings
 from sterilization import cycles, indicators, packs, recalls, sterilizers
 from sterilization.clinic import Clinic
 from sterilization.models import Recall
-from steristock.db import utcnow
-from steristock.settings import get_settings
 
 MA = "ma"
 ADMIN = "admin"

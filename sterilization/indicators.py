@@ -12,14 +12,14 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, InvalidInput
 from sterilization import recalls
 from sterilization.clinic import Clinic
 from sterilization.cycles import cycle_type_rule, get_cycle
 from sterilization.models import BiResult, Cycle, Pack, Recall, Sterilizer
 from sterilization.packs import move_packs
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, InvalidInput
 
 
 def record_bi_result(

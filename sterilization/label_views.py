@@ -13,12 +13,10 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
-from sterilization import pack_labels
-from sterilization.clinic import Clinic
-from steristock.auth.guards import any_role
-from steristock.fields import PRINTABLE, PathKey
-from steristock.labels import pack_label_png, pack_label_svg, pack_labels_pdf
-from steristock.labels.responses import (
+from kernel.auth.guards import any_role
+from kernel.fields import PRINTABLE, PathKey
+from kernel.labels import pack_label_png, pack_label_svg, pack_labels_pdf
+from kernel.labels.responses import (
     PDF,
     PNG,
     SVG,
@@ -28,7 +26,9 @@ from steristock.labels.responses import (
     label_response,
     render,
 )
-from steristock.problems import InvalidInput
+from kernel.problems import InvalidInput
+from sterilization import pack_labels
+from sterilization.clinic import Clinic
 
 FormatParam = Annotated[
     LabelFormat, Parameter(description="letter: an Avery 5160 cell; thermal: 2 x 1 in")

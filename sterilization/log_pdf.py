@@ -13,6 +13,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.db import utcnow
 from sterilization.clinic import Clinic
 from sterilization.models import Sterilizer
 from sterilization.reports import (
@@ -24,7 +25,6 @@ from sterilization.reports import (
     iter_log,
     pack_codes,
 )
-from steristock.db import utcnow
 
 # (heading, width in mm) on a landscape Letter page (279 mm wide, 10 mm margins).
 COLUMNS: tuple[tuple[str, float], ...] = (

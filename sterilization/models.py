@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from steristock.db import UTCDateTime, utcnow
+from kernel.db import UTCDateTime, utcnow
 
 STERILIZER_KINDS = ("steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat")
 STERILIZER_STATUSES = ("in_service", "out_of_service")

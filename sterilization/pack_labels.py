@@ -3,7 +3,7 @@ readable on the wrap even when the system is down.
 
 Labels are printed at assembly (no cycle yet: blanks to write in) and reprinted later
 (sterilizer, cycle number, sterilization date in the clinic's zone, expiry). The
-rendering itself is `steristock.labels`; this module only reads the sterilization record.
+rendering itself is `kernel.labels`; this module only reads the sterilization record.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.auth.models import User
+from kernel.labels import PackLabel
+from kernel.problems import InvalidInput, NotFound
 from sterilization.clinic import Clinic
 from sterilization.cycles import get_cycle
 from sterilization.models import Pack
 from sterilization.packs import PackView, list_pack_views, normalize_code
-from steristock.auth.models import User
-from steristock.labels import PackLabel
-from steristock.problems import InvalidInput, NotFound
 
 MAX_LABELS = 1000  # one request; a whole day's wrapping is a few hundred
 

@@ -17,11 +17,11 @@ from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from kernel import audit
+from kernel.db import UTCDateTime, utcnow
+from kernel.problems import Conflict, InvalidInput, NotFound
 from sterilization.clinic import Clinic
 from sterilization.models import Counter, Cycle, Pack, PackEvent, Recall, Sterilizer
-from steristock import audit
-from steristock.db import UTCDateTime, utcnow
-from steristock.problems import Conflict, InvalidInput, NotFound
 
 # The pack status machine (SPEC section 3). Keys: from-status; values: allowed targets.
 TRANSITIONS: dict[str, frozenset[str]] = {

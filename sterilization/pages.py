@@ -18,18 +18,13 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from sterilization import cycles, indicators, packs, sterilizers
-from sterilization.clinic import Clinic
-from sterilization.compliance_pages import page_handlers as compliance_page_handlers
-from sterilization.schemas import BiResultIn, CycleComplete, CycleStart, PackCompromise, PackUse
-from sterilization.sterilizer_pages import page_handlers as sterilizer_page_handlers
-from steristock.auth.guards import any_role, requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.db import utcnow
-from steristock.labels import PackRef, parse_scan
-from steristock.problems import DomainError, InvalidInput, NotFound
-from steristock.web.forms import (
+from kernel.auth.guards import any_role, requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.db import utcnow
+from kernel.labels import PackRef, parse_scan
+from kernel.problems import DomainError, InvalidInput, NotFound
+from kernel.web.forms import (
     FormData,
     convert_form,
     form_checked,
@@ -38,7 +33,10 @@ from steristock.web.forms import (
     new_nonce,
     run_once,
 )
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.web.templating import redirect_with_flash, render_page
+from sterilization import cycles, indicators, packs, sterilizers
+from sterilization.clinic import Clinic
+from sterilization.schemas import BiResultIn, CycleComplete, CycleStart, PackCompromise, PackUse
 
 ma_or_admin = requires_role(Role.MA)
 # Statuses from which a pack can still be marked compromised (the status machine's sources).
@@ -567,6 +565,4 @@ page_handlers: list[Any] = [
     cycle_page,
     complete_cycle,
     bi_result,
-    *compliance_page_handlers,
-    *sterilizer_page_handlers,
 ]

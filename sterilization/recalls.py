@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, NotFound
 from sterilization.clinic import Clinic
 from sterilization.models import BiResult, Cycle, Pack, Recall, RecallPack, Sterilizer
 from sterilization.packs import move_packs
 from sterilization.sterilizers import set_status
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, NotFound
 
 # Statuses of packs a recall lists. Unused ones among them are pulled; `used` packs are
 # listed for tracing; packs already pulled by an earlier recall are listed, not moved.

@@ -13,6 +13,10 @@ from litestar.response import Stream
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.auth.guards import any_role
+from kernel.db import Database, utcnow
+from kernel.fields import FromParam, QueryText
+from kernel.problems import InvalidInput
 from sterilization.clinic import Clinic
 from sterilization.log_pdf import render_log_pdf
 from sterilization.models import Cycle
@@ -25,10 +29,6 @@ from sterilization.reports import (
     log_csv_chunks,
     parse_period,
 )
-from steristock.auth.guards import any_role
-from steristock.db import Database, utcnow
-from steristock.fields import FromParam, QueryText
-from steristock.problems import InvalidInput
 
 When = QueryText(40)
 # The printable log is built in memory; longer ranges belong in the CSV.

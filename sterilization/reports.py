@@ -33,6 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from kernel.audit.models import AuditEntry, AuditHead
+from kernel.db import utcnow
+from kernel.problems import InvalidInput, NotFound
 from sterilization.clinic import Clinic
 from sterilization.cycles import BUILTIN_CYCLE_TYPES
 from sterilization.models import (
@@ -45,9 +48,6 @@ from sterilization.models import (
     RecallPack,
     Sterilizer,
 )
-from steristock.audit.models import AuditEntry, AuditHead
-from steristock.db import utcnow
-from steristock.problems import InvalidInput, NotFound
 
 LOG_COLUMNS = (
     "sterilizer",
@@ -338,6 +338,8 @@ def iter_log(
 
 _FLAGS = {None: "", True: "true", False: "false"}
 # Free text a spreadsheet would run as a formula gets a leading apostrophe.
+# (Superseded by `kernel.csv_export.csv_chunks(..., text_columns=...)`, the one writer,
+# which also defuses "-"; and `parse_period` below by `kernel.periods.parse_period`.)
 _FORMULA = frozenset("=+@\t\r")
 
 

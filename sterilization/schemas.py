@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from steristock.fields import MULTILINE, NOT_BLANK, Text
+from kernel.fields import MULTILINE, NOT_BLANK, Text
 
 Code = Annotated[
     str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

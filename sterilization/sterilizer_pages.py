@@ -17,15 +17,11 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from sterilization import sterilizers
-from sterilization.clinic import Clinic
-from sterilization.models import STERILIZER_KINDS, Sterilizer
-from sterilization.schemas import SterilizerCreate, SterilizerStatusChange
-from steristock.auth.guards import admin_only, requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.problems import Conflict, DomainError
-from steristock.web.forms import (
+from kernel.auth.guards import admin_only, requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.problems import Conflict, DomainError
+from kernel.web.forms import (
     FormData,
     domain_field_errors,
     field_errors,
@@ -33,7 +29,11 @@ from steristock.web.forms import (
     new_nonce,
     run_once,
 )
-from steristock.web.templating import redirect_with_flash, render_page
+from kernel.web.templating import redirect_with_flash, render_page
+from sterilization import sterilizers
+from sterilization.clinic import Clinic
+from sterilization.models import STERILIZER_KINDS, Sterilizer
+from sterilization.schemas import SterilizerCreate, SterilizerStatusChange
 
 can_read = requires_role(Role.MA, Role.AUDITOR)
 PATH = "/admin/sterilizers"

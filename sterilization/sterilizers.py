@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kernel import audit
+from kernel.db import utcnow
+from kernel.problems import Conflict, NotFound
 from sterilization.models import Sterilizer
-from steristock import audit
-from steristock.db import utcnow
-from steristock.problems import Conflict, NotFound
 
 if TYPE_CHECKING:
     from sterilization.models import Cycle

@@ -20,6 +20,12 @@ from litestar.params import Parameter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.auth.guards import admin_only, any_role, requires_role
+from kernel.auth.models import Role
+from kernel.auth.service import CurrentUser
+from kernel.fields import MAX_ID, FromParam, PathKey, QueryText, RowId
+from kernel.pagination import Page, PageParams, paginate, provide_page_params
+from kernel.problems import InvalidInput, NotFound
 from sterilization import cycles, indicators, packs, recalls, sterilizers, trace
 from sterilization.clinic import Clinic
 from sterilization.models import BiResult, Cycle, Pack, Recall, Sterilizer
@@ -53,12 +59,6 @@ from sterilization.schemas import (
     SterilizerOut,
     SterilizerStatusChange,
 )
-from steristock.auth.guards import admin_only, any_role, requires_role
-from steristock.auth.models import Role
-from steristock.auth.service import CurrentUser
-from steristock.fields import MAX_ID, FromParam, PathKey, QueryText, RowId
-from steristock.pagination import Page, PageParams, paginate, provide_page_params
-from steristock.problems import InvalidInput, NotFound
 
 ma_or_admin = requires_role(Role.MA)
 PAGE = {"page": Provide(provide_page_params, sync_to_thread=False)}
@@ -711,8 +711,3 @@ route_handlers: list[Any] = [
     RecallController,
     EncounterController,
 ]
-
-from sterilization.label_views import route_handlers as label_route_handlers  # noqa: E402
-from sterilization.report_views import route_handlers as report_handlers  # noqa: E402
-
-route_handlers += [*label_route_handlers, *report_handlers]

@@ -1,7 +1,11 @@
 """SteriStock: supplies and sterilization tracking for outpatient clinics.
 
-This package is the shell: app factory, settings, database, auth, audit trail, labels,
-CLI and shared templates. The `inventory` and `sterilization` packages own their domains.
+This package is the composition, the product you run: the app factory (a list of
+plugins), the CLI, the table registry, and the pages that read from more than one domain
+(dashboard, scan resolver). The kernel is `kernel/`; the domains are `inventory/` and
+`sterilization/`. See docs/architecture.md.
 """
 
-__version__ = "0.1.0"
+from kernel import __version__
+
+__all__ = ["__version__"]

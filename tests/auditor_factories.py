@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kernel.db import Database
 from sterilization import cycles, indicators, packs, sterilizers
 from sterilization.clinic import Clinic
-from steristock.db import Database
 from tests.sterilization_factories import GOOD_READINGS
 
 CHICAGO = ZoneInfo("America/Chicago")  # the `settings` fixture's clinic zone

@@ -18,10 +18,10 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, inspect, text
 
+from kernel.db import Database
+from kernel.migrations import upgrade
+from kernel.settings import Settings
 from steristock.app import create_app
-from steristock.db import Database
-from steristock.migrations import upgrade
-from steristock.settings import Settings
 from tests.factories import UserFactory
 
 POSTGRES_URL = os.environ.get("STERISTOCK_TEST_POSTGRES_URL", "")
@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # `test_passwords_are_hashed_with_argon2id_at_production_cost` checks the real setting.
     from argon2 import PasswordHasher
 
-    import steristock.auth.service as auth_service
+    import kernel.auth.service as auth_service
 
     auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from steristock.auth.models import Role
-from steristock.auth.service import create_user
-from steristock.db import Database
+from kernel.auth.models import Role
+from kernel.auth.service import create_user
+from kernel.db import Database
 
 _counter = itertools.count(1)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from inventory import catalogue
 from inventory.models import StockLevel, StockLot, StockMovement
 from inventory.schemas import ItemCreate, LocationCreate, SupplierCreate
-from steristock.db import Database
+from kernel.db import Database
 
 _counter = itertools.count(1)
 # the test settings' clinic zone (America/Chicago): "today" for expiry is counted there

@@ -12,7 +12,7 @@ from inventory import ledger, purchasing
 from inventory.models import StockMovement
 from inventory.purchasing_schemas import PoLineIn, PurchaseOrderCreate
 from inventory.schemas import MovementIn
-from steristock.db import Database
+from kernel.db import Database
 from tests.inventory_factories import TODAY
 
 CLINIC_TZ = ZoneInfo("America/Chicago")  # the test settings' clinic zone

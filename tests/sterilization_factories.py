@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.factories import UserFactory
 
 _sterilizer_numbers = itertools.count(1)

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
+from kernel.auth.models import Role
 from sterilization.models import Pack
-from steristock.auth.models import Role
 from tests.auditor_factories import (
     EARLY_IMPLANT_DAY,
     FAILED_DAY,

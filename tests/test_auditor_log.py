@@ -11,10 +11,10 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import func, select
 
+from kernel.auth.models import Role
 from sterilization import reports
 from sterilization.clinic import Clinic
 from sterilization.models import Cycle, Pack, Sterilizer
-from steristock.auth.models import Role
 from tests.auditor_factories import CHICAGO, Record, at
 
 # Copied from SPEC.md, Audit.

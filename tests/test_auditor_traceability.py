@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.sterilization_factories import Sterilization
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 GTIN = "07032144072622"

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from inventory.catalogue_import import format_money
 from inventory.models import Item, StockLevel
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
 from steristock.cli import main as cli
 from tests.inventory_factories import InventoryFactory
 

@@ -19,8 +19,8 @@ from inventory.catalogue_import import (
     parse_money,
 )
 from inventory.models import Item, Location, StockLevel, Supplier
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,8 +10,8 @@ import time
 from sqlalchemy import func, select
 
 from inventory.models import Item, StockLevel
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
 from tests.import_factories import synthetic_catalogue
 
 BOUND_SECONDS = 5.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory
 
 NUL = "\u0000"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory
 
 GTIN = "07032144072622"

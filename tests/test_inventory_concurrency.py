@@ -10,8 +10,8 @@ import pytest
 
 from inventory import ledger
 from inventory.schemas import MovementIn
-from steristock.auth.models import Role
-from steristock.problems import Conflict
+from kernel.auth.models import Role
+from kernel.problems import Conflict
 from tests.inventory_factories import InventoryFactory, days_from_today, move, on_hand
 
 THREADS = 16

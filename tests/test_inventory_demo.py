@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from inventory.demo import gtin14, load_demo_data
 from inventory.gs1 import parse_supply_barcode
 from inventory.models import Item, Location, StockMovement, Supplier
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory
 
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory
 
 

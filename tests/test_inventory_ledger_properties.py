@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from inventory import ledger
 from inventory.schemas import MovementIn
-from steristock.problems import DomainError
+from kernel.problems import DomainError
 from tests.inventory_factories import InventoryFactory
 
 LOCATIONS = ["SUPPLY", "EXAM1", "EXAM2"]

@@ -17,7 +17,7 @@ import zxingcpp
 from click.testing import CliRunner
 from PIL import Image
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from steristock.cli import main as cli
 from tests.inventory_factories import InventoryFactory
 from tests.sterilization_factories import Sterilization

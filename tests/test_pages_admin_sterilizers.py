@@ -12,13 +12,13 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
+from kernel.db import Database, utcnow
 from sterilization import sterilizers
 from sterilization.models import Sterilizer
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
-from steristock.db import Database, utcnow
 from tests.factories import UserFactory, csrf_token_from, page_login
-from tests.test_pages_admin_users import field_error, input_value
+from tests.kernel.test_pages_admin_users import field_error, input_value
 from tests.test_pages_inventory import form_post
 from tests.test_pages_purchasing import assert_csp_clean
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from steristock.auth.models import Role
-from steristock.auth.service import create_user
-from steristock.db import Database
-from steristock.migrations import upgrade
+from kernel.auth.models import Role
+from kernel.auth.service import create_user
+from kernel.db import Database
+from kernel.migrations import upgrade
 from tests.live_server import live_server
 
 CHROMIUM = os.environ.get("STERISTOCK_CHROMIUM", "/usr/bin/chromium")
@@ -278,7 +278,7 @@ def test_pages_render_for_a_tablet_without_csp_violations(tab: Tab, screenshot_d
 
 
 def test_status_banner_and_components_read_well_on_a_tablet(tab: Tab, screenshot_dir: Path) -> None:
-    from tests.test_pages import render_components
+    from tests.kernel.test_pages import render_components
 
     tab.goto("/login")  # same origin, so the stylesheet loads
     tab.page.set_content(render_components())

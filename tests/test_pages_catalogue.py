@@ -16,9 +16,9 @@ from litestar.testing import TestClient
 from sqlalchemy import func, insert, select
 
 from inventory.models import Item, Location, StockLevel, Supplier
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
-from steristock.db import Database
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
+from kernel.db import Database
 from tests.factories import UserFactory, csrf_token_from, page_login
 from tests.inventory_factories import InventoryFactory, move
 from tests.test_pages_inventory import form_post

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from steristock.auth.models import Role
-from steristock.auth.service import create_user
-from steristock.db import Database
-from steristock.migrations import upgrade
+from kernel.auth.models import Role
+from kernel.auth.service import create_user
+from kernel.db import Database
+from kernel.migrations import upgrade
 from tests.live_server import live_server
 from tests.test_pages_browser import (
     BROWSER_ENV,

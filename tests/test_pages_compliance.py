@@ -10,8 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from steristock.auth.models import Role
-from steristock.db import Database
+from kernel.auth.models import Role
+from kernel.db import Database
 from tests.auditor_factories import NO_BI_WEEK, Record, at, plant_month
 from tests.factories import UserFactory, page_login
 

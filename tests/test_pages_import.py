@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from inventory.import_models import CatalogueUpload
 from inventory.models import Item, StockLevel
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.factories import csrf_token_from, page_login
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,8 +10,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from steristock.auth.models import Role
-from steristock.db import Database
+from kernel.auth.models import Role
+from kernel.db import Database
 from tests.factories import UserFactory, csrf_token_from, page_login
 from tests.inventory_factories import InventoryFactory, days_from_today, move, on_hand
 

@@ -14,12 +14,12 @@ from litestar.testing import TestClient
 
 from inventory import catalogue
 from inventory.schemas import ItemUpdate
-from steristock.auth.models import Role
-from steristock.db import Database
+from kernel.auth.models import Role
+from kernel.db import Database
 from tests.factories import UserFactory, csrf_token_from, page_login
 from tests.inventory_factories import InventoryFactory, days_from_today, on_hand
+from tests.kernel.test_pages_admin_users import field_error, input_value
 from tests.reorder_factories import on_order
-from tests.test_pages_admin_users import field_error, input_value
 from tests.test_pages_inventory import form_post
 from tests.test_pages_purchasing import assert_csp_clean, po_count, po_statuses
 

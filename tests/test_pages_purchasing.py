@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from inventory.purchasing_models import PurchaseOrder
-from steristock.auth.models import Role
-from steristock.db import Database
+from kernel.auth.models import Role
+from kernel.db import Database
 from tests.factories import UserFactory, csrf_token_from, page_login
 from tests.inventory_factories import InventoryFactory, days_from_today, on_hand
 from tests.reorder_factories import on_order, receive

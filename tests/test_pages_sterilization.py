@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.factories import UserFactory, csrf_token_from, page_login
 from tests.sterilization_factories import Sterilization
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory, days_from_today, on_hand
 
 PO = "/api/v1/purchase-orders"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from steristock.auth.models import Role
+from kernel.auth.models import Role
+from kernel.settings import get_settings
 from steristock.cli import main
-from steristock.settings import get_settings
 from tests.inventory_factories import InventoryFactory
 from tests.reorder_factories import receive
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from inventory.reorder import CSV_COLUMNS, SUGGESTION_COLUMNS
-from steristock.auth.models import Role
+from kernel.auth.models import Role
 from tests.inventory_factories import TODAY, InventoryFactory
 from tests.reorder_factories import consume, on_order, receive
 

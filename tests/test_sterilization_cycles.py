@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select, text
 
+from kernel.auth.models import Role
 from sterilization import cycles, packs
 from sterilization.clinic import Clinic
 from sterilization.models import Cycle, Sterilizer
-from steristock.auth.models import Role
 from tests.sterilization_factories import Sterilization
 
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from kernel.auth.models import Role
 from sterilization.models import BiResult, PackEvent, Recall, RecallPack
-from steristock.auth.models import Role
 from tests.sterilization_factories import Sterilization
 
 BULK_PACKS_POSTGRES = (

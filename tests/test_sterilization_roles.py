@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from kernel.auth.models import Role
+from kernel.problems import Conflict
 from sterilization import packs
 from sterilization.clinic import Clinic
-from steristock.auth.models import Role
-from steristock.problems import Conflict
 from tests.sterilization_factories import Sterilization
 
 

@@ -23,14 +23,14 @@ from sqlalchemy import select
 from inventory import ledger
 from inventory.models import StockMovement
 from inventory.schemas import MovementIn
+from kernel.audit.models import AuditEntry
+from kernel.auth.models import Role
+from kernel.auth.service import create_user
+from kernel.db import Database
+from kernel.idempotency import IdempotencyRecord
 from sterilization.models import Cycle, CycleParameters, Pack, PackEvent, Sterilizer
 from sterilization.packs import create_packs
 from sterilization.sterilizers import create_sterilizer
-from steristock.audit.models import AuditEntry
-from steristock.auth.models import Role
-from steristock.auth.service import create_user
-from steristock.db import Database
-from steristock.idempotency import IdempotencyRecord
 from tests.inventory_factories import InventoryFactory
 from tests.server_process import cli_env, steristock_command
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from steristock.db import UTCDateTime
+from kernel.db import UTCDateTime
 
 revision: str = "0002_idempotency_keys"
 down_revision: str | Sequence[str] | None = "0001_foundation"

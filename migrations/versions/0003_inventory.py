@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from steristock.db import Money, UTCDateTime
+from kernel.db import Money, UTCDateTime
 
 revision: str = "0003_inventory"
 down_revision: str | Sequence[str] | None = "0002_idempotency_keys"

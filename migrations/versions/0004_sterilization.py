@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from steristock.db import UTCDateTime
+from kernel.db import UTCDateTime
 
 revision: str = "0004_sterilization"
 down_revision: str | Sequence[str] | None = "0001_foundation"

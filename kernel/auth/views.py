@@ -1,0 +1,151 @@
+"""HTTP handlers for tokens and users; thin wrappers over `kernel.auth.service`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kernel.auth import service
+from kernel.auth.guards import admin_only, current_user
+from kernel.auth.models import Role, User
+from kernel.auth.schemas import (
+    TokenRequest,
+    TokenResponse,
+    TokenUser,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from kernel.auth.service import CurrentUser
+from kernel.fields import PathKey
+from kernel.pagination import Page, PageParams, paginate, provide_page_params
+from kernel.problems import NotAuthenticated
+from kernel.settings import Settings
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        username=user.username,
+        full_name=user.full_name,
+        role=Role(user.role),
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+def provide_current_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    return current_user(request)
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post(
+        "/token",
+        opt={"exclude_from_auth": True, "problems": [429]},
+        sync_to_thread=True,
+        status_code=200,
+        summary="Log in and get a bearer token",
+    )
+    def issue_token(
+        self, data: TokenRequest, db_session: Session, request: Request[Any, Any, Any], state: State
+    ) -> TokenResponse:
+        settings: Settings = state.settings
+        username = service.normalize_username(data.username)
+        client = client_address(request)
+        service.check_login_throttle(
+            db_session,
+            username=username,
+            client=client,
+            max_failures=settings.login_max_failures,
+            client_max_failures=settings.login_client_max_failures,
+            window=dt.timedelta(minutes=settings.login_window_minutes),
+        )
+        try:
+            user = service.authenticate(db_session, username=username, password=data.password)
+        except NotAuthenticated:
+            # The 401 rolls the request back, so the failure that feeds the throttle is
+            # committed here first (in this session: a second one would wait on SQLite's
+            # write lock that this one holds).
+            db_session.rollback()
+            service.record_login_failure(db_session, username=username, client=client)
+            db_session.commit()
+            raise
+        token, row = service.issue_token(
+            db_session,
+            user,
+            ttl=dt.timedelta(minutes=settings.token_ttl_minutes),
+            client=client,
+        )
+        return TokenResponse(
+            access_token=token,
+            token_type="bearer",  # noqa: S106 (the OAuth token type, not a secret)
+            expires_at=row.expires_at,
+            user=TokenUser(username=user.username, role=Role(user.role)),
+        )
+
+    @post("/logout", sync_to_thread=True, status_code=204, summary="Revoke the current token")
+    def logout(self, db_session: Session, me: CurrentUser) -> None:
+        service.revoke_token(db_session, actor=me.username, token_hash=me.token_hash)
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+
+    @get("/me", sync_to_thread=True, summary="The calling user")
+    def me(self, db_session: Session, me: CurrentUser) -> UserOut:
+        return user_out(service.get_user(db_session, me.username))
+
+    @post("/", guards=[admin_only], sync_to_thread=True, summary="Create a user (admin)")
+    def create(self, data: UserCreate, db_session: Session, me: CurrentUser) -> UserOut:
+        user = service.create_user(
+            db_session,
+            actor=me.username,
+            username=data.username,
+            role=data.role,
+            password=data.password,
+            full_name=data.full_name,
+        )
+        return user_out(user)
+
+    @get(
+        "/",
+        guards=[admin_only],
+        sync_to_thread=True,
+        dependencies={"page": Provide(provide_page_params, sync_to_thread=False)},
+        summary="List users (admin)",
+    )
+    def list_users(self, db_session: Session, page: PageParams) -> Page[UserOut]:
+        return paginate(db_session, select(User).order_by(User.username), page, user_out)
+
+    @patch(
+        "/{username:str}",
+        guards=[admin_only],
+        sync_to_thread=True,
+        summary="Change a user's role, name, password or active flag (admin)",
+    )
+    def update(
+        self, username: PathKey, data: UserUpdate, db_session: Session, me: CurrentUser
+    ) -> UserOut:
+        user = service.update_user(
+            db_session,
+            actor=me.username,
+            username=username,
+            role=data.role,
+            active=data.active,
+            full_name=data.full_name,
+            password=data.password,
+        )
+        return user_out(user)

@@ -1,0 +1,161 @@
+"""The dashboard `/`: what needs attention today, from both domains.
+
+It only composes the domains' read functions (inventory's stock and consumption,
+sterilization's sterilizers, cycles and recalls); no rule lives here.
+
+The usage chart sums eight weeks of the ledger, which on a large clinic group takes a
+second or more, so the page renders without it and htmx fetches it from
+`/dashboard/usage` once the page is shown; the result is kept for a few minutes per
+process (a chart of eight weeks need not be up to the second).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, get
+from litestar.datastructures import State
+from litestar.response import Template
+from sqlalchemy.orm import Session
+
+from inventory import ledger
+from kernel.clock import ClinicTime, Clock
+from kernel.web.charts import BarChart, daily_bar_chart
+from kernel.web.templating import render_page
+from sterilization import cycles, recalls, sterilizers
+
+LIST_LIMIT = 15
+EXPIRY_DAYS = 30
+CHART_WEEKS = 8
+CHART_ITEMS = 5
+USAGE_CACHE_SECONDS = 300
+_usage_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SterilizerLine:
+    code: str
+    name: str
+    in_service: bool
+    status_reason: str | None
+    last_bi: str | None
+    bi_this_week: bool
+    last_bowie_dick: str | None
+    bowie_dick_today: bool
+    needs_bowie_dick: bool
+
+
+@dataclass(frozen=True)
+class UsageChart:
+    sku: str
+    name: str
+    unit: str
+    total: int
+    chart: BarChart
+
+
+def sterilizer_lines(
+    session: Session, clinic: ClinicTime, now: dt.datetime
+) -> list[SterilizerLine]:
+    today = clinic.local_date(now)
+    lines = []
+    for s in sterilizers.list_sterilizers(session):
+        bi_day = clinic.local_date(s.last_bi_at) if s.last_bi_at else None
+        bd_day = clinic.local_date(s.last_bowie_dick_at) if s.last_bowie_dick_at else None
+        lines.append(
+            SterilizerLine(
+                code=s.code,
+                name=s.name,
+                in_service=s.status == "in_service",
+                status_reason=s.status_reason,
+                last_bi=clinic.local_text(s.last_bi_at) if s.last_bi_at else None,
+                bi_this_week=bi_day is not None and clinic.same_week(bi_day, today),
+                last_bowie_dick=(
+                    clinic.local_text(s.last_bowie_dick_at) if s.last_bowie_dick_at else None
+                ),
+                bowie_dick_today=bd_day == today,
+                needs_bowie_dick=s.kind == "steam_prevac",
+            )
+        )
+    return lines
+
+
+def usage_charts(session: Session, clinic: ClinicTime, today: dt.date) -> tuple[dt.date, list[Any]]:
+    """Daily consumption of the most-used items over the last 8 weeks (today included)."""
+    days = CHART_WEEKS * 7
+    first_day = today - dt.timedelta(days=days - 1)
+    series = ledger.daily_consumption(
+        session, first_day=first_day, days=days, tz=clinic.tz, top=CHART_ITEMS
+    )
+    return first_day, [
+        UsageChart(s.sku, s.name, s.unit, s.total, daily_bar_chart(s.per_day, first_day))
+        for s in series
+    ]
+
+
+def cached_usage_charts(
+    state: State, session: Session, clinic: ClinicTime, today: dt.date
+) -> tuple[dt.date, list[Any]]:
+    """`usage_charts`, remembered on the app's state for a few minutes (per clinic day)."""
+    with _usage_lock:
+        cached = state.get("usage_chart_cache")
+        if cached and cached[0] == today and time.monotonic() - cached[1] < USAGE_CACHE_SECONDS:
+            return cached[2]
+    result = usage_charts(session, clinic, today)
+    with _usage_lock:
+        state["usage_chart_cache"] = (today, time.monotonic(), result)
+    return result
+
+
+def bin_href(location: str, sku: str) -> str:
+    return f"/b/{quote(location, safe='')}/{quote(sku, safe='')}"
+
+
+@get("/", sync_to_thread=True)
+def dashboard(request: Request[Any, Any, Any], db_session: Session, clock: Clock) -> Template:
+    clinic = clock.zone
+    now = clock.now()
+    today = clinic.local_date(now)
+    low_stock, low_total = ledger.stock_rows(
+        db_session, location=None, sku=None, below_reorder=True, limit=LIST_LIMIT, offset=0
+    )
+    expiring, expiring_total = ledger.expiring_rows(
+        db_session, today=today, within_days=EXPIRY_DAYS, location=None, limit=LIST_LIMIT, offset=0
+    )
+    return render_page(
+        request,
+        "dashboard.html",
+        today=today,
+        low_stock=low_stock,
+        low_total=low_total,
+        expiring=expiring,
+        expiring_total=expiring_total,
+        expiry_days=EXPIRY_DAYS,
+        sterilizers=sterilizer_lines(db_session, clinic, now),
+        awaiting_bi=cycles.cycles_awaiting_bi(db_session),
+        open_recalls=recalls.open_recalls(db_session),
+        chart_weeks=CHART_WEEKS,
+        bin_href=bin_href,
+        local_text=clinic.local_text,
+    )
+
+
+@get("/dashboard/usage", sync_to_thread=True)
+def usage_fragment(
+    request: Request[Any, Any, Any], db_session: Session, state: State, clock: Clock
+) -> Template:
+    """The usage chart alone (an HTML fragment the dashboard loads with htmx)."""
+    today = clock.today()
+    first_day, charts = cached_usage_charts(state, db_session, clock.zone, today)
+    return render_page(
+        request,
+        "dashboard_usage.html",
+        charts=charts,
+        chart_first_day=first_day,
+        chart_weeks=CHART_WEEKS,
+    )

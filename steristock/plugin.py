@@ -1,0 +1,27 @@
+"""The composition's own plugin: the pages and endpoint that read from more than one
+domain (dashboard, scan), and their templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kernel.plugins import DomainPlugin, NavLink
+
+
+class ClinicPagesPlugin(DomainPlugin):
+    name = "clinic"
+    template_dir = Path(__file__).parent / "templates"
+    nav_links = (NavLink("Dashboard", "/", order=10), NavLink("Scan", "/scan", order=20))
+
+    def route_handlers(self) -> Sequence[Any]:
+        from steristock.scan.api import scan
+
+        return [scan]
+
+    def page_handlers(self) -> Sequence[Any]:
+        from steristock.dashboard.page import dashboard, usage_fragment
+        from steristock.scan.page import scan_page
+
+        return [dashboard, usage_fragment, scan_page]

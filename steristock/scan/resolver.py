@@ -1,0 +1,75 @@
+"""The scan resolver: whatever a camera or scanner read -> the pack, bin or item it names.
+
+`kernel.labels.parse_scan` classifies the text (no database); this module asks the
+owning domain for the object through its functions, never its tables. Used by
+`GET /api/v1/scan` (`steristock/scan_views.py`) and the /scan page (`steristock/web/scan.py`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from inventory.bins import BinOut, ScannedItemOut, bin_summary, scanned_item
+from kernel.labels import BinRef, Gs1Ref, PackRef, parse_scan
+from kernel.problems import InvalidInput, NotFound
+from kernel.settings import Settings
+from sterilization.clinic import Clinic
+from sterilization.packs import get_pack_view
+from sterilization.schemas import PackOut
+from sterilization.views import pack_out
+
+SHOWN_LENGTH = 80
+
+
+class PackScan(PackOut, tag_field="type", tag="pack"):
+    """A scanned pack label: the same body as ``GET /api/v1/packs/{code}``."""
+
+
+class BinScan(BinOut, tag_field="type", tag="bin"):
+    """A scanned bin label: what is in that bin now."""
+
+
+class ItemScan(ScannedItemOut, tag_field="type", tag="item"):
+    """A scanned GS1 supply barcode: the item, the lot and expiry on the box, its bins."""
+
+
+ScanOut = PackScan | BinScan | ItemScan
+
+
+def shown(text: str) -> str:
+    """The scanned text as an error message may show it: trimmed, short, printable."""
+    value = "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text.strip())
+    return value if len(value) <= SHOWN_LENGTH else value[: SHOWN_LENGTH - 1] + "\u2026"
+
+
+def _as(cls: type[msgspec.Struct], value: msgspec.Struct) -> msgspec.Struct:
+    return cls(**msgspec.structs.asdict(value))
+
+
+def resolve(session: Session, text: str, settings: Settings) -> ScanOut:
+    """The object the scanned text names; 404 naming the text when nothing matches."""
+    ref = parse_scan(text)
+    echo = shown(text)
+    try:
+        if isinstance(ref, PackRef):
+            view = get_pack_view(session, ref.code, clinic=Clinic.from_settings(settings))
+            return _as(PackScan, pack_out(view))  # type: ignore[return-value]
+        if isinstance(ref, BinRef):
+            return _as(BinScan, bin_summary(session, ref.location_code, ref.sku))  # type: ignore[return-value]
+        if isinstance(ref, Gs1Ref):
+            item = scanned_item(session, ref.gtin, lot=ref.lot, expires_on=ref.expires_on)
+            return _as(ItemScan, item)  # type: ignore[return-value]
+    except NotFound as exc:
+        raise NotFound(
+            f"{exc.detail} (scanned: \u201c{echo}\u201d)",
+            extra={**(exc.extra or {}), "text": echo, "scanned_as": ref.kind},
+        ) from exc
+    if not text.strip():
+        raise InvalidInput("Nothing was scanned.", extra={"text": ""})
+    raise NotFound(
+        f"Not a pack, bin or supply barcode SteriStock knows: \u201c{echo}\u201d.",
+        extra={"text": echo, "reason": ref.reason},
+    )

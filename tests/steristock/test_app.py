@@ -1,0 +1,77 @@
+"""The composition: the app is its plugins (kernel first), and what each plugin declares
+reaches the app, the header, the template loader and the CLI."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from inventory.plugin import InventoryPlugin
+from kernel.auth.models import Role
+from kernel.plugin import KernelPlugin, nav_links, template_directories
+from kernel.plugins import domain_plugins
+from sterilization.plugin import SterilizationPlugin
+from steristock.app import plugins
+from steristock.cli import main
+from steristock.plugin import ClinicPagesPlugin
+from tests.factories import UserFactory, page_login
+
+
+def test_the_app_is_the_kernel_then_every_package_plugin(app: Litestar) -> None:
+    found = domain_plugins(app.plugins.init)
+    assert [type(p) for p in found] == [
+        KernelPlugin,
+        InventoryPlugin,
+        SterilizationPlugin,
+        ClinicPagesPlugin,
+    ]
+
+
+def test_each_plugins_routes_are_served(app: Litestar) -> None:
+    paths = {route.path for route in app.routes}
+    assert {"/health", "/api/v1/audit", "/login", "/admin/users"} <= paths  # kernel
+    assert {"/api/v1/items", "/catalogue/items", "/b/{location:str}/{sku:path}"} <= paths
+    assert {"/api/v1/cycles", "/cycles", "/compliance"} <= paths  # sterilization
+    assert {"/", "/scan", "/api/v1/scan", "/dashboard/usage"} <= paths  # composition
+
+
+def test_templates_are_looked_up_in_plugin_order_kernel_first() -> None:
+    directories = template_directories([KernelPlugin(), *plugins()])
+    assert [d.parent.name for d in directories] == [
+        "web",
+        "inventory",
+        "sterilization",
+        "steristock",
+    ]
+    assert all(d.is_dir() for d in directories)
+
+
+def test_the_header_links_come_from_the_plugins_in_their_order() -> None:
+    labels = [link.label for link in nav_links([KernelPlugin(), *plugins()])]
+    assert labels == [
+        "Dashboard",
+        "Scan",
+        "Cycles",
+        "Purchasing",
+        "Compliance",
+        "Catalogue",
+        "Import",
+        "Users",
+        "Sterilizers",
+    ]
+
+
+def test_an_ma_sees_the_links_for_the_ma(client: TestClient, users: UserFactory) -> None:
+    page_login(client, users.create(Role.MA))
+    html = client.get("/").text
+    for label in ("Dashboard", "Scan", "Cycles", "Purchasing", "Catalogue", "Sterilizers"):
+        assert f">{label}</a>" in html
+    for label in ("Compliance", "Import", "Users"):
+        assert f">{label}</a>" not in html
+
+
+def test_the_cli_has_every_plugins_commands() -> None:
+    assert {"serve", "demo", "db", "users", "audit", "backup", "restore"} <= set(main.commands)
+    assert {"reorder", "items", "labels"} <= set(main.commands)
+    labels = main.commands["labels"]
+    assert set(labels.commands) == {"packs", "bins"}  # type: ignore[attr-defined]
