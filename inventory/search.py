@@ -1,8 +1,11 @@
-"""Read queries behind the catalogue pages: the items list (search, filters, sort, one
-page at a time) and a location's par-level grid.
+"""The one item search: `GET /api/v1/items`, the catalogue's items page and its par-level
+grid all find items through `item_conditions`.
 
-Filtering, sorting and paging happen in the database, so a catalogue of thousands of
-items costs one page of rows plus a count, never a walk over every item in Python.
+Text (`q`) matches anywhere in the SKU, name, vendor SKU or GTIN, ignoring case; `%`, `_`
+and `\\` in it are plain characters, not LIKE wildcards. The filters: supplier, category
+(exact), below reorder point somewhere, and active / inactive / all. Filtering, sorting and
+paging happen in the database, so a catalogue of thousands of items costs one page of rows
+plus a count, never a walk over every item in Python.
 """
 
 from __future__ import annotations
@@ -11,16 +14,96 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Item, Location, StockLevel, Supplier
+from inventory.models import Item, StockLevel, Supplier
 
 ITEM_STATUSES = ("active", "inactive", "all")
+ITEM_SORTS = ("sku", "name", "supplier", "category", "unit_cost", "on_hand")
+LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    q: str = ""
+    supplier_id: int | None = None
+    category: str = ""
+    below_reorder: bool = False
+    status: str = "active"  # one of ITEM_STATUSES
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere (lower-cased), its wildcards escaped."""
+    escaped = (
+        text.lower()
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def text_matches(q: str) -> Any:
+    """The item's SKU, name, vendor SKU or GTIN contains `q` (case-insensitive)."""
+    pattern = contains_pattern(q)
+    return or_(
+        func.lower(Item.sku).like(pattern, escape=LIKE_ESCAPE),
+        func.lower(Item.name).like(pattern, escape=LIKE_ESCAPE),
+        func.lower(Item.vendor_sku).like(pattern, escape=LIKE_ESCAPE),
+        Item.gtin.like(pattern, escape=LIKE_ESCAPE),
+    )
+
+
+def below_reorder() -> Any:
+    """Some location holds the item at or below its reorder point (as on the dashboard)."""
+    return exists().where(
+        StockLevel.item_id == Item.id,
+        StockLevel.reorder_point.is_not(None),
+        StockLevel.on_hand <= StockLevel.reorder_point,
+    )
+
+
+def item_conditions(f: ItemFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if f.q:
+        conditions.append(text_matches(f.q))
+    if f.supplier_id is not None:
+        conditions.append(Item.supplier_id == f.supplier_id)
+    if f.category:
+        conditions.append(Item.category == f.category)
+    if f.below_reorder:
+        conditions.append(below_reorder())
+    if f.status == "active":
+        conditions.append(Item.active.is_(True))
+    elif f.status == "inactive":
+        conditions.append(Item.active.is_(False))
+    return conditions
+
+
+def count_items(session: Session, f: ItemFilter) -> int:
+    return session.scalar(select(func.count()).select_from(Item).where(*item_conditions(f))) or 0
+
+
+def find_items(
+    session: Session, f: ItemFilter, *, limit: int, offset: int
+) -> tuple[list[tuple[Item, Supplier]], int]:
+    """One page of matching items with their suppliers, by SKU, and how many match (the API)."""
+    rows = session.execute(
+        select(Item, Supplier)
+        .join(Supplier, Supplier.id == Item.supplier_id)
+        .where(*item_conditions(f))
+        .order_by(Item.sku)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [(item, supplier) for item, supplier in rows], count_items(session, f)
 
 
 @dataclass(frozen=True)
 class ItemRow:
+    """A line of the catalogue's items page."""
+
     sku: str
     name: str
     unit: str
@@ -35,15 +118,6 @@ class ItemRow:
     below_reorder: bool
 
 
-@dataclass(frozen=True)
-class ItemFilter:
-    q: str = ""
-    supplier_id: int | None = None
-    category: str = ""
-    below_reorder: bool = False
-    status: str = "active"  # one of ITEM_STATUSES
-
-
 def _on_hand_by_item() -> Any:
     return (
         select(StockLevel.item_id, func.sum(StockLevel.on_hand).label("on_hand"))
@@ -52,49 +126,11 @@ def _on_hand_by_item() -> Any:
     )
 
 
-def _below_reorder() -> Any:
-    """Some location holds the item at or below its reorder point (as on the dashboard)."""
-    return exists().where(
-        StockLevel.item_id == Item.id,
-        StockLevel.reorder_point.is_not(None),
-        StockLevel.on_hand <= StockLevel.reorder_point,
-    )
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _item_conditions(f: ItemFilter) -> list[Any]:
-    conditions: list[Any] = []
-    if f.q:
-        pattern = _like(f.q)
-        conditions.append(
-            or_(
-                func.lower(Item.sku).like(pattern, escape="\\"),
-                func.lower(Item.name).like(pattern, escape="\\"),
-                func.lower(Item.vendor_sku).like(pattern, escape="\\"),
-                Item.gtin.like(pattern, escape="\\"),
-            )
-        )
-    if f.supplier_id is not None:
-        conditions.append(Item.supplier_id == f.supplier_id)
-    if f.category:
-        conditions.append(Item.category == f.category)
-    if f.below_reorder:
-        conditions.append(_below_reorder())
-    if f.status == "active":
-        conditions.append(Item.active.is_(True))
-    elif f.status == "inactive":
-        conditions.append(Item.active.is_(False))
-    return conditions
-
-
 def search_items(
     session: Session, f: ItemFilter, *, sort: str, descending: bool, limit: int, offset: int
 ) -> tuple[list[ItemRow], int]:
-    """One page of items matching the filter, and how many match in all."""
+    """One page of matching items for the items page (with on-hand totals), sorted by one
+    of `ITEM_SORTS`, and how many match in all."""
     on_hand = _on_hand_by_item()
     stock = func.coalesce(on_hand.c.on_hand, 0)
     columns: dict[str, Any] = {
@@ -106,17 +142,15 @@ def search_items(
         "on_hand": stock,
     }
     order = columns.get(sort, Item.sku)
-    conditions = _item_conditions(f)
-    total = session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0
     statement = (
         select(
             Item.sku, Item.name, Item.unit, Item.pack_size, Supplier.name, Item.vendor_sku,
             Item.unit_cost, Item.gtin, Item.category, Item.active, stock,
-            _below_reorder(),
+            below_reorder(),
         )
         .join(Supplier, Supplier.id == Item.supplier_id)
         .outerjoin(on_hand, on_hand.c.item_id == Item.id)
-        .where(*conditions)
+        .where(*item_conditions(f))
         .order_by(order.desc() if descending else order.asc(), Item.sku)
         .limit(limit)
         .offset(offset)
@@ -125,84 +159,4 @@ def search_items(
         ItemRow(*row[:10], on_hand=int(row[10]), below_reorder=bool(row[11]))
         for row in session.execute(statement)
     ]
-    return rows, total
-
-
-def categories(session: Session) -> list[str]:
-    """Every category in use, for the filter and the item form's suggestions."""
-    return list(
-        session.scalars(
-            select(Item.category)
-            .where(Item.category.is_not(None))
-            .distinct()
-            .order_by(Item.category)
-        )
-    )
-
-
-def supplier_choices(session: Session) -> list[tuple[int, str]]:
-    return [
-        (row[0], row[1])
-        for row in session.execute(select(Supplier.id, Supplier.name).order_by(Supplier.name))
-    ]
-
-
-def supplier_item_counts(session: Session) -> dict[int, int]:
-    statement = select(Item.supplier_id, func.count()).group_by(Item.supplier_id)
-    return {row[0]: row[1] for row in session.execute(statement)}
-
-
-def location_par_counts(session: Session) -> dict[int, int]:
-    """Per location, how many items have a par level there."""
-    statement = (
-        select(StockLevel.location_id, func.count())
-        .where(StockLevel.par_level.is_not(None))
-        .group_by(StockLevel.location_id)
-    )
-    return {row[0]: row[1] for row in session.execute(statement)}
-
-
-# --- the par-level grid ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParRow:
-    sku: str
-    name: str
-    unit: str
-    on_hand: int
-    par_level: int | None
-    reorder_point: int | None
-
-
-def par_grid(
-    session: Session, location: Location, *, q: str, only_set: bool, limit: int, offset: int
-) -> tuple[list[ParRow], int]:
-    """One row per active item (or only those with a par level here), with its on-hand,
-    par level and reorder point at `location` (blank where it has none yet)."""
-    joined = and_(StockLevel.item_id == Item.id, StockLevel.location_id == location.id)
-    conditions: list[Any] = [Item.active.is_(True)]
-    if q:
-        pattern = _like(q)
-        conditions.append(
-            or_(
-                func.lower(Item.sku).like(pattern, escape="\\"),
-                func.lower(Item.name).like(pattern, escape="\\"),
-            )
-        )
-    if only_set:
-        conditions.append(StockLevel.par_level.is_not(None))
-    base = select(Item.id).outerjoin(StockLevel, joined).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    statement = (
-        select(
-            Item.sku, Item.name, Item.unit, func.coalesce(StockLevel.on_hand, 0),
-            StockLevel.par_level, StockLevel.reorder_point,
-        )
-        .outerjoin(StockLevel, joined)
-        .where(*conditions)
-        .order_by(Item.sku)
-        .limit(limit)
-        .offset(offset)
-    )  # fmt: skip
-    return [ParRow(*row) for row in session.execute(statement)], total
+    return rows, count_items(session, f)

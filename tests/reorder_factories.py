@@ -4,18 +4,15 @@ written through the same service functions the API uses."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
 from inventory import ledger, purchasing
 from inventory.models import StockMovement
-from inventory.purchasing_schemas import PoLineIn, PurchaseOrderCreate
-from inventory.schemas import MovementIn
+from inventory.schemas.purchasing import PoLineIn, PurchaseOrderCreate
+from inventory.schemas.stock import ConsumeStock, ReceiveStock
 from kernel.db import Database
-from tests.inventory_factories import TODAY
-
-CLINIC_TZ = ZoneInfo("America/Chicago")  # the test settings' clinic zone
+from tests.inventory_factories import CLINIC_CLOCK, TODAY
 
 
 def receive(database: Database, sku: str, location: str, quantity: int, **kw) -> None:
@@ -23,7 +20,7 @@ def receive(database: Database, sku: str, location: str, quantity: int, **kw) ->
         ledger.record_movement(
             session,
             actor="test",
-            data=MovementIn(kind="receive", sku=sku, location=location, quantity=quantity, **kw),
+            data=ReceiveStock(sku=sku, location=location, quantity=quantity, **kw),
             today=TODAY,
         )
 
@@ -34,11 +31,10 @@ def consume(database: Database, sku: str, location: str, quantity: int, *, days_
         out = ledger.record_movement(
             session,
             actor="test",
-            data=MovementIn(kind="consume", sku=sku, location=location, quantity=quantity),
+            data=ConsumeStock(sku=sku, location=location, quantity=quantity),
             today=TODAY,
         )
-        day = TODAY - dt.timedelta(days=days_ago)
-        at = dt.datetime.combine(day, dt.time(12), tzinfo=CLINIC_TZ).astimezone(dt.UTC)
+        at = CLINIC_CLOCK.zone.instant(TODAY - dt.timedelta(days=days_ago), dt.time(12))
         session.execute(
             update(StockMovement).where(StockMovement.reference == out.reference).values(at=at)
         )

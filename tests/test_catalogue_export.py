@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from inventory.catalogue_import import format_money
 from inventory.models import Item, StockLevel
+from inventory.responses import unit_cost_text as format_money
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role
 from steristock.cli import main as cli

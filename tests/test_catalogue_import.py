@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from inventory.catalogue_import import (
-    MAX_UPLOAD_BYTES,
-    CellError,
-    import_catalogue,
-    parse_bool,
-    parse_gtin,
-    parse_money,
-)
+from inventory.catalogue_import import MAX_UPLOAD_BYTES, import_catalogue
+from inventory.catalogue_import.rows import CellError, parse_bool, parse_gtin, parse_money
 from inventory.models import Item, Location, StockLevel, Supplier
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role

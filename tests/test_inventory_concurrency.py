@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from inventory import ledger
-from inventory.schemas import MovementIn
+from inventory.schemas.stock import MOVEMENT_ACTIONS, ReceiveStock
 from kernel.auth.models import Role
 from kernel.problems import Conflict
 from tests.inventory_factories import InventoryFactory, days_from_today, move, on_hand
@@ -67,15 +67,15 @@ def test_concurrent_mixed_movements_in_separate_sessions_keep_the_ledger_exact(d
         for loc in ("SUPPLY", "EXAM1"):
             ledger.record_movement(
                 s, actor="t", today=today,
-                data=MovementIn(kind="receive", sku=sku, location=loc, quantity=20),
+                data=ReceiveStock(sku=sku, location=loc, quantity=20),
             )  # fmt: skip
     plans = []
     for i in range(THREADS * 4):
         kind = ("consume", "transfer", "receive", "transfer")[i % 4]
         src, dst = ("SUPPLY", "EXAM1") if i % 8 < 4 else ("EXAM1", "SUPPLY")
         plans.append(
-            MovementIn(kind=kind, sku=sku, location=src, quantity=3,
-                       to_location=dst if kind == "transfer" else None)
+            MOVEMENT_ACTIONS[kind](sku=sku, location=src, quantity=3,
+                                   to_location=dst if kind == "transfer" else None)
         )  # fmt: skip
     barrier = threading.Barrier(THREADS)
     outcomes: list[str] = []

@@ -57,7 +57,8 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
     from zoneinfo import ZoneInfo
 
     from inventory import catalogue, ledger
-    from inventory.schemas import ItemCreate, LocationCreate, MovementIn, SupplierCreate
+    from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
+    from inventory.schemas.stock import ConsumeStock, ReceiveStock
     from sterilization import cycles, packs, sterilizers
     from sterilization.clinic import Clinic
 
@@ -101,11 +102,11 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
         )  # fmt: skip
         ledger.record_movement(
             session, actor="maria", today=clinic.local_date(cycle.started_at),
-            data=MovementIn(kind="receive", sku="GLV/M", location="EXAM1", quantity=6),
+            data=ReceiveStock(sku="GLV/M", location="EXAM1", quantity=6),
         )  # fmt: skip
         ledger.record_movement(  # some use, for the dashboard's chart
             session, actor="maria", today=clinic.local_date(cycle.started_at),
-            data=MovementIn(kind="consume", sku="GLV/M", location="EXAM1", quantity=1),
+            data=ConsumeStock(sku="GLV/M", location="EXAM1", quantity=1),
         )  # fmt: skip
     return sterile, assembled
 

@@ -35,7 +35,8 @@ __all__ = ["browser", "screenshot_dir"]  # fixtures used here
 
 def seed_catalogue(database: Database) -> None:
     from inventory import catalogue, ledger
-    from inventory.schemas import ItemCreate, LocationCreate, MovementIn, SupplierCreate
+    from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
+    from inventory.schemas.stock import ReceiveStock
 
     with database.session() as session:
         create_user(
@@ -65,7 +66,7 @@ def seed_catalogue(database: Database) -> None:
         )  # fmt: skip
         ledger.record_movement(
             session, actor="test", today=dt.date.today(),
-            data=MovementIn(kind="receive", sku="GLV/M", location="EXAM1", quantity=4),
+            data=ReceiveStock(sku="GLV/M", location="EXAM1", quantity=4),
         )  # fmt: skip
 
 

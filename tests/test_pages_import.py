@@ -9,8 +9,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from inventory.import_models import CatalogueUpload
-from inventory.models import Item, StockLevel
+from inventory.models import CatalogueUpload, Item, StockLevel
 from kernel.auth.models import Role
 from tests.factories import csrf_token_from, page_login
 

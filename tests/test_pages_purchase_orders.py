@@ -13,7 +13,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from inventory import catalogue
-from inventory.schemas import ItemUpdate
+from inventory.schemas.catalogue import ItemUpdate
 from kernel.auth.models import Role
 from kernel.db import Database
 from tests.factories import UserFactory, csrf_token_from, page_login

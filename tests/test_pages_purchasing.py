@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from inventory.purchasing_models import PurchaseOrder
+from inventory.models import PurchaseOrder
 from kernel.auth.models import Role
 from kernel.db import Database
 from tests.factories import UserFactory, csrf_token_from, page_login

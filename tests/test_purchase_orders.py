@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
+from inventory.models import PurchaseOrder, PurchaseOrderLine
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role
 from tests.inventory_factories import InventoryFactory, days_from_today, on_hand

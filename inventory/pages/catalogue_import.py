@@ -1,4 +1,4 @@
-"""The import page (`/catalogue/import`): upload the items and/or par-levels CSV, read the
+"""`/catalogue/import`: upload the items and/or par-levels CSV, read the
 dry-run report as a table, then confirm to import the same files.
 
 The checked files wait in `catalogue_uploads` under a random token (any app worker can
@@ -22,17 +22,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from inventory import catalogue_import
-from inventory.catalogue_import import MAX_UPLOAD_BYTES, CatalogueImport, UploadTooLarge
-from inventory.catalogue_import_views import csv_download
-from inventory.import_models import CatalogueUpload
-from kernel.auth.guards import requires_role
-from kernel.auth.models import Role
+from inventory.api.downloads import csv_attachment
+from inventory.catalogue_import import MAX_UPLOAD_BYTES, UploadTooLarge
+from inventory.models import CatalogueUpload
+from inventory.roles import can_purchase
+from inventory.schemas.catalogue_import import CatalogueImport
 from kernel.auth.service import CurrentUser
 from kernel.db import utcnow
 from kernel.web.forms import form_text
 from kernel.web.templating import redirect_with_flash, render_page
 
-can_import = requires_role(Role.PURCHASING)
 PAGE = "/catalogue/import"
 UPLOAD_LIFETIME = dt.timedelta(days=1)
 MAX_ROWS_SHOWN = 1000  # per file; unchanged rows are only counted
@@ -66,7 +65,7 @@ def render_import(
     )
 
 
-@get(PAGE, guards=[can_import], sync_to_thread=False)
+@get(PAGE, guards=[can_purchase], sync_to_thread=False)
 def import_page(request: Request[Any, Any, Any]) -> Template:
     return render_import(request)
 
@@ -89,7 +88,7 @@ def _uploaded(value: Any) -> tuple[str, bytes] | None:
 
 @post(
     PAGE,
-    guards=[can_import],
+    guards=[can_purchase],
     sync_to_thread=True,
     request_max_body_size=2 * MAX_UPLOAD_BYTES + 64 * 1024,
 )
@@ -144,7 +143,7 @@ def _summary(result: CatalogueImport) -> str:
     return "Imported " + "; ".join(parts) + "."
 
 
-@post(f"{PAGE}/confirm", guards=[can_import], sync_to_thread=True)
+@post(f"{PAGE}/confirm", guards=[can_purchase], sync_to_thread=True)
 def confirm_import(
     request: Request[Any, Any, Any],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
@@ -188,21 +187,21 @@ def confirm_import(
     return redirect_with_flash(request, PAGE, _summary(result))
 
 
-@get(f"{PAGE}/items.csv", guards=[can_import], sync_to_thread=True, media_type="text/csv")
-def items_csv_page(db_session: Session) -> Response[bytes]:
+@get(f"{PAGE}/items.csv", guards=[can_purchase], sync_to_thread=True, media_type="text/csv")
+def download_items_csv_page(db_session: Session) -> Response[bytes]:
     """The API's export, with the session cookie: a starting point to edit."""
-    return csv_download(catalogue_import.items_csv(db_session), "items.csv")
+    return csv_attachment(catalogue_import.items_csv(db_session), "items.csv")
 
 
-@get(f"{PAGE}/par-levels.csv", guards=[can_import], sync_to_thread=True, media_type="text/csv")
-def par_levels_csv_page(db_session: Session) -> Response[bytes]:
-    return csv_download(catalogue_import.par_levels_csv(db_session), "par-levels.csv")
+@get(f"{PAGE}/par-levels.csv", guards=[can_purchase], sync_to_thread=True, media_type="text/csv")
+def download_par_levels_csv_page(db_session: Session) -> Response[bytes]:
+    return csv_attachment(catalogue_import.par_levels_csv(db_session), "par-levels.csv")
 
 
 page_handlers: list[Any] = [
     import_page,
     check_upload,
     confirm_import,
-    items_csv_page,
-    par_levels_csv_page,
+    download_items_csv_page,
+    download_par_levels_csv_page,
 ]

@@ -1,4 +1,4 @@
-"""Request and response bodies of the inventory API.
+"""Request and response bodies of the catalogue API: suppliers, locations, items, par levels.
 
 Money: `unit_cost` is per unit, exact, with at most 4 decimal places. Requests accept a
 JSON string ("0.045") or number; responses always give it as a decimal **string**
@@ -7,36 +7,24 @@ JSON string ("0.045") or number; responses always give it as a decimal **string*
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
 
 import msgspec
 
-from kernel.fields import MAX_ID, NOT_BLANK, PRINTABLE, SCANNED, Text
-
-MAX_QUANTITY = 1_000_000
-Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
-
-
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
-Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-/]+$")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NOT_BLANK)]
-Lot = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NOT_BLANK)]
-Gtin = Annotated[str, msgspec.Meta(pattern=r"^\d{8}$|^\d{12,14}$")]
-Days = Annotated[int, msgspec.Meta(ge=0, le=365)]
-Units = Annotated[int, msgspec.Meta(ge=0, le=MAX_QUANTITY)]
-Quantity = Annotated[int, msgspec.Meta(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
-PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=MAX_QUANTITY)]
-Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE)]
-Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=NOT_BLANK)]
-Short = Annotated[str, msgspec.Meta(max_length=64, pattern=PRINTABLE)]
-Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=PRINTABLE)]
-Email = Annotated[
-    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
-]
-MovementKind = Literal["receive", "consume", "transfer", "count", "adjust", "discard"]
-
+from inventory.schemas.fields import (
+    Code,
+    Days,
+    Email,
+    Gtin,
+    Id,
+    Name,
+    Phone,
+    PositiveQuantity,
+    Short,
+    Sku,
+    Unit,
+    Units,
+)
 
 # --- suppliers -------------------------------------------------------------------------
 
@@ -152,118 +140,3 @@ class ParLevelOut(msgspec.Struct):
     par_level: int
     reorder_point: int
     on_hand: int
-
-
-# --- stock -----------------------------------------------------------------------------
-
-
-class MovementIn(msgspec.Struct, forbid_unknown_fields=True):
-    """`quantity` is in units: the amount moved, the counted total for `count`, or a
-    signed correction for `adjust`."""
-
-    kind: MovementKind
-    sku: Sku
-    location: Code
-    quantity: Quantity
-    lot: Lot | None = None
-    expires_on: dt.date | None = None
-    to_location: Code | None = None
-    reason: Reason | None = None
-
-
-class LotChange(msgspec.Struct):
-    location: str
-    lot: str | None
-    expires_on: dt.date | None
-    quantity: int
-
-
-class MovementOut(msgspec.Struct):
-    id: int
-    kind: str
-    sku: str
-    location: str
-    quantity: int
-    on_hand_after: int
-    at: dt.datetime
-    actor: str
-    reference: str
-    lots: list[LotChange]
-    lot: str | None = None
-    expires_on: dt.date | None = None
-    to_location: str | None = None
-    to_on_hand_after: int | None = None
-    reason: str | None = None
-
-
-class BarcodeReceive(msgspec.Struct, forbid_unknown_fields=True):
-    barcode: Text(200, min_length=1, pattern=SCANNED)  # may hold FNC1 (\x1d)
-    location: Code
-    quantity: PositiveQuantity
-
-
-class StockRow(msgspec.Struct):
-    sku: str
-    name: str
-    location: str
-    on_hand: int
-    par_level: int | None
-    reorder_point: int | None
-
-
-class ExpiringRow(msgspec.Struct):
-    sku: str
-    name: str
-    location: str
-    lot: str | None
-    expires_on: dt.date
-    quantity: int
-    expired: bool
-
-
-class RestockRow(msgspec.Struct):
-    sku: str
-    name: str
-    to_location: str
-    on_hand: int
-    par_level: int
-    reorder_point: int
-    needed: int
-    quantity: int  # what to bring: `needed`, limited by what the source holds
-    source_on_hand: int
-
-
-class RestockList(msgspec.Struct):
-    from_location: str
-    items: list[RestockRow]
-
-
-class RestockLine(msgspec.Struct, forbid_unknown_fields=True):
-    sku: Sku
-    to_location: Code
-    quantity: PositiveQuantity
-
-
-class RestockRound(msgspec.Struct, forbid_unknown_fields=True):
-    from_location: Code
-    lines: Annotated[list[RestockLine], msgspec.Meta(min_length=1, max_length=1000)]
-
-
-class RestockRoundOut(msgspec.Struct):
-    from_location: str
-    reference: str
-    movements: list[MovementOut]
-
-
-class MovementRow(msgspec.Struct):
-    id: int
-    kind: str
-    sku: str
-    location: str
-    lot: str | None
-    expires_on: dt.date | None
-    quantity: int
-    at: dt.datetime
-    actor: str
-    reason: str | None
-    reference: str | None

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from inventory.schemas import Code, Id, Lot, MovementOut, PositiveQuantity, Sku
+from inventory.schemas.fields import Code, Id, Lot, PositiveQuantity, Sku
+from inventory.schemas.stock import MovementOut
 from kernel.fields import MULTILINE, Text
 
 PoStatus = Literal["draft", "submitted", "partially_received", "received", "cancelled"]

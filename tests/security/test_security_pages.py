@@ -22,8 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from inventory import purchasing
-from inventory.models import Item, Location, StockLevel, Supplier
-from inventory.purchasing_models import PurchaseOrder
+from inventory.models import Item, Location, PurchaseOrder, StockLevel, Supplier
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role, User
 from kernel.auth.service import create_user
