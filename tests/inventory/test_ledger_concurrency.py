@@ -6,22 +6,13 @@ import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from inventory import ledger
 from inventory.schemas.stock import MOVEMENT_ACTIONS, ReceiveStock
 from kernel.auth.models import Role
 from kernel.problems import Conflict
-from tests.inventory_factories import InventoryFactory, days_from_today, move, on_hand
+from tests.inventory_factories import days_from_today, move, on_hand
 
 THREADS = 16
-
-
-@pytest.fixture
-def inv(database):
-    factory = InventoryFactory(database)
-    factory.locations("SUPPLY", "EXAM1")
-    return factory
 
 
 def test_concurrent_consumes_over_http_succeed_exactly_as_often_as_stock_allows(client, inv, users):

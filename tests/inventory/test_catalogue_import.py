@@ -1,5 +1,5 @@
 """Catalogue import (POST /api/v1/items/import, /api/v1/par-levels/import) through HTTP:
-the 500-row distributor fixture (tests/fixtures, made by scripts/make_import_fixture.py),
+the 500-row distributor fixture (tests/inventory/fixtures, made by scripts/make_import_fixture.py),
 dry runs, all-or-nothing rejection with every problem by row, re-imports, roles, limits."""
 
 from __future__ import annotations
@@ -53,11 +53,6 @@ def counts(database) -> dict[str, int]:
         }
 
 
-@pytest.fixture
-def purchasing(users):
-    return users.headers(Role.PURCHASING)
-
-
 # --- rules for cells ---------------------------------------------------------------
 
 
@@ -99,9 +94,9 @@ def test_gtin_check_digit_is_verified():
 # --- the distributor fixture -------------------------------------------------------
 
 
-def test_dry_run_reports_every_row_and_writes_nothing(client, database, purchasing):
+def test_dry_run_reports_every_row_and_writes_nothing(client, database, buyer):
     before = counts(database)
-    response = post_items(client, purchasing, ITEMS, dry_run=True)
+    response = post_items(client, buyer, ITEMS, dry_run=True)
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["dry_run"] is True and report["accepted"] is True
@@ -113,24 +108,24 @@ def test_dry_run_reports_every_row_and_writes_nothing(client, database, purchasi
     assert counts(database) == before
 
 
-def test_import_then_export_is_a_round_trip(client, database, purchasing):
-    assert post_items(client, purchasing, ITEMS).json()["created"] == 500
-    par = post_par(client, purchasing, PAR_LEVELS).json()
+def test_import_then_export_is_a_round_trip(client, database, buyer):
+    assert post_items(client, buyer, ITEMS).json()["created"] == 500
+    par = post_par(client, buyer, PAR_LEVELS).json()
     assert par["created"] == 999 and par["accepted"] is True
-    exported = client.get("/api/v1/items.csv", headers=purchasing)
+    exported = client.get("/api/v1/items.csv", headers=buyer)
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     assert exported.text.startswith(HEADER)
-    par_export = client.get("/api/v1/par-levels.csv", headers=purchasing)
+    par_export = client.get("/api/v1/par-levels.csv", headers=buyer)
     assert par_export.text.startswith("sku,location,par_level,reorder_point\r\n")
     assert par_export.text.count("\r\n") == 1000
     # The export read back is exactly what is stored: nothing to change.
-    again = post_items(client, purchasing, exported.content, dry_run=True).json()
+    again = post_items(client, buyer, exported.content, dry_run=True).json()
     assert (again["unchanged"], again["created"], again["updated"]) == (500, 0, 0)
-    again_par = post_par(client, purchasing, par_export.content, dry_run=True).json()
+    again_par = post_par(client, buyer, par_export.content, dry_run=True).json()
     assert (again_par["unchanged"], again_par["created"], again_par["updated"]) == (999, 0, 0)
     # And the fixture's semicolon / decimal-comma variant is the same catalogue.
-    variant = post_items(client, purchasing, ITEMS_SEMICOLON, dry_run=True).json()
+    variant = post_items(client, buyer, ITEMS_SEMICOLON, dry_run=True).json()
     assert variant["unchanged"] == 500
     # Values survived: "$1,234.50"-style money, blank optional cells, booleans.
     with database.session(write=False) as s:
@@ -151,11 +146,11 @@ def test_import_then_export_is_a_round_trip(client, database, purchasing):
 
 
 def test_reimport_reports_unchanged_updates_edited_rows_and_never_duplicates(
-    client, database, purchasing
+    client, database, buyer
 ):
-    post_items(client, purchasing, ITEMS)
+    post_items(client, buyer, ITEMS)
     before = counts(database)
-    again = post_items(client, purchasing, ITEMS).json()
+    again = post_items(client, buyer, ITEMS).json()
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 500)
     assert counts(database)["Item"] == 500
     assert counts(database)["AuditEntry"] == before["AuditEntry"] + 1  # the summary only
@@ -163,7 +158,7 @@ def test_reimport_reports_unchanged_updates_edited_rows_and_never_duplicates(
     assert lines[3].startswith("WOU-0003,") and ",pack," in lines[3]  # row 4 in the sheet
     lines[3] = lines[3].replace(",pack,", ",sleeve,")
     edited = "\r\n".join(lines).encode()
-    report = post_items(client, purchasing, edited).json()
+    report = post_items(client, buyer, edited).json()
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 1, 499)
     [row] = [r for r in report["rows"] if r["action"] == "update"]
     assert (row["row"], row["sku"], row["changed"]) == (4, "WOU-0003", ["unit"])
@@ -174,9 +169,9 @@ def test_reimport_reports_unchanged_updates_edited_rows_and_never_duplicates(
         assert '"unit":"pack"' in (entry.before or "") and '"unit":"sleeve"' in (entry.after or "")
 
 
-def test_import_is_audited_row_by_row_with_a_summary(client, database, purchasing, users):
-    post_items(client, purchasing, ITEMS)
-    post_par(client, purchasing, PAR_LEVELS)
+def test_import_is_audited_row_by_row_with_a_summary(client, database, buyer, users):
+    post_items(client, buyer, ITEMS)
+    post_par(client, buyer, PAR_LEVELS)
     with database.session(write=False) as s:
         actions = dict(
             s.execute(select(AuditEntry.action, func.count()).group_by(AuditEntry.action)).all()
@@ -190,14 +185,14 @@ def test_import_is_audited_row_by_row_with_a_summary(client, database, purchasin
     assert verify["ok"] is True
 
 
-def test_existing_suppliers_and_locations_are_matched_not_duplicated(client, database, purchasing):
+def test_existing_suppliers_and_locations_are_matched_not_duplicated(client, database, buyer):
     inv = InventoryFactory(database)
     inv.supplier("medline industries")
     inv.location("EXAM1")
-    report = post_items(client, purchasing, ITEMS).json()
+    report = post_items(client, buyer, ITEMS).json()
     assert "Medline Industries" not in report["suppliers_created"]
     assert len(report["suppliers_created"]) == 5
-    par = post_par(client, purchasing, PAR_LEVELS).json()
+    par = post_par(client, buyer, PAR_LEVELS).json()
     assert par["locations_created"] == ["EXAM2", "PROC", "SUPPLY"]
 
 
@@ -217,11 +212,9 @@ BAD_FILE = (
 )
 
 
-def test_five_kinds_of_bad_rows_are_all_reported_and_nothing_is_written(
-    client, database, purchasing
-):
+def test_five_kinds_of_bad_rows_are_all_reported_and_nothing_is_written(client, database, buyer):
     before = counts(database)
-    response = post_items(client, purchasing, BAD_FILE.encode())
+    response = post_items(client, buyer, BAD_FILE.encode())
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
@@ -240,12 +233,12 @@ def test_five_kinds_of_bad_rows_are_all_reported_and_nothing_is_written(
     assert len(by_row[7]["problems"]) == 2
     assert counts(database) == before
     # A dry run of the same file says the same and writes nothing either.
-    dry = post_items(client, purchasing, BAD_FILE.encode(), dry_run=True)
+    dry = post_items(client, buyer, BAD_FILE.encode(), dry_run=True)
     assert dry.status_code == 422 and len(dry.json()["problems"]) == 6
     assert counts(database) == before
 
 
-def test_par_file_with_unknown_sku_or_reorder_above_par_is_refused(client, database, purchasing):
+def test_par_file_with_unknown_sku_or_reorder_above_par_is_refused(client, database, buyer):
     inv = InventoryFactory(database)
     inv.item("GLV-M")
     before = counts(database)
@@ -258,7 +251,7 @@ def test_par_file_with_unknown_sku_or_reorder_above_par_is_refused(client, datab
         "GLV-M;BAD CODE;1;1\r\n"  # not a location code
         "GLV-M;EXAM3;ten;\r\n"  # not a number
     )
-    response = post_par(client, purchasing, body.encode())
+    response = post_par(client, buyer, body.encode())
     assert response.status_code == 422
     found = {(p["row"], p["column"]) for p in response.json()["problems"]}
     assert found == {(3, "sku"), (4, "reorder_point"), (5, "location"), (6, "location"),
@@ -266,7 +259,7 @@ def test_par_file_with_unknown_sku_or_reorder_above_par_is_refused(client, datab
     assert counts(database) == before
 
 
-def test_lot_tracking_cannot_change_on_items_with_stock(client, database, purchasing):
+def test_lot_tracking_cannot_change_on_items_with_stock(client, database, buyer):
     inv = InventoryFactory(database)
     inv.locations("SUPPLY")
     inv.item("LOT-1", lot_tracked=False)
@@ -274,12 +267,12 @@ def test_lot_tracking_cannot_change_on_items_with_stock(client, database, purcha
     received = client.post(
         "/api/v1/stock/movements",
         json={"kind": "receive", "sku": "LOT-1", "location": "SUPPLY", "quantity": 5},
-        headers=purchasing,
+        headers=buyer,
     )
     assert received.status_code == 201, received.text
-    exported = client.get("/api/v1/items.csv", headers=purchasing).text
+    exported = client.get("/api/v1/items.csv", headers=buyer).text
     flipped = exported.replace(",no,", ",yes,")
-    response = post_items(client, purchasing, flipped.encode(), dry_run=True)
+    response = post_items(client, buyer, flipped.encode(), dry_run=True)
     assert response.status_code == 422
     [problem] = response.json()["problems"]
     assert (problem["row"], problem["column"]) == (2, "lot_tracked")
@@ -288,13 +281,13 @@ def test_lot_tracking_cannot_change_on_items_with_stock(client, database, purcha
     assert rows == {"LOT-1": "rejected", "LOT-2": "update"}
 
 
-def test_formula_cells_are_defused_on_export_and_read_back(client, database, purchasing):
+def test_formula_cells_are_defused_on_export_and_read_back(client, database, buyer):
     cells = HEADER + 'GZ-1,"=HYPERLINK(""x"")",box,1,+Medline,-12,1.00,,,,no,@cat\r\n'
-    assert post_items(client, purchasing, cells.encode()).status_code == 200
-    exported = client.get("/api/v1/items.csv", headers=purchasing).text
+    assert post_items(client, buyer, cells.encode()).status_code == 200
+    exported = client.get("/api/v1/items.csv", headers=buyer).text
     assert "'=HYPERLINK" in exported and "'+Medline" in exported and "'-12" in exported
     assert "'@cat" in exported
-    again = post_items(client, purchasing, exported.encode(), dry_run=True).json()
+    again = post_items(client, buyer, exported.encode(), dry_run=True).json()
     assert again["unchanged"] == 1
 
 
@@ -312,35 +305,33 @@ def test_formula_cells_are_defused_on_export_and_read_back(client, database, pur
         ("sku;name\r\nÄ;B".encode("latin-1"), "not UTF-8"),
     ],
 )
-def test_garbage_is_refused_with_a_reason(client, database, purchasing, content, expected):
+def test_garbage_is_refused_with_a_reason(client, database, buyer, content, expected):
     before = counts(database)
-    response = post_items(client, purchasing, content)
+    response = post_items(client, buyer, content)
     assert response.status_code == 422, response.text
     assert expected in response.json()["problems"][0]["message"]
     assert counts(database) == before
 
 
-def test_rows_with_an_unquoted_comma_are_each_reported(client, database, purchasing):
+def test_rows_with_an_unquoted_comma_are_each_reported(client, database, buyer):
     body = HEADER + "A-1,Gauze,box,1,Medline,,$1,234.50,,,,no,\r\n"
     body += "A-2,Gauze,box,1,Medline,,$2.00,,,,no,\r\nA-3,Tape,box,1,Medline,,$1,000,,,,no,\r\n"
-    response = post_items(client, purchasing, body.encode())
+    response = post_items(client, buyer, body.encode())
     assert response.status_code == 422
     problems = response.json()["problems"]
     assert [p["row"] for p in problems] == [2, 4]
     assert "13 cells but the header has 12" in problems[0]["message"]
 
 
-def test_missing_file_field_is_a_client_error(client, purchasing):
-    response = client.post(
-        "/api/v1/items/import", files={"other": ("x.csv", b"x")}, headers=purchasing
-    )
+def test_missing_file_field_is_a_client_error(client, buyer):
+    response = client.post("/api/v1/items/import", files={"other": ("x.csv", b"x")}, headers=buyer)
     assert 400 <= response.status_code < 500 and response.status_code != 404
 
 
-def test_a_file_over_5_mb_is_refused_with_413(client, database, purchasing):
+def test_a_file_over_5_mb_is_refused_with_413(client, database, buyer):
     before = counts(database)
     big = HEADER.encode() + b"x" * (MAX_UPLOAD_BYTES + 10)
-    response = post_items(client, purchasing, big)
+    response = post_items(client, buyer, big)
     assert response.status_code == 413
     assert counts(database) == before
 

@@ -24,7 +24,7 @@ from tests.test_pages_browser import (
     sync_api,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")

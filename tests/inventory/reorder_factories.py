@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from inventory import ledger, purchasing
-from inventory.models import StockMovement
+from inventory.models import PurchaseOrder, StockMovement
 from inventory.schemas.purchasing import PoLineIn, PurchaseOrderCreate
 from inventory.schemas.stock import ConsumeStock, ReceiveStock
 from kernel.db import Database
@@ -53,3 +53,13 @@ def on_order(database: Database, supplier_id: int, lines: dict[str, int]) -> int
         )
         purchasing.submit(session, actor="test", po_id=po.id or 0)
         return po.id or 0
+
+
+def po_statuses(database: Database) -> dict[int, str]:
+    with database.session(write=False) as session:
+        return dict(session.execute(select(PurchaseOrder.id, PurchaseOrder.status)).all())
+
+
+def po_count(database: Database) -> int:
+    with database.session(write=False) as session:
+        return session.scalar(select(func.count()).select_from(PurchaseOrder)) or 0

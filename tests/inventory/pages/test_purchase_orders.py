@@ -16,21 +16,12 @@ from inventory import catalogue
 from inventory.schemas.catalogue import ItemUpdate
 from kernel.auth.models import Role
 from kernel.db import Database
-from tests.factories import UserFactory, csrf_token_from, page_login
+from tests.factories import UserFactory, assert_csp_clean, csrf_token_from, form_post, page_login
+from tests.inventory.reorder_factories import on_order, po_count, po_statuses
 from tests.inventory_factories import InventoryFactory, days_from_today, on_hand
 from tests.kernel.test_pages_admin_users import field_error, input_value
-from tests.reorder_factories import on_order
-from tests.test_pages_inventory import form_post
-from tests.test_pages_purchasing import assert_csp_clean, po_count, po_statuses
 
 NEW = "/purchasing/orders/new"
-
-
-@pytest.fixture
-def inv(database: Database) -> InventoryFactory:
-    factory = InventoryFactory(database)
-    factory.locations("EXAM1", "SUPPLY")
-    return factory
 
 
 @pytest.fixture
@@ -49,14 +40,14 @@ def acme(inv: InventoryFactory) -> int:
 
 
 @pytest.fixture
-def buyer(client: TestClient[Litestar], users: UserFactory) -> str:
+def buyer_login(client: TestClient[Litestar], users: UserFactory) -> str:
     username = users.create(Role.PURCHASING)
     assert page_login(client, username).status_code == 303
     return username
 
 
 def test_purchasing_writes_a_draft_by_hand_then_submits_it_from_its_page(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database
+    client: TestClient[Litestar], buyer_login: str, acme: int, database: Database
 ) -> None:
     page = client.get(NEW)
     assert page.status_code == 200 and "Acme Medical" in page.text
@@ -85,7 +76,7 @@ def test_purchasing_writes_a_draft_by_hand_then_submits_it_from_its_page(
 
 
 def test_a_rejected_draft_shows_errors_next_to_the_fields_and_keeps_every_value(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database
+    client: TestClient[Litestar], buyer_login: str, acme: int, database: Database
 ) -> None:
     response = form_post(
         client, NEW, "new-order-form", supplier_id="", notes="keep me",
@@ -110,7 +101,7 @@ def test_a_rejected_draft_shows_errors_next_to_the_fields_and_keeps_every_value(
 
 
 def test_skus_the_supplier_does_not_supply_are_flagged_on_their_own_lines(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database
+    client: TestClient[Litestar], buyer_login: str, acme: int, database: Database
 ) -> None:
     cases = [
         ("NOPE", "No item with SKU NOPE."),
@@ -139,7 +130,7 @@ def test_skus_the_supplier_does_not_supply_are_flagged_on_their_own_lines(
 
 
 def test_more_lines_keeps_what_was_typed_and_writes_nothing(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database
+    client: TestClient[Litestar], buyer_login: str, acme: int, database: Database
 ) -> None:
     response = form_post(client, NEW, "new-order-form", supplier_id=str(acme), more="1",
                          **{"line-7-sku": "GLV/M", "line-7-quantity": "4"})  # fmt: skip
@@ -150,7 +141,7 @@ def test_more_lines_keeps_what_was_typed_and_writes_nothing(
 
 
 def test_orders_list_filters_by_status(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database
+    client: TestClient[Litestar], buyer_login: str, acme: int, database: Database
 ) -> None:
     submitted = on_order(database, acme, {"GLV/M": 5})
     created = form_post(client, NEW, "new-order-form", supplier_id=str(acme),
@@ -171,7 +162,11 @@ def test_orders_list_filters_by_status(
 
 
 def test_receive_in_parts_with_lot_and_expiry_and_see_the_deliveries(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database, users: UserFactory
+    client: TestClient[Litestar],
+    buyer_login: str,
+    acme: int,
+    database: Database,
+    users: UserFactory,
 ) -> None:
     po_id = on_order(database, acme, {"GLV/M": 10, "SUT-4": 6})
     path = f"/purchasing/orders/{po_id}"
@@ -184,7 +179,7 @@ def test_receive_in_parts_with_lot_and_expiry_and_see_the_deliveries(
     page = client.get(path).text
     receipts = re.search(r'<section class="card" id="receipts">.*?</section>', page, re.S)
     assert receipts and "L77" in receipts.group(0) and expiry in receipts.group(0)
-    assert "SUPPLY" in receipts.group(0) and buyer in receipts.group(0)
+    assert "SUPPLY" in receipts.group(0) and buyer_login in receipts.group(0)
     second = form_post(client, path, "receive-form", location="SUPPLY",
                        **{"line-0-quantity": "10", "line-1-quantity": "2", "line-1-lot": "L78",
                           "line-1-expires_on": expiry})  # fmt: skip
@@ -198,7 +193,7 @@ def test_receive_in_parts_with_lot_and_expiry_and_see_the_deliveries(
 
 
 def test_receive_errors_are_shown_next_to_the_line_and_nothing_is_written(
-    client: TestClient[Litestar], buyer: str, acme: int, database: Database,
+    client: TestClient[Litestar], buyer_login: str, acme: int, database: Database,
     inv: InventoryFactory,
 ) -> None:  # fmt: skip
     po_id = on_order(database, acme, {"GLV/M": 8, "SUT-4": 6})

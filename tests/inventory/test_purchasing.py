@@ -13,21 +13,9 @@ from sqlalchemy import func, select
 from inventory.models import PurchaseOrder, PurchaseOrderLine
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role
-from tests.inventory_factories import InventoryFactory, days_from_today, on_hand
+from tests.inventory_factories import days_from_today, on_hand
 
 PO = "/api/v1/purchase-orders"
-
-
-@pytest.fixture
-def inv(database):
-    factory = InventoryFactory(database)
-    factory.locations("SUPPLY", "EXAM1")
-    return factory
-
-
-@pytest.fixture
-def buyer(users):
-    return users.headers(Role.PURCHASING)
 
 
 def suggested(client, headers):

@@ -21,11 +21,6 @@ from tests.inventory_factories import InventoryFactory
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def cli_env(database_url, tmp_path):
-    return {"DATABASE_URL": database_url, "STERISTOCK_DATA_DIR": str(tmp_path / "data")}
-
-
 def count(database, model) -> int:
     with database.session(write=False) as s:
         return s.scalar(select(func.count()).select_from(model)) or 0

@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kernel.auth.models import Role
-from tests.inventory_factories import InventoryFactory, days_from_today, move, on_hand
-
-
-@pytest.fixture
-def inv(database):
-    factory = InventoryFactory(database)
-    factory.locations("SUPPLY", "EXAM1", "EXAM2")
-    return factory
-
-
-@pytest.fixture
-def ma(users):
-    return users.headers(Role.MA)
+from tests.inventory_factories import days_from_today, move, on_hand
 
 
 def test_receive_then_consume_updates_on_hand_and_ledger(client, inv, ma):

@@ -11,16 +11,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from kernel.auth.models import Role
-from kernel.db import Database
-from tests.factories import UserFactory, csrf_token_from, page_login
+from tests.factories import UserFactory, csrf_token_from, form_post, page_login
 from tests.inventory_factories import InventoryFactory, days_from_today, move, on_hand
-
-
-@pytest.fixture
-def inv(database: Database) -> InventoryFactory:
-    factory = InventoryFactory(database)
-    factory.locations("EXAM1", "SUPPLY")
-    return factory
 
 
 def stocked(inv: InventoryFactory, client: TestClient[Litestar], users: UserFactory,
@@ -35,19 +27,6 @@ def stocked(inv: InventoryFactory, client: TestClient[Litestar], users: UserFact
         )  # fmt: skip
         assert response.status_code == 201, response.text
     return sku
-
-
-def form_post(client: TestClient[Litestar], path: str, form_id: str, **fields: str) -> Any:
-    """Submit the form `form_id` of the page at `path` as a browser would (its CSRF token,
-    its hidden fields and nonce), with `fields` filled in."""
-    html = client.get(path).text
-    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.S)
-    assert form, f"no form {form_id}"
-    hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
-    hidden["_csrf_token"] = csrf_token_from(html)
-    action = re.search(r'action="([^"]+)"', form.group(0))
-    assert action
-    return client.post(action.group(1), data={**hidden, **fields}, follow_redirects=False)
 
 
 BIN = "/b/EXAM1/GLV%2FM"

@@ -9,16 +9,11 @@ from tests.inventory_factories import InventoryFactory
 
 
 @pytest.fixture
-def purchasing(users):
-    return users.headers(Role.PURCHASING)
-
-
-@pytest.fixture
-def supplier_id(client, purchasing):
+def supplier_id(client, buyer):
     r = client.post(
         "/api/v1/suppliers",
         json={"name": "Henry Schein", "account_number": "HS-1", "lead_time_days": 3},
-        headers=purchasing,
+        headers=buyer,
     )
     assert r.status_code == 201, r.text
     return r.json()["id"]
@@ -39,41 +34,39 @@ def item_body(sid, **overrides):
     return body | overrides
 
 
-def test_purchasing_creates_supplier_location_item_and_par_level(client, purchasing, supplier_id):
+def test_purchasing_creates_supplier_location_item_and_par_level(client, buyer, supplier_id):
     r = client.post("/api/v1/locations", json={"code": "exam1", "name": "Exam room 1"},
-                    headers=purchasing)  # fmt: skip
+                    headers=buyer)  # fmt: skip
     assert r.status_code == 201
     assert r.json() == {"code": "EXAM1", "name": "Exam room 1", "active": True}
-    r = client.post("/api/v1/items", json=item_body(supplier_id), headers=purchasing)
+    r = client.post("/api/v1/items", json=item_body(supplier_id), headers=buyer)
     assert r.status_code == 201, r.text
     item = r.json()
     assert item["unit_cost"] == "0.0450"
     assert item["effective_lead_time_days"] == 3  # the supplier's
     r = client.put("/api/v1/items/GLV-NIT-M/par-levels/EXAM1", json={"par_level": 7},
-                   headers=purchasing)  # fmt: skip
+                   headers=buyer)  # fmt: skip
     assert r.status_code == 200, r.text
     assert r.json()["reorder_point"] == 4  # half of 7, rounded up
-    r = client.get("/api/v1/stock", params={"sku": "GLV-NIT-M"}, headers=purchasing)
+    r = client.get("/api/v1/stock", params={"sku": "GLV-NIT-M"}, headers=buyer)
     assert r.json()["items"] == [
         {"sku": "GLV-NIT-M", "name": "Nitrile exam gloves, medium", "location": "EXAM1",
          "on_hand": 0, "par_level": 7, "reorder_point": 4}
     ]  # fmt: skip
 
 
-def test_item_lead_time_falls_back_to_supplier_then_seven_days(client, purchasing):
-    sid = client.post("/api/v1/suppliers", json={"name": "No lead"}, headers=purchasing).json()[
-        "id"
-    ]
-    r = client.post("/api/v1/items", json=item_body(sid, gtin=None), headers=purchasing)
+def test_item_lead_time_falls_back_to_supplier_then_seven_days(client, buyer):
+    sid = client.post("/api/v1/suppliers", json={"name": "No lead"}, headers=buyer).json()["id"]
+    r = client.post("/api/v1/items", json=item_body(sid, gtin=None), headers=buyer)
     assert r.json()["effective_lead_time_days"] == 7
-    r = client.patch("/api/v1/items/glv-nit-m", json={"lead_time_days": 2}, headers=purchasing)
+    r = client.patch("/api/v1/items/glv-nit-m", json={"lead_time_days": 2}, headers=buyer)
     assert r.status_code == 200 and r.json()["effective_lead_time_days"] == 2
 
 
-def test_item_patch_changes_only_given_fields_and_can_clear_gtin(client, purchasing, supplier_id):
-    client.post("/api/v1/items", json=item_body(supplier_id), headers=purchasing)
+def test_item_patch_changes_only_given_fields_and_can_clear_gtin(client, buyer, supplier_id):
+    client.post("/api/v1/items", json=item_body(supplier_id), headers=buyer)
     r = client.patch("/api/v1/items/GLV-NIT-M", json={"unit_cost": 0.05, "gtin": None},
-                     headers=purchasing)  # fmt: skip
+                     headers=buyer)  # fmt: skip
     assert r.status_code == 200, r.text
     assert r.json()["unit_cost"] == "0.0500"
     assert r.json()["gtin"] is None
@@ -81,16 +74,16 @@ def test_item_patch_changes_only_given_fields_and_can_clear_gtin(client, purchas
 
 
 def test_supplier_patch_changes_only_given_fields_and_null_clears_optional_ones(
-    client, purchasing, supplier_id
+    client, buyer, supplier_id
 ):
     r = client.patch(f"/api/v1/suppliers/{supplier_id}",
                      json={"account_number": None, "email": "o@hs.example"},
-                     headers=purchasing)  # fmt: skip
+                     headers=buyer)  # fmt: skip
     assert r.status_code == 200, r.text
     assert r.json()["account_number"] is None and r.json()["email"] == "o@hs.example"
     assert r.json()["name"] == "Henry Schein" and r.json()["lead_time_days"] == 3
     named = client.patch(f"/api/v1/suppliers/{supplier_id}", json={"name": None},
-                         headers=purchasing)  # fmt: skip
+                         headers=buyer)  # fmt: skip
     assert named.status_code == 200 and named.json()["name"] == "Henry Schein"
 
 
@@ -109,33 +102,33 @@ def test_supplier_patch_changes_only_given_fields_and_null_clears_optional_ones(
         {"unexpected": 1},
     ],
 )
-def test_bad_item_input_is_422_and_writes_nothing(client, purchasing, supplier_id, overrides):
-    r = client.post("/api/v1/items", json=item_body(supplier_id, **overrides), headers=purchasing)
+def test_bad_item_input_is_422_and_writes_nothing(client, buyer, supplier_id, overrides):
+    r = client.post("/api/v1/items", json=item_body(supplier_id, **overrides), headers=buyer)
     assert r.status_code == 422, r.text
-    assert client.get("/api/v1/items", headers=purchasing).json()["total"] == 0
+    assert client.get("/api/v1/items", headers=buyer).json()["total"] == 0
 
 
-def test_duplicate_sku_gtin_supplier_and_location_are_409(client, purchasing, supplier_id):
-    client.post("/api/v1/items", json=item_body(supplier_id), headers=purchasing)
+def test_duplicate_sku_gtin_supplier_and_location_are_409(client, buyer, supplier_id):
+    client.post("/api/v1/items", json=item_body(supplier_id), headers=buyer)
     assert client.post("/api/v1/items", json=item_body(supplier_id, gtin=None),
-                       headers=purchasing).status_code == 409  # fmt: skip
-    r = client.post("/api/v1/items", json=item_body(supplier_id, sku="OTHER"), headers=purchasing)
+                       headers=buyer).status_code == 409  # fmt: skip
+    r = client.post("/api/v1/items", json=item_body(supplier_id, sku="OTHER"), headers=buyer)
     assert r.status_code == 409 and "GTIN" in r.json()["detail"]
     assert client.post("/api/v1/suppliers", json={"name": "henry schein"},
-                       headers=purchasing).status_code == 409  # fmt: skip
-    client.post("/api/v1/locations", json={"code": "A", "name": "A"}, headers=purchasing)
+                       headers=buyer).status_code == 409  # fmt: skip
+    client.post("/api/v1/locations", json={"code": "A", "name": "A"}, headers=buyer)
     assert client.post("/api/v1/locations", json={"code": "a", "name": "A"},
-                       headers=purchasing).status_code == 409  # fmt: skip
+                       headers=buyer).status_code == 409  # fmt: skip
 
 
-def test_reorder_point_above_par_is_422(client, purchasing, supplier_id):
-    client.post("/api/v1/items", json=item_body(supplier_id), headers=purchasing)
-    client.post("/api/v1/locations", json={"code": "EXAM1", "name": "E"}, headers=purchasing)
+def test_reorder_point_above_par_is_422(client, buyer, supplier_id):
+    client.post("/api/v1/items", json=item_body(supplier_id), headers=buyer)
+    client.post("/api/v1/locations", json={"code": "EXAM1", "name": "E"}, headers=buyer)
     r = client.put("/api/v1/items/GLV-NIT-M/par-levels/EXAM1",
-                   json={"par_level": 5, "reorder_point": 6}, headers=purchasing)  # fmt: skip
+                   json={"par_level": 5, "reorder_point": 6}, headers=buyer)  # fmt: skip
     assert r.status_code == 422
     r = client.put("/api/v1/items/GLV-NIT-M/par-levels/NOPE", json={"par_level": 5},
-                   headers=purchasing)  # fmt: skip
+                   headers=buyer)  # fmt: skip
     assert r.status_code == 404
 
 
@@ -197,10 +190,10 @@ def test_auditor_and_purchasing_cannot_take_stock(client, users, database):
     body = {"kind": "receive", "sku": sku, "location": "EXAM1", "quantity": 5}
     auditor = users.headers(Role.AUDITOR)
     assert client.post("/api/v1/stock/movements", json=body, headers=auditor).status_code == 403
-    purchasing = users.headers(Role.PURCHASING)
-    assert client.post("/api/v1/stock/movements", json=body, headers=purchasing).status_code == 201
+    buyer = users.headers(Role.PURCHASING)
+    assert client.post("/api/v1/stock/movements", json=body, headers=buyer).status_code == 201
     consume = body | {"kind": "consume", "quantity": 1}
-    r = client.post("/api/v1/stock/movements", json=consume, headers=purchasing)
+    r = client.post("/api/v1/stock/movements", json=consume, headers=buyer)
     assert r.status_code == 403
     assert inv.movement_count() == 1
 
@@ -221,17 +214,13 @@ def test_item_list_filters(client, database, users):
     )  # fmt: skip
 
 
-def test_a_gtin_with_a_wrong_check_digit_is_refused_on_create_and_patch(
-    client, purchasing, supplier_id
-):
+def test_a_gtin_with_a_wrong_check_digit_is_refused_on_create_and_patch(client, buyer, supplier_id):
     r = client.post("/api/v1/items", json=item_body(supplier_id, gtin="00888888000018"),
-                    headers=purchasing)  # fmt: skip
+                    headers=buyer)  # fmt: skip
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "gtin"
     assert "check digit (expected 1)" in r.json()["detail"]
-    assert client.post("/api/v1/items", json=item_body(supplier_id), headers=purchasing).is_success
-    r = client.patch("/api/v1/items/GLV-NIT-M", json={"gtin": "9506000134353"}, headers=purchasing)
+    assert client.post("/api/v1/items", json=item_body(supplier_id), headers=buyer).is_success
+    r = client.patch("/api/v1/items/GLV-NIT-M", json={"gtin": "9506000134353"}, headers=buyer)
     assert r.status_code == 422
-    assert client.get("/api/v1/items/GLV-NIT-M", headers=purchasing).json()["gtin"] == (
-        "00888888000011"
-    )
+    assert client.get("/api/v1/items/GLV-NIT-M", headers=buyer).json()["gtin"] == ("00888888000011")

@@ -5,27 +5,16 @@ CSRF and roles."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import func, select
 
-from inventory.models import PurchaseOrder
 from kernel.auth.models import Role
 from kernel.db import Database
-from tests.factories import UserFactory, csrf_token_from, page_login
+from tests.factories import UserFactory, assert_csp_clean, csrf_token_from, form_post, page_login
+from tests.inventory.reorder_factories import on_order, po_count, po_statuses, receive
 from tests.inventory_factories import InventoryFactory, days_from_today, on_hand
-from tests.reorder_factories import on_order, receive
-from tests.test_pages_inventory import form_post
-
-
-@pytest.fixture
-def inv(database: Database) -> InventoryFactory:
-    factory = InventoryFactory(database)
-    factory.locations("EXAM1", "SUPPLY")
-    return factory
 
 
 @pytest.fixture
@@ -39,24 +28,6 @@ def acme(inv: InventoryFactory, database: Database) -> int:
     inv.par("SUT-4", "SUPPLY", 6, 2)
     receive(database, "GLV/M", "EXAM1", 2)
     return supplier
-
-
-def po_statuses(database: Database) -> dict[int, str]:
-    with database.session(write=False) as session:
-        return dict(session.execute(select(PurchaseOrder.id, PurchaseOrder.status)).all())
-
-
-def po_count(database: Database) -> int:
-    with database.session(write=False) as session:
-        return session.scalar(select(func.count()).select_from(PurchaseOrder)) or 0
-
-
-def assert_csp_clean(response: Any) -> None:
-    """No inline script, style or handler (the CSP would block them), never cached."""
-    assert response.headers["cache-control"] == "no-store"
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
-    assert not re.search(r"\sstyle=|<style", response.text)
-    assert not re.search(r"\son[a-z]+=", response.text)
 
 
 def test_page_lists_suggestions_by_supplier_with_the_reason_and_the_csv_link(

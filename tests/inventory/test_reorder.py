@@ -11,20 +11,8 @@ import pytest
 
 from inventory.reorder import CSV_COLUMNS, SUGGESTION_COLUMNS
 from kernel.auth.models import Role
-from tests.inventory_factories import TODAY, InventoryFactory
-from tests.reorder_factories import consume, on_order, receive
-
-
-@pytest.fixture
-def inv(database):
-    factory = InventoryFactory(database)
-    factory.locations("SUPPLY", "EXAM1", "EXAM2")
-    return factory
-
-
-@pytest.fixture
-def buyer(users):
-    return users.headers(Role.PURCHASING)
+from tests.inventory.reorder_factories import consume, on_order, receive
+from tests.inventory_factories import TODAY
 
 
 def suggestions(client, headers, **params):

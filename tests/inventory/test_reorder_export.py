@@ -11,27 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from kernel.auth.models import Role
-from kernel.settings import get_settings
 from steristock.cli import main
+from tests.inventory.reorder_factories import receive
 from tests.inventory_factories import InventoryFactory
-from tests.reorder_factories import receive
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def cli_env(monkeypatch, database_url, tmp_path):
-    env = {
-        "DATABASE_URL": database_url,
-        "STERISTOCK_DATA_DIR": str(tmp_path / "data"),
-        "STERISTOCK_SECRET_KEY": "test-secret-key",
-        "STERISTOCK_TIMEZONE": "America/Chicago",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    yield env
-    get_settings.cache_clear()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from inventory.models import CatalogueUpload, Item, StockLevel
 from kernel.auth.models import Role
 from tests.factories import csrf_token_from, page_login
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 ITEMS = (FIXTURES / "distributor_items.csv").read_bytes()
 PAR_LEVELS = (FIXTURES / "distributor_par_levels.csv").read_bytes()
 
