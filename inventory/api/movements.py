@@ -3,6 +3,7 @@ way stock changes (a stock action, `inventory.ledger.record_movement`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -31,6 +32,26 @@ from kernel.fields import PRINTABLE
 from kernel.idempotency import IdempotencyKeyHeader
 from kernel.pagination import Page, PageParams
 from kernel.problems import InvalidInput
+
+
+def record_once(
+    db_session: Session,
+    me: CurrentUser,
+    key: str | None,
+    *,
+    scope: str,
+    payload: Any,
+    movement: MovementIn,
+    today: dt.date,
+) -> Response[MovementOut]:
+    """One stock action through the ledger, once per `Idempotency-Key`, committed."""
+    response = idempotency.respond(
+        db_session, me=me, key=key, scope=scope, payload=payload, status_code=201,
+        action=lambda: ledger.record_movement(
+            db_session, actor=me.username, data=movement, today=today
+        ),
+    )  # fmt: skip
+    return committed(db_session, response)
 
 
 def committed(db_session: Session, response: Response[Any]) -> Response[Any]:
@@ -115,18 +136,10 @@ class MovementController(Controller):
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MovementOut]:
         check_kind_allowed(me, data.kind)
-        response = idempotency.respond(
-            db_session,
-            me=me,
-            key=idempotency_key,
-            scope="POST /api/v1/stock/movements",
-            payload=data,
-            status_code=201,
-            action=lambda: ledger.record_movement(
-                db_session, actor=me.username, data=data, today=clock.today()
-            ),
-        )
-        return committed(db_session, response)
+        return record_once(
+            db_session, me, idempotency_key, scope="POST /api/v1/stock/movements",
+            payload=data, movement=data, today=clock.today(),
+        )  # fmt: skip
 
     @post(
         "/receive-barcode",
@@ -160,15 +173,7 @@ class MovementController(Controller):
             lot=scanned.lot,
             expires_on=scanned.expires_on,
         )
-        response = idempotency.respond(
-            db_session,
-            me=me,
-            key=idempotency_key,
-            scope="POST /api/v1/stock/receive-barcode",
-            payload=data,
-            status_code=201,
-            action=lambda: ledger.record_movement(
-                db_session, actor=me.username, data=movement, today=clock.today()
-            ),
-        )
-        return committed(db_session, response)
+        return record_once(
+            db_session, me, idempotency_key, scope="POST /api/v1/stock/receive-barcode",
+            payload=data, movement=movement, today=clock.today(),
+        )  # fmt: skip

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+import pandas as pd
 from litestar import Controller, Response, get
 from sqlalchemy.orm import Session
 
@@ -12,6 +15,14 @@ from inventory.roles import can_read
 from inventory.schemas.purchasing import ParReviewRow, SuggestionRow
 from kernel.clock import Clock
 from kernel.pagination import Page, PageParams
+
+T = TypeVar("T", bound=Any)
+
+
+def frame_page(df: pd.DataFrame, row: type[T], page: PageParams) -> Page[T]:
+    """One page of a figures frame as response rows, with the frame's length as the total."""
+    window = df.iloc[page.offset : page.offset + page.limit]
+    return Page([row(**r) for r in reorder.records(window)], len(df), page.limit, page.offset)
 
 
 def check_supplier(session: Session, supplier_id: int | None) -> None:
@@ -58,9 +69,7 @@ class ReorderController(Controller):
             db_session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,
             parallel=True,
         )  # fmt: skip
-        window = df.iloc[page.offset : page.offset + page.limit]
-        rows = [SuggestionRow(**row) for row in reorder.records(window)]
-        return Page(rows, len(df), page.limit, page.offset)
+        return frame_page(df, SuggestionRow, page)
 
     @get(
         "/suggestions.csv",
@@ -97,6 +106,4 @@ class ReorderController(Controller):
             db_session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,
             parallel=True,
         )  # fmt: skip
-        window = df.iloc[page.offset : page.offset + page.limit]
-        rows = [ParReviewRow(**row) for row in reorder.records(window)]
-        return Page(rows, len(df), page.limit, page.offset)
+        return frame_page(df, ParReviewRow, page)

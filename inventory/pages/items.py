@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from inventory import catalogue, catalogue_queries, lookups, search
 from inventory.models import Item, Supplier
 from inventory.pages.form_messages import HINTS, refusal_message
-from inventory.pages.paging import page_count, page_number, query_text
+from inventory.pages.paging import fetch_page, page_count, page_number, query_text
 from inventory.responses import unit_cost_text
 from inventory.roles import can_keep_catalogue, can_read, keeps_catalogue
 from inventory.schemas.catalogue import ItemCreate, ItemUpdate
@@ -74,15 +74,13 @@ def items_page(request: Request[Any, Any, Any], db_session: Session, me: Current
     )
     sort = sort if sort in SORT_LABELS else "sku"
     descending = query_text(request, "dir") == "desc"
-    page = page_number(query_text(request, "page"))
-    for _ in range(2):  # past the end: show the last page
-        rows, total = search.search_items(
-            db_session, filters, sort=sort, descending=descending,
-            limit=ITEMS_PER_PAGE, offset=(page - 1) * ITEMS_PER_PAGE,
-        )  # fmt: skip
-        if rows or page <= page_count(total, ITEMS_PER_PAGE):
-            break
-        page = page_count(total, ITEMS_PER_PAGE)
+    rows, total, page = fetch_page(
+        lambda limit, offset: search.search_items(
+            db_session, filters, sort=sort, descending=descending, limit=limit, offset=offset
+        ),
+        page_number(query_text(request, "page")),
+        ITEMS_PER_PAGE,
+    )
     params = {
         "q": filters.q,
         "supplier": str(supplier_id or ""),

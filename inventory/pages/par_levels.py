@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from inventory import catalogue, catalogue_queries, lookups
 from inventory.catalogue_queries import ParRow
 from inventory.pages.items import item_path
-from inventory.pages.paging import clean_text, page_count, page_number, query_text
+from inventory.pages.paging import clean_text, fetch_page, page_count, page_number, query_text
 from inventory.roles import can_keep_catalogue, can_read, keeps_catalogue
 from inventory.schemas.catalogue import ParLevelSet
 from kernel.auth.service import CurrentUser
@@ -48,14 +48,14 @@ def render_par_levels(
     rows: list[ParRow] = []
     total = 0
     if location is not None:
-        for _ in range(2):  # past the end: show the last page
-            rows, total = catalogue_queries.par_grid(
-                session, location, q=q, only_set=only_set,
-                limit=PAR_ROWS_PER_PAGE, offset=(page - 1) * PAR_ROWS_PER_PAGE,
-            )  # fmt: skip
-            if rows or page <= page_count(total, PAR_ROWS_PER_PAGE):
-                break
-            page = page_count(total, PAR_ROWS_PER_PAGE)
+        shown = location  # (the lambda needs it typed as found)
+        rows, total, page = fetch_page(
+            lambda limit, offset: catalogue_queries.par_grid(
+                session, shown, q=q, only_set=only_set, limit=limit, offset=offset
+            ),
+            page,
+            PAR_ROWS_PER_PAGE,
+        )
     params = {
         "location": location.code if location else "",
         "q": q,
