@@ -23,7 +23,6 @@ from sqlmodel import Field, SQLModel
 
 from kernel.db import Money, UTCDateTime, utcnow
 
-MOVEMENT_KINDS = ("receive", "consume", "transfer", "count", "adjust", "discard")
 NO_LOT = ""  # the lot of units that carry no lot number (lot '' keeps the unique key simple)
 PO_STATUSES = ("draft", "submitted", "partially_received", "received", "cancelled")
 OPEN_ON_ORDER = ("submitted", "partially_received")  # statuses whose lines count as on order

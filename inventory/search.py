@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from inventory.models import Item, StockLevel, Supplier
 
 ITEM_STATUSES = ("active", "inactive", "all")
-ITEM_SORTS = ("sku", "name", "supplier", "category", "unit_cost", "on_hand")
 LIKE_ESCAPE = "\\"
 
 
@@ -129,8 +128,8 @@ def _on_hand_by_item() -> Any:
 def search_items(
     session: Session, f: ItemFilter, *, sort: str, descending: bool, limit: int, offset: int
 ) -> tuple[list[ItemRow], int]:
-    """One page of matching items for the items page (with on-hand totals), sorted by one
-    of `ITEM_SORTS`, and how many match in all."""
+    """One page of matching items for the items page (with on-hand totals), sorted by
+    sku, name, supplier, category, unit_cost or on_hand, and how many match in all."""
     on_hand = _on_hand_by_item()
     stock = func.coalesce(on_hand.c.on_hand, 0)
     columns: dict[str, Any] = {
