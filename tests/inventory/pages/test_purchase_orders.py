@@ -210,7 +210,9 @@ def test_receive_errors_are_shown_next_to_the_line_and_nothing_is_written(
     no_lot = form_post(client, path, "receive-form", location="SUPPLY",
                        **{"line-0-quantity": "2", "line-1-quantity": "3"})  # fmt: skip
     assert no_lot.status_code == 422
-    assert "lot-tracked" in field_error(no_lot.text, "field-line-1-lot")
+    assert field_error(no_lot.text, "field-line-1-lot") == (
+        "SUT-4 is lot-tracked: receiving needs its lot and expiry date."
+    )
     assert input_value(no_lot.text, "field-line-0-quantity") == "2"
     assert '<option value="SUPPLY" selected>' in no_lot.text
     over = form_post(client, path, "receive-form", location="SUPPLY",
