@@ -45,12 +45,25 @@ def add_inventory_commands(cli: click.Group) -> None:
     @click.option(
         "--supplier", "supplier_id", type=click.IntRange(min=1), help="Only this supplier."
     )
-    def reorder_export(out: str, supplier_id: int | None) -> None:
-        """Write the reorder CSV (same file as GET /api/v1/reorder/suggestions.csv)."""
+    @click.option(
+        "--format",
+        "file_format",
+        type=click.Choice(["standard", "supplier"]),
+        default="standard",
+        show_default=True,
+        help="supplier: the supplier's own order file layout (needs --supplier).",
+    )
+    def reorder_export(out: str, supplier_id: int | None, file_format: str) -> None:
+        """Write the reorder CSV (same file as GET /api/v1/reorder/suggestions.csv), or with
+        --format supplier that supplier's order file (same as ...?format=supplier)."""
+        from inventory import order_formats
         from inventory import reorder as reorder_rules
         from inventory.models import Supplier
         from kernel.clock import Clock
+        from kernel.problems import DomainError
 
+        if file_format == "supplier" and supplier_id is None:
+            raise click.UsageError("--format supplier writes one supplier's file: give --supplier.")
         settings = Settings()
         clock = Clock.from_settings(settings)
         database = open_database(settings)
@@ -58,14 +71,26 @@ def add_inventory_commands(cli: click.Group) -> None:
             with database.session(write=False) as session:
                 if supplier_id is not None and session.get(Supplier, supplier_id) is None:
                     raise click.ClickException(f"No supplier with id {supplier_id}.")
-                df = reorder_rules.suggestions(
-                    session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,
-                    parallel=True,
-                )  # fmt: skip
+                if file_format == "supplier":
+                    assert supplier_id is not None
+                    try:
+                        order = order_formats.render_order_file(
+                            session, supplier_id=supplier_id, today=clock.today(),
+                            zone=clock.zone, parallel=True,
+                        )  # fmt: skip
+                    except DomainError as exc:
+                        raise click.ClickException(exc.detail) from exc
+                    text, count = order.text, len(order.rows)
+                else:
+                    df = reorder_rules.suggestions(
+                        session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,
+                        parallel=True,
+                    )  # fmt: skip
+                    text, count = reorder_rules.to_csv(df), len(df)
         finally:
             database.dispose()
-        write_atomically(Path(out), reorder_rules.to_csv(df))
-        click.echo(f"wrote {len(df)} suggestion(s) to {Path(out)}")
+        write_atomically(Path(out), text)
+        click.echo(f"wrote {count} suggestion(s) to {Path(out)}")
 
     @cli.group()
     def items() -> None:

@@ -380,7 +380,12 @@ def receive_order(
     def receive() -> Any:
         read["receipt"], read["numbers"] = receipt_from_form(data)
         return purchasing.receive(
-            db_session, actor=me.username, po_id=po_id, data=read["receipt"], today=clock.today()
+            db_session,
+            actor=me.username,
+            po_id=po_id,
+            data=read["receipt"],
+            today=clock.today(),
+            now=clock.now(),
         )
 
     def rerender(refusal: FormRefusal) -> Template:
