@@ -14,7 +14,7 @@
 | `reorder` | `/api/v1/reorder/suggestions[.csv]`, `/api/v1/reorder/par-review` |
 | `purchase_orders` | `/api/v1/purchase-orders[/...]` |
 | `labels` | `/api/v1/labels/bins.pdf` |
-| `catalogue_import` | `/api/v1/{items,par-levels}/import`, `/api/v1/{items,par-levels}.csv` |
+| `catalogue_import` | `/api/v1/{items,par-levels,packagings}/import` and `.csv` |
 
 Handlers are named `verb_resource` (the OpenAPI operationId); they hold no SQL.
 """
@@ -56,4 +56,6 @@ route_handlers: list[Any] = [
     catalogue_import.import_par_levels,
     catalogue_import.download_items_csv,
     catalogue_import.download_par_levels_csv,
+    catalogue_import.import_packagings,
+    catalogue_import.download_packagings_csv,
 ]

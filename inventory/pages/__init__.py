@@ -9,7 +9,7 @@
 | `suppliers` | `/catalogue/suppliers[/{id}]` (the page itself: `supplier_page`) |
 | `order_formats` | `/catalogue/suppliers/{id}/order-format` (the supplier page's layout form) |
 | `locations` | `/catalogue/locations[/{code}]` |
-| `catalogue_import` | `/catalogue/import[/confirm, /items.csv, /par-levels.csv]` |
+| `catalogue_import` | `/catalogue/import[/confirm, /items.csv, /par-levels.csv, /packagings.csv]` |
 | `purchasing` | `/purchasing`, `/purchasing/reorder.csv`, `/purchasing/from-suggestions` |
 | `purchase_orders` | `/purchasing/orders[/new, /{id}, /{id}/submit, /{id}/receive]` |
 
