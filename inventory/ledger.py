@@ -625,11 +625,11 @@ def _count(
     if diff < 0:
         if -diff > current:
             what = f"lot {lot} of {move.item.sku}" if lot else move.item.sku
-            raise Conflict(
+            raise Conflict.for_field(
+                "quantity",
                 f"The count of {what} at {location.code} found {counted} when the books held "
                 f"{expected}, but only {current} are on hand now: movements recorded after "
                 f"the count's time took the rest. Check the count's time and quantity.",
-                field="quantity",
                 extra={"on_hand": level.on_hand, "expected_on_hand": expected},
             )
         move.take(location, -diff, lot=lot, usable_only=False, as_use=True, usable_first=True)

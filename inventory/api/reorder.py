@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import pandas as pd
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.orm import Session
 
 from inventory import lookups, order_formats, reorder
@@ -63,8 +63,8 @@ def reorder_csv(
 
 FileFormat = Annotated[
     Literal["standard", "supplier"],
-    Parameter(
-        query="format",
+    QueryParameter(
+        name="format",
         description="`standard`: the reorder CSV; `supplier`: the supplier's order file "
         "(its own columns, units or packs, delimiter; needs `supplier_id`)",
     ),
