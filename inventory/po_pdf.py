@@ -32,8 +32,8 @@ from kernel.settings import Settings
 COLUMNS: tuple[tuple[str, float, str], ...] = (
     ("Vendor item", 27, "L"),
     ("Our SKU", 25, "L"),
-    ("Description", 58, "L"),
-    ("Order", 30, "L"),
+    ("Description", 50, "L"),
+    ("Order", 38, "L"),
     ("Units", 14, "R"),
     ("Unit cost", 15, "R"),
     ("Line total", 17, "R"),
