@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from inventory import ledger, stock_queries
 from inventory.api.params import PAGED, CodeQuery, SkuQuery
 from inventory.receiving import receive_scanned
-from inventory.roles import can_move_stock, can_read, check_kind_allowed
+from inventory.roles import (
+    can_move_stock,
+    can_read,
+    check_kind_allowed,
+    check_may_book_on_orders,
+)
 from inventory.schemas.stock import (
     MOVEMENT_ACTIONS,
     BarcodeReceive,
@@ -169,6 +174,8 @@ class MovementController(Controller):
         clock: Clock,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MovementOut]:
+        if data.purchase_order_id is not None:
+            check_may_book_on_orders(me)
         return record_once(
             db_session, me, idempotency_key, scope="POST /api/v1/stock/receive-barcode",
             payload=data,

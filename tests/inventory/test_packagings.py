@@ -159,11 +159,13 @@ def test_packages_beyond_one_receipts_limit_are_refused(client, inv, buyer, glov
 
 
 def test_a_scanned_receipt_can_be_booked_on_its_purchase_order(
-    client, database, inv, buyer, gloves
+    client, database, inv, buyer, ma, gloves
 ):
     add_level(client, buyer, gloves, CASE, 1000, "case")
     inv.par(gloves, "SUPPLY", 3000, 1000)
     po = on_order(database, inv.default_supplier(), {gloves: 3000})
+    refused = scan(client, ma, f"(01){CASE}(10)L7(17)280101", 2, purchase_order_id=po)
+    assert refused.status_code == 403  # booking on an order is purchasing's
     r = scan(client, buyer, f"(01){CASE}(10)L7(17)280101", 2, purchase_order_id=po)
     assert r.status_code == 201, r.text
     assert r.json()["reference"] == f"PO-{po:06d}" and r.json()["packaging"]["packages"] == 2
