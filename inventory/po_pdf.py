@@ -25,7 +25,7 @@ from inventory.models import Item
 from inventory.packagings import pack_levels
 from inventory.schemas.purchasing import PoLineOut, PurchaseOrderOut
 from kernel.clock import ClinicTime, Clock
-from kernel.labels.sheets import PDF_ENCODING, pdf_text
+from kernel.labels.sheets import PDF_ENCODING, fit_text, pdf_text
 from kernel.settings import Settings
 
 # (heading, width in mm, align) on Letter portrait with 15 mm margins (186 mm of table).
@@ -102,15 +102,6 @@ class OrderDocument(FPDF):
         self.ln(LINE)
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
-    text = pdf_text(text)
-    if pdf.get_string_width(text) <= width - 1.5:
-        return text
-    while text and pdf.get_string_width(text + "..") > width - 1.5:
-        text = text[:-1]
-    return text + ".."
-
-
 def _block(pdf: FPDF, x: float, y: float, width: float, title: str, lines: list[str]) -> float:
     """A titled block of lines at (x, y); the y below it."""
     pdf.set_xy(x, y)
@@ -119,7 +110,7 @@ def _block(pdf: FPDF, x: float, y: float, width: float, title: str, lines: list[
     pdf.set_font("Helvetica", "", 9.5)
     for line in lines:
         pdf.set_x(x)
-        pdf.cell(width, 4.8, _fit(pdf, line, width), new_x="LEFT", new_y="NEXT")
+        pdf.cell(width, 4.8, fit_text(pdf, line, width), new_x="LEFT", new_y="NEXT")
     return pdf.get_y()
 
 
@@ -146,11 +137,11 @@ def render_po_pdf(
     # Letterhead (left) and the order's number and dates (right).
     top = pdf.get_y()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(110, 8, _fit(pdf, letterhead.name or "Clinic name not set", 110),
+    pdf.cell(110, 8, fit_text(pdf, letterhead.name or "Clinic name not set", 110),
              new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     pdf.set_font("Helvetica", "", 9.5)
     for line in letterhead.address:
-        pdf.cell(110, 4.8, _fit(pdf, line, 110), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(110, 4.8, fit_text(pdf, line, 110), new_x="LMARGIN", new_y="NEXT")
     left_bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + 110, top)
     pdf.set_font("Helvetica", "B", 15)
@@ -195,7 +186,7 @@ def render_po_pdf(
             pdf.add_page()
             pdf.set_font("Helvetica", "", 8.5)
         for text, (_, col_width, align) in zip(cells, COLUMNS, strict=True):
-            pdf.cell(col_width, LINE, _fit(pdf, text, col_width), border="B", align=align)
+            pdf.cell(col_width, LINE, fit_text(pdf, text, col_width), border="B", align=align)
         pdf.ln(LINE)
         units += line.quantity
 

@@ -145,6 +145,16 @@ def plan_items(
     return results, existing
 
 
+def _known(table: Table, sku: str, row: int, known_skus: dict[str, int | None]) -> bool:
+    """The SKU is in the catalogue or the items file; else a problem on its row."""
+    if sku in known_skus:
+        return True
+    table.file_problem(
+        f"No item with SKU {sku} (not in the catalogue, nor in the items file).", row, "sku"
+    )
+    return False
+
+
 def plan_par_levels(
     session: Session,
     table: Table,
@@ -165,12 +175,7 @@ def plan_par_levels(
     }  # fmt: skip
     results: list[ImportRow] = []
     for r in rows:
-        if r.sku not in known_skus:
-            table.file_problem(
-                f"No item with SKU {r.sku} (not in the catalogue, nor in the items file).",
-                r.row,
-                "sku",
-            )
+        if not _known(table, r.sku, r.row, known_skus):
             continue
         item_id, location_id = known_skus[r.sku], locations.get(r.location)
         current = levels.get((item_id, location_id)) if item_id and location_id else None
@@ -220,12 +225,7 @@ def plan_packagings(
         per_item[level["sku"]] = per_item.get(level["sku"], 0) + 1
     results: list[ImportRow] = []
     for r in rows:
-        if r.sku not in known_skus:
-            table.file_problem(
-                f"No item with SKU {r.sku} (not in the catalogue, nor in the items file).",
-                r.row,
-                "sku",
-            )
+        if not _known(table, r.sku, r.row, known_skus):
             continue
         if r.gtin in item_gtins:
             table.file_problem(

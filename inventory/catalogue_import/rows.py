@@ -253,23 +253,32 @@ def parse_item_rows(table: Table) -> list[ItemRow]:
     return rows
 
 
+def _checked_rows(
+    table: Table, parsers: dict[str, Any], required: tuple[str, ...]
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(row, typed values) of every row whose cells all passed (a blank required cell was
+    reported when the file was read, so its other cells are still checked)."""
+    assert table.frame is not None
+    blank_required = {p.row for p in table.problems}
+    for row, cells in _records(table.frame):
+        checks = {c: p for c, p in parsers.items() if not (row in blank_required and
+                  c in required and not cells[c])}  # fmt: skip
+        values = _check_cells(table, int(row), cells, checks)
+        if values is not None and row not in blank_required:
+            yield int(row), values
+
+
 def parse_par_rows(table: Table) -> list[ParRow]:
     assert table.frame is not None
     rows: list[ParRow] = []
-    blank_required = {p.row for p in table.problems}
-    for row, cells in _records(table.frame):
-        parsers = {c: p for c, p in PAR_PARSERS.items() if not (row in blank_required and
-                   c in PAR_REQUIRED and not cells[c])}  # fmt: skip
-        values = _check_cells(table, int(row), cells, parsers)
-        if values is None or row in blank_required:
-            continue
+    for row, values in _checked_rows(table, PAR_PARSERS, PAR_REQUIRED):
         try:
             reorder_point = checked_reorder_point(values["par_level"], values["reorder_point"])
         except DomainError as exc:
-            table.file_problem(exc.detail, row=int(row), column="reorder_point")
+            table.file_problem(exc.detail, row=row, column="reorder_point")
             continue
         rows.append(
-            ParRow(int(row), values["sku"], values["location"], values["par_level"], reorder_point)
+            ParRow(row, values["sku"], values["location"], values["par_level"], reorder_point)
         )
     keys = [
         (int(row), f"{sku.upper()} at {code.upper()}")
@@ -283,17 +292,10 @@ def parse_par_rows(table: Table) -> list[ParRow]:
 
 
 def parse_packaging_rows(table: Table) -> list[PackagingRow]:
-    assert table.frame is not None
-    rows: list[PackagingRow] = []
-    blank_required = {p.row for p in table.problems}
-    for row, cells in _records(table.frame):
-        parsers = {c: p for c, p in PACKAGING_PARSERS.items() if not (row in blank_required and
-                   c in PACKAGING_REQUIRED and not cells[c])}  # fmt: skip
-        values = _check_cells(table, int(row), cells, parsers)
-        if values is None or row in blank_required:
-            continue
-        rows.append(PackagingRow(int(row), values["sku"], values["gtin"], values["units"],
-                                 values["name"]))  # fmt: skip
+    rows = [
+        PackagingRow(row, values["sku"], values["gtin"], values["units"], values["name"])
+        for row, values in _checked_rows(table, PACKAGING_PARSERS, PACKAGING_REQUIRED)
+    ]
     gtins = [(r.row, r.gtin) for r in rows]
     _check_duplicates(table, gtins, "gtin", "GTIN")
     return rows
