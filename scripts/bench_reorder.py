@@ -47,7 +47,7 @@ SUPPLIERS = 3
 PURCHASE_ORDERS = 1_000
 LINES_PER_PO = 5
 WINDOW_DAYS = 55  # inside the 56 complete days the suggestions look at
-MARKER = "bench_reorder_v2"
+MARKER = "bench_reorder_v3"
 CHUNK = 200_000
 
 COLUMNS = {
@@ -177,8 +177,8 @@ class Dataset:
         balance = balance + self.expired
         for week in range(COUNT_WEEKS):
             at = _ts(self.window_start + dt.timedelta(days=3 + 7 * week, hours=15))
-            for k, pair in enumerate(self.counted):
-                short = int(self.shortfalls[k, week])
+            for k, counted in enumerate(self.counted):
+                pair, short = int(counted), int(self.shortfalls[k, week])  # no numpy ints
                 balance[pair] -= short
                 n += 1
                 yield (n, "count", pair // LOCATIONS + 1, pair % LOCATIONS + 1, "", None,
