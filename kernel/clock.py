@@ -59,6 +59,10 @@ class ClinicTime:
         """The UTC instant the local day begins (DST-aware: not always midnight + 24 h)."""
         return dt.datetime.combine(day, dt.time(), tzinfo=self.tz).astimezone(dt.UTC)
 
+    def at(self, day: dt.date, time: dt.time) -> dt.datetime:
+        """The UTC instant of a local wall-clock time on a day (demo data, planted records)."""
+        return dt.datetime.combine(day, time, tzinfo=self.tz).astimezone(dt.UTC)
+
     def day_bounds(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
         """The local day as a half-open UTC interval [start, end)."""
         return self.start_of_day(day), self.start_of_day(day + dt.timedelta(days=1))

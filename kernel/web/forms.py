@@ -247,7 +247,7 @@ def submit_form(
     scope: str,
     action: Callable[[], T],
     rerender: Callable[[FormRefusal], Response[Any]],
-    done: Callable[[T], tuple[str, str]],
+    done: Callable[[T], tuple[str, str] | tuple[str, str, str]],
     errors: Mapping[str, str] | None = None,
     again: str | Callable[[T], str] = ALREADY_DONE,
     fallback_field: str | None = None,
@@ -262,7 +262,9 @@ def submit_form(
       an id), because a repeated post gets the first post's result back;
     - a `DomainError` from it rolls the session back and the form comes back with the
       refusal (`refusal_for`: at the field the error names);
-    - `done(result)` gives (path, flash text) for the 303; a repeated post flashes `again`.
+    - `done(result)` gives (path, flash text) for the 303, or (path, text, level) when
+      the outcome is not a plain success ("warning", "error"); a repeated post flashes
+      `again` ("info").
     """
     if errors:
         return rerender(FormRefusal(dict(errors), None, 422))
@@ -278,9 +280,9 @@ def submit_form(
     except DomainError as exc:
         session.rollback()
         return rerender(refusal_for(exc, fallback_field=fallback_field, only_field=only_field))
-    path, text = done(result)
+    path, text, *level = done(result)
     if repeated:
         return redirect_with_flash(
             request, path, again(result) if callable(again) else again, "info"
         )
-    return redirect_with_flash(request, path, text)
+    return redirect_with_flash(request, path, text, *level)
