@@ -1,40 +1,32 @@
-"""The clinic settings sterilization rules depend on: its time zone (what "today" and "this
-week" mean for Bowie-Dick and BI checks) and the optional time-related shelf life.
+"""The clinic's shelf-life setting for sterile packs.
 
-The time helpers here overlap `kernel.clock.ClinicTime` (same names, same results); new
-code calls the kernel's clock (the `clock` dependency) and keeps only the shelf life here.
+Event-related by default: a pack stays good until something happens to it (torn, wet,
+dropped). With `STERISTOCK_PACK_SHELF_LIFE_DAYS=N` it is time-related: the pack expires N
+days after the clinic day it was sterilized on (the day in the clinic's zone, so the
+`kernel.clock.ClinicTime` that says which day that was comes with the question).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from kernel.settings import Settings
+if TYPE_CHECKING:
+    from kernel.clock import ClinicTime
+    from kernel.settings import Settings
 
 
 @dataclass(frozen=True)
-class Clinic:
-    tz: ZoneInfo
-    shelf_life_days: int | None = None
+class ShelfLife:
+    days: int | None = None  # None: event-related
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Clinic:
-        return cls(tz=settings.tz, shelf_life_days=settings.pack_shelf_life_days)
+    def from_settings(cls, settings: Settings) -> ShelfLife:
+        return cls(settings.pack_shelf_life_days)
 
-    def local_date(self, at: dt.datetime) -> dt.date:
-        return at.astimezone(self.tz).date()
-
-    def local_text(self, at: dt.datetime) -> str:
-        return at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-
-    def expiry_for(self, sterilized_at: dt.datetime) -> dt.date | None:
-        """Time-related shelf life counts from the day of sterilization; None when the
-        clinic uses event-related shelf life (a pack stays good until it is compromised)."""
-        if self.shelf_life_days is None:
+    def expiry_for(self, sterilized_at: dt.datetime, zone: ClinicTime) -> dt.date | None:
+        """The last day the pack may be used; None for event-related shelf life."""
+        if self.days is None:
             return None
-        return self.local_date(sterilized_at) + dt.timedelta(days=self.shelf_life_days)
-
-    def start_of_day(self, day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(), tzinfo=self.tz).astimezone(dt.UTC)
+        return zone.local_date(sterilized_at) + dt.timedelta(days=self.days)

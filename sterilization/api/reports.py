@@ -1,97 +1,66 @@
-"""The auditor's exports of the sterilization record: the cycle log as CSV (streamed) and
-PDF, and the compliance findings. Everyone signed in may read them."""
+"""`/api/v1/sterilization/log.csv|log.pdf|compliance`: the auditor's exports of the
+sterilization record (the cycle log, streamed as CSV or printed) and the compliance
+findings. Everyone signed in may read them; the compliance page serves the same files."""
 
 from __future__ import annotations
-
-import datetime as dt
-from collections.abc import Iterator
-from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.response import Stream
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kernel.auth.guards import any_role
-from kernel.db import Database, utcnow
+from kernel.clock import Clock
+from kernel.csv_export import MEDIA_TYPE
+from kernel.db import Database
 from kernel.fields import FromParam, QueryText
-from kernel.problems import InvalidInput
-from sterilization.clinic import Clinic
-from sterilization.log_pdf import render_log_pdf
-from sterilization.models import Cycle
-from sterilization.reports import (
-    ComplianceReport,
-    Period,
-    compliance_report,
-    find_sterilizer,
-    iter_log,
-    log_csv_chunks,
-    parse_period,
-)
+from kernel.periods import Period, parse_period
+from sterilization import sterilizers
+from sterilization.reports import compliance, log_export, log_pdf
+from sterilization.schemas import ComplianceReport
 
 When = QueryText(40)
-# The printable log is built in memory; longer ranges belong in the CSV.
-PDF_MAX_CYCLES = 20_000
-COMPLIANCE_DEFAULT_DAYS = 30
 
 
-def _clinic(state: State) -> Clinic:
-    return Clinic.from_settings(state.settings)
-
-
-def _filename(stem: str, period: Period, clinic: Clinic, ext: str) -> str:
-    first, last = period.first_day(clinic), period.last_day(clinic)
+def _filename(stem: str, period: Period, clock: Clock, ext: str) -> str:
+    first, last = period.first_day(clock.zone), period.last_day(clock.zone)
     if first is None and last is None:
-        return f"{stem}-to-{clinic.local_date(utcnow())}.{ext}"
-    return f"{stem}-{first or 'start'}-to-{last or clinic.local_date(utcnow())}.{ext}"
+        return f"{stem}-to-{clock.today()}.{ext}"
+    return f"{stem}-{first or 'start'}-to-{last or clock.today()}.{ext}"
 
 
-def _stream_log(
-    db: Database, period: Period, sterilizer_id: int | None, clinic: Clinic
-) -> Iterator[str]:
-    """One read transaction for the whole export, a batch of rows per chunk."""
-    with db.session(write=False) as session:
-        yield from log_csv_chunks(
-            iter_log(session, period, sterilizer_id=sterilizer_id, raw=True), clinic
-        )
+def _sterilizer_id(session: Session, code: str | None) -> int | None:
+    return sterilizers.get_sterilizer(session, code).id if code else None
 
 
 def log_csv_response(
-    session: Session, state: State, from_: str | None, to: str | None, sterilizer: str | None
-) -> Stream:
+    session: Session, db: Database, clock: Clock, from_: str | None, to: str | None,
+    sterilizer: str | None,
+) -> Stream:  # fmt: skip
     """The streamed log CSV; the API and the compliance page both answer with it."""
-    clinic = _clinic(state)
-    period = parse_period(from_, to, clinic)
-    sterilizer_id = find_sterilizer(session, sterilizer).id if sterilizer else None
-    name = _filename(f"sterilization-log{'-' + sterilizer if sterilizer else ''}", period,
-                     clinic, "csv")  # fmt: skip
+    period = parse_period(from_, to, clock.zone)
+    sterilizer_id = _sterilizer_id(session, sterilizer)
+    stem = f"sterilization-log{'-' + sterilizer if sterilizer else ''}"
     return Stream(
-        _stream_log(state.db, period, sterilizer_id, clinic),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        log_export.log_csv_chunks(db, period, clock.zone, sterilizer_id=sterilizer_id),
+        media_type=MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(stem, period, clock, "csv")}"'
+        },
     )
 
 
 def log_pdf_response(
-    session: Session, state: State, from_: str | None, to: str | None, sterilizer: str | None
+    session: Session, clock: Clock, from_: str | None, to: str | None, sterilizer: str | None
 ) -> Response[bytes]:
     """The printable log; the API and the compliance page both answer with it."""
-    clinic = _clinic(state)
-    period = parse_period(from_, to, clinic)
-    sterilizer_id = find_sterilizer(session, sterilizer).id if sterilizer else None
-    where: list[Any] = period.where(Cycle.started_at)
-    if sterilizer_id is not None:
-        where.append(Cycle.sterilizer_id == sterilizer_id)
-    count = session.scalar(select(func.count()).select_from(Cycle).where(*where)) or 0
-    if count > PDF_MAX_CYCLES:
-        raise InvalidInput(
-            f"The period holds {count} cycles; the printable log takes at most "
-            f"{PDF_MAX_CYCLES}. Choose a shorter period or download log.csv.",
-            extra={"cycles": count},
-        )
-    content = render_log_pdf(session, period, clinic, sterilizer_id=sterilizer_id)
-    name = _filename("sterilization-log", period, clinic, "pdf")
+    period = parse_period(from_, to, clock.zone)
+    sterilizer_id = _sterilizer_id(session, sterilizer)
+    log_pdf.check_printable(session, period, sterilizer_id=sterilizer_id)
+    content = log_pdf.render_log_pdf(
+        session, period, clock.zone, sterilizer_id=sterilizer_id, now=clock.now()
+    )
+    name = _filename("sterilization-log", period, clock, "pdf")
     return Response(
         content,
         media_type="application/pdf",
@@ -100,16 +69,14 @@ def log_pdf_response(
 
 
 def compliance_for(
-    session: Session, state: State, from_: str | None, to: str | None
+    session: Session, state: State, clock: Clock, from_: str | None, to: str | None
 ) -> ComplianceReport:
     """The compliance findings (default: the last 30 days); the API and the page use it."""
-    clinic = _clinic(state)
-    period = parse_period(from_, to, clinic, default_days=COMPLIANCE_DEFAULT_DAYS)
-    if period.start and period.end and period.end - period.start > dt.timedelta(days=3700):
-        raise InvalidInput("The compliance report covers at most ten years at a time.")
-    return compliance_report(
-        session, period, clinic, retention_years=state.settings.retention_years
-    )
+    period = compliance.compliance_period(from_, to, clock.zone, today=clock.today())
+    return compliance.compliance_report(
+        session, period, clock.zone, retention_years=state.settings.retention_years,
+        now=clock.now(),
+    )  # fmt: skip
 
 
 class SterilizationReportController(Controller):
@@ -127,15 +94,16 @@ class SterilizationReportController(Controller):
         ),
         media_type="text/csv",
     )
-    def log_csv(
+    def download_sterilization_log_csv(
         self,
         db_session: Session,
         state: State,
+        clock: Clock,
         from_: FromParam = None,
         to: When = None,
         sterilizer: QueryText(40) = None,
     ) -> Stream:
-        return log_csv_response(db_session, state, from_, to, sterilizer)
+        return log_csv_response(db_session, state.db, clock, from_, to, sterilizer)
 
     @get(
         "/log.pdf",
@@ -143,15 +111,15 @@ class SterilizationReportController(Controller):
         summary="The printable sterilization log (PDF)",
         media_type="application/pdf",
     )
-    def log_pdf(
+    def download_sterilization_log_pdf(
         self,
         db_session: Session,
-        state: State,
+        clock: Clock,
         from_: FromParam = None,
         to: When = None,
         sterilizer: QueryText(40) = None,
     ) -> Response[bytes]:
-        return log_pdf_response(db_session, state, from_, to, sterilizer)
+        return log_pdf_response(db_session, clock, from_, to, sterilizer)
 
     @get(
         "/compliance",
@@ -164,14 +132,12 @@ class SterilizationReportController(Controller):
             "negative BI; used packs checked against their expiry; time out of service."
         ),
     )
-    def compliance(
+    def get_compliance_report(
         self,
         db_session: Session,
         state: State,
+        clock: Clock,
         from_: FromParam = None,
         to: When = None,
     ) -> ComplianceReport:
-        return compliance_for(db_session, state, from_, to)
-
-
-route_handlers: list[Any] = [SterilizationReportController]
+        return compliance_for(db_session, state, clock, from_, to)

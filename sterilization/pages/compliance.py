@@ -2,8 +2,8 @@
 for a period (default: the last 30 clinic days), per sterilizer and finding type, and the
 cycle log downloads (CSV, PDF) through the session cookie.
 
-The page reuses the API's functions (`report_views.compliance_for`, `log_csv_response`,
-`log_pdf_response`), so what it shows and serves is what the API gives.
+The page reuses the API's functions (`sterilization.api.reports`: `compliance_for`,
+`log_csv_response`, `log_pdf_response`), so what it shows and serves is what the API gives.
 """
 
 from __future__ import annotations
@@ -18,31 +18,29 @@ from litestar.params import Parameter, QueryParameter
 from litestar.response import Stream, Template
 from sqlalchemy.orm import Session
 
-from kernel.auth.guards import requires_role
-from kernel.auth.models import Role
+from kernel.clock import ClinicTime, Clock
 from kernel.fields import PRINTABLE
 from kernel.problems import DomainError
 from kernel.web.templating import render_page
-from sterilization.clinic import Clinic
-from sterilization.report_views import compliance_for, log_csv_response, log_pdf_response
-from sterilization.reports import ComplianceReport, SterilizerFindings
+from sterilization.api.reports import compliance_for, log_csv_response, log_pdf_response
+from sterilization.guards import auditor_or_admin
+from sterilization.schemas import ComplianceReport, SterilizerFindings
 
-auditor_or_admin = requires_role(Role.AUDITOR)
 FromDate = Annotated[str | None, QueryParameter(name="from", max_length=40, pattern=PRINTABLE)]
 ToDate = Annotated[str | None, Parameter(max_length=40)]
 
 
-def _when(value: dt.datetime | None, clinic: Clinic) -> str:
-    return clinic.local_text(value) if value else "—"
+def _when(value: dt.datetime | None, zone: ClinicTime) -> str:
+    return zone.local_text(value) if value else "—"
 
 
-def finding_sections(s: SterilizerFindings, clinic: Clinic) -> list[dict[str, Any]]:
+def finding_sections(s: SterilizerFindings, zone: ClinicTime) -> list[dict[str, Any]]:
     """Each finding type as a titled table (headers, rows); empty rows mean none found."""
 
     def cycle_text(c: Any) -> str:
         if c is None:
             return "none"
-        return f"#{c.number} {c.cycle_type} {c.status} ({_when(c.started_at, clinic)})"
+        return f"#{c.number} {c.cycle_type} {c.status} ({_when(c.started_at, zone)})"
 
     def recall_text(r: Any) -> str:
         if r is None:
@@ -65,7 +63,7 @@ def finding_sections(s: SterilizerFindings, clinic: Clinic) -> list[dict[str, An
                 [
                     d.date.isoformat(),
                     d.loads,
-                    f"#{d.first_load_number} at {_when(d.first_load_at, clinic)}",
+                    f"#{d.first_load_number} at {_when(d.first_load_at, zone)}",
                     d.bowie_dick,
                 ]
                 for d in s.days_without_bowie_dick
@@ -78,7 +76,7 @@ def finding_sections(s: SterilizerFindings, clinic: Clinic) -> list[dict[str, An
             "rows": [
                 [
                     f"#{f.number} {f.cycle_type}",
-                    _when(f.started_at, clinic),
+                    _when(f.started_at, zone),
                     "; ".join(f.reasons),
                     f.pack_count,
                     cycle_text(f.next_cycle),
@@ -92,7 +90,7 @@ def finding_sections(s: SterilizerFindings, clinic: Clinic) -> list[dict[str, An
             "title": "Positive spore tests (BI)",
             "headers": ["Cycle", "BI lot", "Read", "Recall"],
             "rows": [
-                [f"#{p.cycle_number}", p.lot, _when(p.read_at, clinic), recall_text(p.recall)]
+                [f"#{p.cycle_number}", p.lot, _when(p.read_at, zone), recall_text(p.recall)]
                 for p in s.positive_bis
             ],
         },
@@ -104,10 +102,10 @@ def finding_sections(s: SterilizerFindings, clinic: Clinic) -> list[dict[str, An
                 [
                     i.code,
                     f"#{i.cycle_number}",
-                    _when(i.used_at, clinic),
+                    _when(i.used_at, zone),
                     i.encounter_ref or "—",
                     i.bi_result or "none",
-                    _when(i.bi_read_at, clinic),
+                    _when(i.bi_read_at, zone),
                 ]
                 for i in s.implants_used_before_negative_bi
             ],
@@ -117,24 +115,24 @@ def finding_sections(s: SterilizerFindings, clinic: Clinic) -> list[dict[str, An
             "title": f"Packs used after expiry ({s.used_after_expiry.checked} used packs checked)",
             "headers": ["Pack", "Expired on", "Used", "Encounter"],
             "rows": [
-                [e.code, e.expires_on.isoformat(), _when(e.used_at, clinic), e.encounter_ref or "—"]
+                [e.code, e.expires_on.isoformat(), _when(e.used_at, zone), e.encounter_ref or "—"]
                 for e in s.used_after_expiry.packs
             ],
         },
     ]
 
 
-def sterilizer_views(report: ComplianceReport, clinic: Clinic) -> list[dict[str, Any]]:
+def sterilizer_views(report: ComplianceReport, zone: ClinicTime) -> list[dict[str, Any]]:
     views = []
     for s in report.sterilizers:
-        sections = finding_sections(s, clinic)
+        sections = finding_sections(s, zone)
         views.append(
             {
                 "s": s,
                 "sections": sections,
                 "findings": sum(len(section["rows"]) for section in sections),
                 "out_of_service": [
-                    [_when(p.start, clinic), _when(p.end, clinic) if p.end else "still out",
+                    [_when(p.start, zone), _when(p.end, zone) if p.end else "still out",
                      p.reason or "—"]
                     for p in s.out_of_service.periods
                 ],
@@ -148,12 +146,12 @@ def compliance_page(
     request: Request[Any, Any, Any],
     db_session: Session,
     state: State,
+    clock: Clock,
     from_: FromDate = None,
     to: ToDate = None,
 ) -> Template:
-    clinic = Clinic.from_settings(state.settings)
     try:
-        report = compliance_for(db_session, state, from_ or None, to or None)
+        report = compliance_for(db_session, state, clock, from_ or None, to or None)
     except DomainError as exc:
         return render_page(
             request,
@@ -169,8 +167,8 @@ def compliance_page(
         "sterilization/compliance.html",
         error=None,
         report=report,
-        generated_at=clinic.local_text(report.generated_at),
-        views=sterilizer_views(report, clinic),
+        generated_at=clock.zone.local_text(report.generated_at),
+        views=sterilizer_views(report, clock.zone),
         form={"from": report.from_.isoformat(), "to": report.to.isoformat()},
         csv_url=f"/compliance/log.csv?{period}",
         pdf_url=f"/compliance/log.pdf?{period}",
@@ -180,19 +178,19 @@ def compliance_page(
 @get("/compliance/log.csv", guards=[auditor_or_admin], sync_to_thread=True,
      media_type="text/csv")  # fmt: skip
 def compliance_log_csv(
-    db_session: Session, state: State, from_: FromDate = None, to: ToDate = None
+    db_session: Session, state: State, clock: Clock, from_: FromDate = None, to: ToDate = None
 ) -> Stream:
     """The API's log CSV (same function), with the session cookie."""
-    return log_csv_response(db_session, state, from_ or None, to or None, None)
+    return log_csv_response(db_session, state.db, clock, from_ or None, to or None, None)
 
 
 @get("/compliance/log.pdf", guards=[auditor_or_admin], sync_to_thread=True,
      media_type="application/pdf")  # fmt: skip
 def compliance_log_pdf(
-    db_session: Session, state: State, from_: FromDate = None, to: ToDate = None
+    db_session: Session, clock: Clock, from_: FromDate = None, to: ToDate = None
 ) -> Response[bytes]:
     """The API's printable log (same function), with the session cookie."""
-    return log_pdf_response(db_session, state, from_ or None, to or None, None)
+    return log_pdf_response(db_session, clock, from_ or None, to or None, None)
 
 
 page_handlers: list[Any] = [compliance_page, compliance_log_csv, compliance_log_pdf]

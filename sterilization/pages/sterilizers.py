@@ -13,29 +13,21 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from kernel.auth.guards import admin_only, requires_role
+from kernel.auth.guards import admin_only
 from kernel.auth.models import Role
 from kernel.auth.service import CurrentUser
-from kernel.problems import Conflict, DomainError
-from kernel.web.forms import (
-    FormData,
-    domain_field_errors,
-    field_errors,
-    form_text,
-    new_nonce,
-    run_once,
-)
-from kernel.web.templating import redirect_with_flash, render_page
+from kernel.clock import Clock
+from kernel.problems import Conflict
+from kernel.web.forms import FormData, FormRefusal, field_errors, form_text, new_nonce, submit_form
+from kernel.web.templating import render_page
 from sterilization import sterilizers
-from sterilization.clinic import Clinic
+from sterilization.guards import sterilizer_readers
 from sterilization.models import STERILIZER_KINDS, Sterilizer
 from sterilization.schemas import SterilizerCreate, SterilizerStatusChange
 
-can_read = requires_role(Role.MA, Role.AUDITOR)
 PATH = "/admin/sterilizers"
 KIND_LABELS = {
     "steam_prevac": "Steam, pre-vacuum",
@@ -50,7 +42,7 @@ MAX_CODE_IN_PATH = 40
 def render_sterilizers(
     request: Request[Any, Any, Any],
     session: Session,
-    state: State,
+    clock: Clock,
     *,
     me: CurrentUser,
     form: dict[str, str] | None = None,
@@ -60,14 +52,13 @@ def render_sterilizers(
 ) -> Template:
     """`form`/`errors` belong to the add form, unless `status_form` names the sterilizer
     whose status form was refused (then `errors` are that form's)."""
-    clinic = Clinic.from_settings(state.settings)
     rows = sterilizers.list_sterilizers(session)
     return render_page(
         request,
         "sterilization/sterilizers.html",
         status_code=status_code,
         sterilizers=rows,
-        local_text=clinic.local_text,
+        local_text=clock.zone.local_text,
         kind_labels=KIND_LABELS,
         kind_options=KIND_OPTIONS,
         can_manage=me.role == Role.ADMIN,
@@ -78,15 +69,11 @@ def render_sterilizers(
     )
 
 
-@get(PATH, guards=[can_read], sync_to_thread=True)
+@get(PATH, guards=[sterilizer_readers], sync_to_thread=True)
 def sterilizers_page(
-    request: Request[Any, Any, Any], db_session: Session, me: CurrentUser, state: State
+    request: Request[Any, Any, Any], db_session: Session, me: CurrentUser, clock: Clock
 ) -> Template:
-    return render_sterilizers(request, db_session, state, me=me)
-
-
-def _payload(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("_csrf_token", "nonce")}
+    return render_sterilizers(request, db_session, clock, me=me)
 
 
 @post(PATH, guards=[admin_only], sync_to_thread=True)
@@ -95,38 +82,28 @@ def add_sterilizer(
     data: FormData,
     db_session: Session,
     me: CurrentUser,
-    state: State,
+    clock: Clock,
 ) -> Response[Any]:
     form = {k: form_text(data, k) for k in ("code", "name", "kind")}
-    errors = field_errors({k: v for k, v in form.items() if v}, SterilizerCreate)
-    if errors:
+
+    def rerender(refusal: FormRefusal) -> Template:
         return render_sterilizers(
-            request, db_session, state, me=me, form=form, errors=errors, status_code=422
-        )
-    try:
-        repeated, _ = run_once(
-            db_session,
-            me=me,
-            nonce=form_text(data, "nonce"),
-            scope=f"page POST {PATH}",
-            payload=_payload(data),
-            action=lambda: sterilizers.create_sterilizer(
-                db_session, code=form["code"], name=form["name"], kind=form["kind"],
-                actor=me.username,
-            ).code,
+            request, db_session, clock, me=me, form=form, errors=refusal.errors,
+            status_code=refusal.status_code,
         )  # fmt: skip
-    except DomainError as exc:
-        db_session.rollback()
-        found = domain_field_errors(exc) or {"code": exc.detail}
-        return render_sterilizers(
-            request, db_session, state, me=me, form=form, errors=found,
-            status_code=int(exc.status_code),
-        )  # fmt: skip
-    if repeated:
-        return redirect_with_flash(
-            request, PATH, f"Already added (the form was sent twice): {form['code']}.", "info"
-        )
-    return redirect_with_flash(request, PATH, f"Added sterilizer {form['code']}, in service.")
+
+    return submit_form(
+        request, db_session, me=me, data=data, scope=f"page POST {PATH}",
+        errors=field_errors({k: v for k, v in form.items() if v}, SterilizerCreate),
+        fallback_field="code",
+        action=lambda: sterilizers.create_sterilizer(
+            db_session, code=form["code"], name=form["name"], kind=form["kind"],
+            actor=me.username,
+        ).code,
+        rerender=rerender,
+        done=lambda code: (PATH, f"Added sterilizer {code}, in service."),
+        again=f"Already added (the form was sent twice): {form['code']}.",
+    )  # fmt: skip
 
 
 def change_from_page(
@@ -151,49 +128,34 @@ def change_status(
     data: FormData,
     db_session: Session,
     me: CurrentUser,
-    state: State,
+    clock: Clock,
 ) -> Response[Any]:
     sterilizer = sterilizers.get_sterilizer(db_session, code[:MAX_CODE_IN_PATH])  # 404 first
     status_form = {"code": sterilizer.code} | {k: form_text(data, k) for k in ("status", "reason")}
     values = {k: status_form[k] for k in ("status", "reason") if status_form[k]}
     errors = field_errors(values, SterilizerStatusChange)
-    if "reason" in errors:
-        errors["reason"] = (
-            "Say why (at least 3 characters): it goes in the sterilizer's record."
-            if errors["reason"] in ("Required.", "At least 3 characters.")
-            else errors["reason"]
-        )
-    if errors:
+    if errors.get("reason") in ("Required.", "At least 3 characters."):
+        errors["reason"] = "Say why (at least 3 characters): it goes in the sterilizer's record."
+
+    def rerender(refusal: FormRefusal) -> Template:
         return render_sterilizers(
-            request, db_session, state, me=me, status_form=status_form, errors=errors,
-            status_code=422,
+            request, db_session, clock, me=me, status_form=status_form, errors=refusal.errors,
+            status_code=refusal.status_code,
         )  # fmt: skip
-    try:
-        repeated, _ = run_once(
-            db_session,
-            me=me,
-            nonce=form_text(data, "nonce"),
-            scope=f"page POST {PATH}/{sterilizer.code}/status",
-            payload=_payload(data),
-            action=lambda: change_from_page(
-                db_session, sterilizer, status=status_form["status"],
-                reason=status_form["reason"], actor=me.username,
-            ),
-        )  # fmt: skip
-    except DomainError as exc:
-        db_session.rollback()
-        found = domain_field_errors(exc) or {"reason": exc.detail}
-        return render_sterilizers(
-            request, db_session, state, me=me, status_form=status_form, errors=found,
-            status_code=int(exc.status_code),
-        )  # fmt: skip
-    if repeated:
-        return redirect_with_flash(
-            request, PATH, "Already recorded: that form was sent twice; nothing more changed.",
-            "info",
-        )  # fmt: skip
+
     words = "back in service" if status_form["status"] == "in_service" else "out of service"
-    return redirect_with_flash(request, PATH, f"{sterilizer.code} is now {words}.")
+    return submit_form(
+        request, db_session, me=me, data=data, scope=f"page POST {PATH}/{sterilizer.code}/status",
+        errors=errors,
+        fallback_field="reason",
+        action=lambda: change_from_page(
+            db_session, sterilizer, status=status_form["status"], reason=status_form["reason"],
+            actor=me.username,
+        ),
+        rerender=rerender,
+        done=lambda _: (PATH, f"{sterilizer.code} is now {words}."),
+        again="Already recorded: that form was sent twice; nothing more changed.",
+    )  # fmt: skip
 
 
 page_handlers: list[Any] = [sterilizers_page, add_sterilizer, change_status]

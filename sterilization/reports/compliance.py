@@ -1,511 +1,69 @@
-"""What an infection-control surveyor asks for: the cycle log and the compliance findings.
+"""The compliance findings per sterilizer for a period (SPEC, the auditor's report):
+weeks with loads but no spore test, days a pre-vacuum sterilizer ran loads before a passed
+Bowie-Dick test, failed cycles and what followed, positive BIs and their recalls, implants
+used before a negative BI, packs used after expiry, and time out of service.
 
-The log is read in keyset batches (by start time and id) inside one read transaction, so an
-export of any range runs in constant memory and never re-reads or skips a row. Compliance
-findings come from a few set-based queries per period, grouped with pandas by clinic-local
-day and ISO week (the clinic's time zone decides what "today" and "this week" were).
+They come from a few set-based queries per period, grouped with pandas by clinic-local day
+and ISO week (the clinic's time zone decides what "today" and "this week" were).
 """
 
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
-import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any
 
-import msgspec
 import pandas as pd
-from sqlalchemy import (
-    DateTime,
-    TypeDecorator,
-    and_,
-    func,
-    literal_column,
-    or_,
-    select,
-    type_coerce,
-)
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kernel.audit.models import AuditEntry, AuditHead
-from kernel.db import utcnow
-from kernel.problems import InvalidInput, NotFound
-from sterilization.clinic import Clinic
-from sterilization.cycles import BUILTIN_CYCLE_TYPES
+from kernel.audit.models import AuditEntry
+from kernel.clock import ClinicTime
+from kernel.periods import Period, parse_period
+from kernel.problems import InvalidInput
+from sterilization.cycle_types import TEST_CYCLE_TYPES
 from sterilization.models import (
     BiResult,
     Cycle,
-    CycleAmendment,
     CycleParameters,
     Pack,
     Recall,
     RecallPack,
     Sterilizer,
 )
-
-LOG_COLUMNS = (
-    "sterilizer",
-    "cycle_number",
-    "cycle_type",
-    "started_at",
-    "ended_at",
-    "operator",
-    "temperature_c",
-    "pressure_kpa",
-    "exposure_minutes",
-    "mechanical_ok",
-    "chemical_ok",
-    "bi_lot",
-    "bi_result",
-    "implants",
-    "status",
-    "pack_count",
-    "pack_codes",
+from sterilization.reports.log_export import audit_head
+from sterilization.schemas import (
+    ComplianceReport,
+    DayWithoutBowieDick,
+    ExpiredUse,
+    ExpiryCheck,
+    FailedCycle,
+    FollowingCycle,
+    ImplantUsedEarly,
+    OutOfService,
+    OutOfServicePeriod,
+    PositiveBi,
+    RecallSummary,
+    SterilizerFindings,
+    WeekWithoutBi,
 )
-LOG_BATCH = 5000
-TEST_CYCLE_TYPES = tuple(code for code, r in BUILTIN_CYCLE_TYPES.items() if r.is_test)
+
+DEFAULT_DAYS = 30  # without `from`/`to`: the last 30 clinic days
+MAX_SPAN = dt.timedelta(days=3700)
 
 
-# The period --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """A half-open UTC interval [start, end); None means unbounded on that side."""
-
-    start: dt.datetime | None
-    end: dt.datetime | None
-
-    def first_day(self, clinic: Clinic) -> dt.date | None:
-        return clinic.local_date(self.start) if self.start else None
-
-    def last_day(self, clinic: Clinic) -> dt.date | None:
-        return clinic.local_date(self.end - dt.timedelta(microseconds=1)) if self.end else None
-
-    def where(self, column: Any) -> list[Any]:
-        conditions = []
-        if self.start is not None:
-            conditions.append(column >= self.start)
-        if self.end is not None:
-            conditions.append(column < self.end)
-        return conditions
-
-
-def _instant(text: str | None, clinic: Clinic, *, name: str, end: bool) -> dt.datetime | None:
-    """A date means the whole clinic day (`to` includes it); a date-time without an offset
-    is clinic wall-clock time."""
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            return clinic.start_of_day(day + dt.timedelta(days=1) if end else day)
-        when = dt.datetime.fromisoformat(text)
-        when = when if when.tzinfo else when.replace(tzinfo=clinic.tz)
-        when = when.astimezone(dt.UTC)
-        return when + dt.timedelta(microseconds=1) if end else when
-    except (ValueError, OverflowError) as exc:
-        raise InvalidInput(
-            f"{name} must be a date (2026-11-28) or a date-time with offset.",
-            extra={"errors": [{"field": name, "message": "invalid date", "source": "query"}]},
-        ) from exc
-
-
-def parse_period(
-    from_text: str | None,
-    to_text: str | None,
-    clinic: Clinic,
-    *,
-    default_days: int | None = None,
-    now: dt.datetime | None = None,
+def compliance_period(
+    from_text: str | None, to_text: str | None, zone: ClinicTime, *, today: dt.date
 ) -> Period:
-    """`from`/`to` of a report. With `default_days`, a missing bound becomes the last that
-    many clinic days up to today."""
-    start = _instant(from_text, clinic, name="from", end=False)
-    end = _instant(to_text, clinic, name="to", end=True)
-    if default_days is not None:
-        if end is None:
-            end = clinic.start_of_day(clinic.local_date(now or utcnow()) + dt.timedelta(days=1))
-        if start is None:
-            start = clinic.start_of_day(
-                clinic.local_date(end - dt.timedelta(microseconds=1))
-                - dt.timedelta(days=default_days - 1)
-            )
-    if start is not None and end is not None and start >= end:
-        raise InvalidInput(
-            "from must be before to.",
-            extra={"errors": [{"field": "from", "message": "after to", "source": "query"}]},
-        )
-    return Period(start, end)
-
-
-def find_sterilizer(session: Session, code: str) -> Sterilizer:
-    sterilizer = session.scalar(select(Sterilizer).where(Sterilizer.code == code))
-    if sterilizer is None:
-        raise NotFound(f"No sterilizer with code {code!r}.")
-    return sterilizer
-
-
-def audit_head(session: Session) -> tuple[int, str]:
-    """The audit chain's head (entries, hash): printed on exports so a paper copy can be
-    matched to the system (`GET /api/v1/audit/verify` recomputes it)."""
-    row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
-    return row.seq, row.hash
-
-
-# The cycle log -----------------------------------------------------------------------
-
-
-class LogRow(Protocol):
-    """A row of the log as `iter_log` yields it (a SQLAlchemy Row with these labels)."""
-
-    cycle_id: int
-    sterilizer: str
-    number: int
-    cycle_type: str
-    started_at: Any  # raw driver value: see LocalClock
-    ended_at: Any
-    operator: str
-    temperature_c: float | None
-    pressure_kpa: float | None
-    exposure_minutes: float | None
-    mechanical_ok: bool | None
-    chemical_ok: bool | None
-    bi_lot: str | None
-    bi_result: str | None
-    implants: bool
-    status: str
-    pack_codes: str | None  # space-separated, in no particular order: see `pack_codes`
-    failure_reasons: str | None  # JSON list
-
-
-def pack_codes(row: LogRow) -> list[str]:
-    """The row's pack codes, in the order the packs were made."""
-    return row.pack_codes.split(" ") if row.pack_codes else []
-
-
-def _log_select(dialect: str) -> Any:
-    """Pack codes come aggregated, in pack order, by the database (one string per cycle
-    instead of ten rows: several times faster). Times come as the driver gives them and
-    are converted by :class:`LocalClock` (much cheaper than the generic type processor)."""
-    if dialect == "postgresql":
-        codes = (
-            select(func.string_agg(Pack.code, aggregate_order_by(literal_column("' '"), Pack.id)))
-            .where(Pack.cycle_id == Cycle.id)
-            .correlate(Cycle)
-            .scalar_subquery()
-        )
-    else:
-        ordered = (
-            select(Pack.code)
-            .where(Pack.cycle_id == Cycle.id)
-            .order_by(Pack.id)
-            .correlate(Cycle)
-            .subquery()
-        )
-        codes = select(func.group_concat(ordered.c.code, " ")).correlate(Cycle).scalar_subquery()
-    return (
-        select(
-            Cycle.id.label("cycle_id"),
-            Sterilizer.code.label("sterilizer"),
-            Cycle.number,
-            Cycle.cycle_type,
-            type_coerce(Cycle.started_at, _RAW_TIME).label("started_at"),
-            type_coerce(Cycle.ended_at, _RAW_TIME).label("ended_at"),
-            Cycle.operator,
-            CycleParameters.temperature_c,
-            CycleParameters.pressure_kpa,
-            CycleParameters.exposure_minutes,
-            CycleParameters.mechanical_ok,
-            CycleParameters.chemical_ok,
-            Cycle.bi_lot,
-            BiResult.result.label("bi_result"),
-            Cycle.implants,
-            Cycle.status,
-            codes.label("pack_codes"),
-            CycleParameters.failure_reasons,
-        )
-        .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
-        .outerjoin(CycleParameters, CycleParameters.cycle_id == Cycle.id)
-        .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
-    )
-
-
-class _RawTime(TypeDecorator[Any]):
-    """The timestamp column as the driver returns it (no per-row processing)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def result_processor(self, dialect: Any, coltype: Any) -> None:
-        return None
-
-
-_RAW_TIME = _RawTime()
-_LOG_SELECTS = {name: _log_select(name) for name in ("sqlite", "postgresql")}
-
-
-class LocalClock:
-    """UTC instants as clinic wall-clock text with offset ("2026-10-05T08:00:00-05:00"),
-    from the raw values the drivers return (naive UTC text on SQLite, aware datetimes on
-    PostgreSQL). The zone's offset is looked up once per quarter hour of UTC time (zone
-    transitions fall on quarter hours): a log of 500,000 cycles would otherwise spend most
-    of its time in zone arithmetic."""
-
-    def __init__(self, tz: dt.tzinfo) -> None:
-        self.tz = tz
-        self._offsets: dict[tuple[int, int, int, int, int], tuple[dt.timedelta, str]] = {}
-
-    @staticmethod
-    def utc(value: Any) -> dt.datetime:
-        """The instant as a naive UTC datetime."""
-        if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value
-
-    def aware(self, value: Any) -> dt.datetime:
-        return self.utc(value).replace(tzinfo=dt.UTC)
-
-    def text(self, value: Any) -> str:
-        if value is None:
-            return ""
-        utc = self.utc(value)
-        key = (utc.year, utc.month, utc.day, utc.hour, utc.minute // 15)
-        found = self._offsets.get(key)
-        if found is None:
-            offset = utc.replace(tzinfo=dt.UTC).astimezone(self.tz).utcoffset() or dt.timedelta()
-            minutes = int(offset.total_seconds()) // 60
-            sign = "-" if minutes < 0 else "+"
-            found = self._offsets[key] = (
-                offset,
-                f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}",
-            )
-        return (utc + found[0]).isoformat(timespec="seconds") + found[1]
-
-
-def iter_log(
-    session: Session,
-    period: Period,
-    *,
-    sterilizer_id: int | None = None,
-    batch: int = LOG_BATCH,
-    raw: bool = False,
-) -> Iterator[Sequence[LogRow]]:
-    """The cycles started in the period, oldest first, `batch` at a time with their pack
-    codes. Keyset pagination: each batch is one indexed range query, however far in.
-    `raw` yields the driver's plain tuples (in `LogRow`'s field order; booleans may be 0/1
-    on SQLite), skipping result-row construction for the CSV export."""
-    base = [*period.where(Cycle.started_at)]
-    if sterilizer_id is not None:
-        base.append(Cycle.sterilizer_id == sterilizer_id)
-    connection = session.connection()
-    statement = _LOG_SELECTS[connection.dialect.name]
-    if connection.dialect.name == "postgresql":
-        # The planner's cost for the whole range turns JIT compilation on: 40 ms per batch
-        # spent compiling a query that runs in about as long.
-        connection.exec_driver_sql("SET LOCAL jit = off")
-    clock = LocalClock(dt.UTC)
-    last: tuple[dt.datetime, int] | None = None
-    while True:
-        where = list(base)
-        if last is not None:
-            where.append(
-                or_(
-                    Cycle.started_at > last[0],
-                    and_(Cycle.started_at == last[0], Cycle.id > last[1]),
-                )
-            )
-        result = connection.execute(
-            statement.where(*where).order_by(Cycle.started_at, Cycle.id).limit(batch)
-        )
-        rows = result.cursor.fetchall() if raw else result.all()
-        result.close()
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        last = (clock.aware(rows[-1][4]), rows[-1][0])
-
-
-_FLAGS = {None: "", True: "true", False: "false"}
-# Free text a spreadsheet would run as a formula gets a leading apostrophe.
-# (Superseded by `kernel.csv_export.csv_chunks(..., text_columns=...)`, the one writer,
-# which also defuses "-"; and `parse_period` below by `kernel.periods.parse_period`.)
-_FORMULA = frozenset("=+@\t\r")
-
-
-def csv_line(values: Sequence[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(values)
-    return out.getvalue()
-
-
-def log_csv_chunks(batches: Iterator[list[LogRow]], clinic: Clinic) -> Iterator[str]:
-    """The CSV text: a header, then one chunk per batch. Times in the clinic zone with
-    their offset; pack codes separated by spaces."""
-    when = LocalClock(clinic.tz).text
-    flag = _FLAGS.__getitem__
-    yield csv_line(LOG_COLUMNS)
-    for rows in batches:
-        out = io.StringIO()
-        # A plain loop over unpacked tuples: this runs for every row of every export.
-        lines = []
-        for (_, sterilizer, number, cycle_type, started, ended, operator, temperature,
-             pressure, exposure, mechanical, chemical, bi_lot, bi_result, implants, status,
-             codes, _) in rows:  # fmt: skip
-            lines.append(
-                (
-                    sterilizer,
-                    number,
-                    cycle_type,
-                    when(started),
-                    when(ended),
-                    operator if operator[:1] not in _FORMULA else "'" + operator,
-                    temperature,
-                    pressure,
-                    exposure,
-                    flag(mechanical),
-                    flag(chemical),
-                    bi_lot if not bi_lot or bi_lot[0] not in _FORMULA else "'" + bi_lot,
-                    bi_result,
-                    flag(implants),
-                    status,
-                    codes.count(" ") + 1 if codes else 0,
-                    codes,
-                )
-            )
-        csv.writer(out, lineterminator="\r\n").writerows(lines)
-        yield out.getvalue()
-
-
-def amendments_for(session: Session, cycle_ids: Sequence[int]) -> dict[int, list[CycleAmendment]]:
-    found: dict[int, list[CycleAmendment]] = defaultdict(list)
-    if cycle_ids:
-        for a in session.scalars(
-            select(CycleAmendment)
-            .where(CycleAmendment.cycle_id.in_(cycle_ids))
-            .order_by(CycleAmendment.cycle_id, CycleAmendment.at, CycleAmendment.id)
-        ):
-            found[a.cycle_id].append(a)
-    return found
-
-
-# Compliance --------------------------------------------------------------------------
-
-
-class WeekWithoutBi(msgspec.Struct):
-    week: str  # ISO week, e.g. 2026-W45
-    week_start: dt.date
-    loads: int
-
-
-class DayWithoutBowieDick(msgspec.Struct):
-    date: dt.date
-    loads: int
-    first_load_number: int
-    first_load_at: dt.datetime
-    bowie_dick: str  # "none", "failed" or "after the first load"
-
-
-class FollowingCycle(msgspec.Struct):
-    number: int
-    cycle_type: str
-    status: str
-    started_at: dt.datetime
-
-
-class FailedCycle(msgspec.Struct):
-    number: int
-    cycle_type: str
-    started_at: dt.datetime
-    reasons: list[str]
-    pack_count: int
-    next_cycle: FollowingCycle | None
-    next_passed_same_type: FollowingCycle | None
-
-
-class RecallSummary(msgspec.Struct):
-    id: int
-    status: str
-    opened_at: dt.datetime
-    pack_count: int
-    used_pack_count: int
-    resolved_at: dt.datetime | None
-    resolved_by: str | None
-    resolution_reason: str | None
-
-
-class PositiveBi(msgspec.Struct):
-    cycle_number: int
-    lot: str
-    read_at: dt.datetime
-    recall: RecallSummary | None
-
-
-class ImplantUsedEarly(msgspec.Struct):
-    code: str
-    cycle_number: int
-    used_at: dt.datetime
-    encounter_ref: str | None
-    bi_result: str | None
-    bi_read_at: dt.datetime | None
-
-
-class ExpiredUse(msgspec.Struct):
-    code: str
-    expires_on: dt.date
-    used_at: dt.datetime
-    encounter_ref: str | None
-
-
-class ExpiryCheck(msgspec.Struct):
-    checked: int  # used packs with an expiry date, all compared
-    packs: list[ExpiredUse]
-
-
-class OutOfServicePeriod(msgspec.Struct):
-    start: dt.datetime
-    end: dt.datetime | None  # None: still out of service
-    reason: str | None
-
-
-class OutOfService(msgspec.Struct):
-    hours: float
-    periods: list[OutOfServicePeriod]
-
-
-class SterilizerFindings(msgspec.Struct):
-    code: str
-    name: str
-    kind: str
-    loads: int
-    bi_tests: int
-    weeks_without_bi: list[WeekWithoutBi]
-    days_without_bowie_dick: list[DayWithoutBowieDick]
-    failed_cycles: list[FailedCycle]
-    positive_bis: list[PositiveBi]
-    implants_used_before_negative_bi: list[ImplantUsedEarly]
-    used_after_expiry: ExpiryCheck
-    out_of_service: OutOfService
-
-
-class ComplianceReport(msgspec.Struct, rename={"from_": "from"}):
-    from_: dt.date
-    to: dt.date
-    generated_at: dt.datetime
-    time_zone: str
-    audit_head: str
-    retention_years: int
-    sterilizers: list[SterilizerFindings]
+    """The report's period: `from`/`to` (`kernel.periods`), by default the last 30 clinic
+    days up to today; ten years at most."""
+    period = parse_period(from_text, to_text, zone, default_days=DEFAULT_DAYS, today=today)
+    if period.start and period.end and period.end - period.start > MAX_SPAN:
+        raise InvalidInput("The compliance report covers at most ten years at a time.")
+    return period
 
 
 def _cycles_frame(session: Session, period: Period) -> pd.DataFrame:
@@ -538,15 +96,15 @@ def _cycles_frame(session: Session, period: Period) -> pd.DataFrame:
     )
 
 
-def _py(value: Any, clinic: Clinic) -> dt.datetime:
+def _py(value: Any, zone: ClinicTime) -> dt.datetime:
     """A pandas or Python timestamp as a plain datetime in the clinic zone."""
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
-    return value.astimezone(clinic.tz)
+    return zone.local(value)
 
 
-def _local(series: pd.Series, clinic: Clinic) -> pd.Series:
-    return pd.to_datetime(series, utc=True).dt.tz_convert(clinic.tz)
+def _local(series: pd.Series, zone: ClinicTime) -> pd.Series:
+    return pd.to_datetime(series, utc=True).dt.tz_convert(zone.tz)
 
 
 def _weeks_without_bi(loads: pd.DataFrame) -> dict[int, list[WeekWithoutBi]]:
@@ -577,7 +135,7 @@ def _weeks_without_bi(loads: pd.DataFrame) -> dict[int, list[WeekWithoutBi]]:
 
 
 def _days_without_bowie_dick(
-    loads: pd.DataFrame, tests: pd.DataFrame, prevac_ids: set[int], clinic: Clinic
+    loads: pd.DataFrame, tests: pd.DataFrame, prevac_ids: set[int], zone: ClinicTime
 ) -> dict[int, list[DayWithoutBowieDick]]:
     loads = loads[loads["sterilizer_id"].isin(prevac_ids)]
     if loads.empty:
@@ -614,24 +172,24 @@ def _days_without_bowie_dick(
                 date=day,
                 loads=int(row.loads),
                 first_load_number=int(row.first_number),
-                first_load_at=_py(first_at, clinic),
+                first_load_at=_py(first_at, zone),
                 bowie_dick=verdict,
             )
         )
     return found
 
 
-def _following(row: Any, clinic: Clinic) -> FollowingCycle:
+def _following(row: Any, zone: ClinicTime) -> FollowingCycle:
     return FollowingCycle(
         number=int(row.number),
         cycle_type=row.cycle_type,
         status=row.status,
-        started_at=_py(row.started_at, clinic),
+        started_at=_py(row.started_at, zone),
     )
 
 
 def _failed_cycles(
-    session: Session, cycles: pd.DataFrame, clinic: Clinic
+    session: Session, cycles: pd.DataFrame, zone: ClinicTime
 ) -> dict[int, list[FailedCycle]]:
     failed = cycles[cycles["status"] == "failed"]
     if failed.empty:
@@ -685,17 +243,19 @@ def _failed_cycles(
             FailedCycle(
                 number=int(f.number),
                 cycle_type=f.cycle_type,
-                started_at=_py(f.started_at, clinic),
+                started_at=_py(f.started_at, zone),
                 reasons=why,
                 pack_count=int(pack_counts.get(int(f.id), 0)),
-                next_cycle=_following(nxt, clinic) if nxt else None,
-                next_passed_same_type=_following(retest, clinic) if retest else None,
+                next_cycle=_following(nxt, zone) if nxt else None,
+                next_passed_same_type=_following(retest, zone) if retest else None,
             )
         )
     return found
 
 
-def _positive_bis(session: Session, period: Period, clinic: Clinic) -> dict[int, list[PositiveBi]]:
+def _positive_bis(
+    session: Session, period: Period, zone: ClinicTime
+) -> dict[int, list[PositiveBi]]:
     used = (
         select(RecallPack.recall_id, func.count().label("used"))
         .join(Pack, Pack.id == RecallPack.pack_id)
@@ -719,14 +279,14 @@ def _positive_bis(session: Session, period: Period, clinic: Clinic) -> dict[int,
             PositiveBi(
                 cycle_number=number,
                 lot=lot,
-                read_at=read_at.astimezone(clinic.tz),
+                read_at=read_at.astimezone(zone.tz),
                 recall=RecallSummary(
                     id=recall.id,
                     status=recall.status,
-                    opened_at=recall.opened_at.astimezone(clinic.tz),
+                    opened_at=recall.opened_at.astimezone(zone.tz),
                     pack_count=recall.pack_count,
                     used_pack_count=int(used_count or 0),
-                    resolved_at=recall.resolved_at.astimezone(clinic.tz)
+                    resolved_at=recall.resolved_at.astimezone(zone.tz)
                     if recall.resolved_at
                     else None,
                     resolved_by=recall.resolved_by,
@@ -740,7 +300,7 @@ def _positive_bis(session: Session, period: Period, clinic: Clinic) -> dict[int,
 
 
 def _implants_used_early(
-    session: Session, period: Period, clinic: Clinic
+    session: Session, period: Period, zone: ClinicTime
 ) -> dict[int, list[ImplantUsedEarly]]:
     """Implant packs opened on a patient before a negative BI of their load was read (or
     with no negative BI at all)."""
@@ -774,16 +334,18 @@ def _implants_used_early(
             ImplantUsedEarly(
                 code=code,
                 cycle_number=number,
-                used_at=used_at.astimezone(clinic.tz),
+                used_at=used_at.astimezone(zone.tz),
                 encounter_ref=ref,
                 bi_result=result,
-                bi_read_at=read_at.astimezone(clinic.tz) if read_at else None,
+                bi_read_at=read_at.astimezone(zone.tz) if read_at else None,
             )
         )
     return found
 
 
-def _used_after_expiry(session: Session, period: Period, clinic: Clinic) -> dict[int, ExpiryCheck]:
+def _used_after_expiry(
+    session: Session, period: Period, zone: ClinicTime
+) -> dict[int, ExpiryCheck]:
     """Every used pack with an expiry date is compared: grouped by (sterilizer, expiry
     day), only the groups whose latest use falls after the end of that day are opened."""
     groups = session.execute(
@@ -799,9 +361,9 @@ def _used_after_expiry(session: Session, period: Period, clinic: Clinic) -> dict
         if latest is None:
             continue
         latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
-        if clinic.local_date(latest) <= expires_on:
+        if zone.local_date(latest) <= expires_on:
             continue
-        boundary = clinic.start_of_day(expires_on + dt.timedelta(days=1))
+        boundary = zone.start_of_day(expires_on + dt.timedelta(days=1))
         for code, used_at, ref in session.execute(
             select(Pack.code, Pack.used_at, Pack.encounter_ref)
             .join(Cycle, Cycle.id == Pack.cycle_id)
@@ -817,7 +379,7 @@ def _used_after_expiry(session: Session, period: Period, clinic: Clinic) -> dict
                 ExpiredUse(
                     code=code,
                     expires_on=expires_on,
-                    used_at=used_at.astimezone(clinic.tz),
+                    used_at=used_at.astimezone(zone.tz),
                     encounter_ref=ref,
                 )
             )
@@ -828,7 +390,7 @@ STATUS_ACTIONS = ("sterilizer.create", "sterilizer.status", "sterilizer.out_of_s
 
 
 def _out_of_service(
-    session: Session, codes: Sequence[str], period: Period, clinic: Clinic, now: dt.datetime
+    session: Session, codes: Sequence[str], period: Period, zone: ClinicTime, now: dt.datetime
 ) -> dict[str, OutOfService]:
     """Service periods rebuilt from the audit trail, where every status change of a
     sterilizer is recorded with its reason; clipped to the period (and to now)."""
@@ -874,8 +436,8 @@ def _out_of_service(
             hours += (min(p_end, end) - p_start).total_seconds() / 3600
             clipped.append(
                 OutOfServicePeriod(
-                    start=p_start.astimezone(clinic.tz),
-                    end=p.end.astimezone(clinic.tz) if p.end else None,
+                    start=p_start.astimezone(zone.tz),
+                    end=p.end.astimezone(zone.tz) if p.end else None,
                     reason=p.reason,
                 )
             )
@@ -886,28 +448,27 @@ def _out_of_service(
 def compliance_report(
     session: Session,
     period: Period,
-    clinic: Clinic,
+    zone: ClinicTime,
     *,
     retention_years: int = 10,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> ComplianceReport:
-    now = now or utcnow()
     sterilizers = list(session.scalars(select(Sterilizer).order_by(Sterilizer.code)))
     cycles = _cycles_frame(session, period)
     if not cycles.empty:
-        cycles["local"] = _local(cycles["started_at"], clinic)
+        cycles["local"] = _local(cycles["started_at"], zone)
     is_test = cycles["cycle_type"].isin(TEST_CYCLE_TYPES) if not cycles.empty else None
     loads = cycles[~is_test] if is_test is not None else cycles
     tests = cycles[is_test] if is_test is not None else cycles
     prevac = {s.id for s in sterilizers if s.kind == "steam_prevac"}
 
     weeks = _weeks_without_bi(loads)
-    days = _days_without_bowie_dick(loads, tests, prevac, clinic) if prevac else {}
-    failed = _failed_cycles(session, cycles, clinic)
-    positives = _positive_bis(session, period, clinic)
-    implants = _implants_used_early(session, period, clinic)
-    expiry = _used_after_expiry(session, period, clinic)
-    service = _out_of_service(session, [s.code for s in sterilizers], period, clinic, now)
+    days = _days_without_bowie_dick(loads, tests, prevac, zone) if prevac else {}
+    failed = _failed_cycles(session, cycles, zone)
+    positives = _positive_bis(session, period, zone)
+    implants = _implants_used_early(session, period, zone)
+    expiry = _used_after_expiry(session, period, zone)
+    service = _out_of_service(session, [s.code for s in sterilizers], period, zone, now)
     load_counts = loads.groupby("sterilizer_id").size().to_dict() if not loads.empty else {}
     bi_counts = (
         loads[loads["bi_result"].notna()].groupby("sterilizer_id").size().to_dict()
@@ -916,10 +477,10 @@ def compliance_report(
     )
     _, head = audit_head(session)
     return ComplianceReport(
-        from_=period.first_day(clinic),  # type: ignore[arg-type]
-        to=period.last_day(clinic),  # type: ignore[arg-type]
-        generated_at=now.astimezone(clinic.tz),
-        time_zone=str(clinic.tz),
+        from_=period.first_day(zone),  # type: ignore[arg-type]
+        to=period.last_day(zone),  # type: ignore[arg-type]
+        generated_at=zone.local(now),
+        time_zone=str(zone.tz),
         audit_head=head,
         retention_years=retention_years,
         sterilizers=[

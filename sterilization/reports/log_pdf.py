@@ -7,24 +7,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from fpdf import FPDF
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kernel.db import utcnow
-from sterilization.clinic import Clinic
-from sterilization.models import Sterilizer
-from sterilization.reports import (
-    LocalClock,
+from kernel.clock import ClinicTime
+from kernel.periods import Period
+from kernel.problems import InvalidInput
+from sterilization.models import Cycle, CycleAmendment, Sterilizer
+from sterilization.reports.log_export import (
+    LocalTimeText,
     LogRow,
-    Period,
-    amendments_for,
     audit_head,
     iter_log,
     pack_codes,
 )
+
+# The printable log is built in memory; longer ranges belong in the CSV.
+PDF_MAX_CYCLES = 20_000
 
 # (heading, width in mm) on a landscape Letter page (279 mm wide, 10 mm margins).
 COLUMNS: tuple[tuple[str, float], ...] = (
@@ -114,8 +118,35 @@ class LogDocument(FPDF):
         self.cell(30, 4, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
-def _when(value: dt.datetime | None, clinic: Clinic) -> str:
-    return value.astimezone(clinic.tz).strftime("%Y-%m-%d %H:%M") if value else ""
+def check_printable(session: Session, period: Period, *, sterilizer_id: int | None) -> None:
+    """Refuse (422, with the count) a period too long to print: the CSV takes any range."""
+    where: list[Any] = period.where(Cycle.started_at)
+    if sterilizer_id is not None:
+        where.append(Cycle.sterilizer_id == sterilizer_id)
+    count = session.scalar(select(func.count()).select_from(Cycle).where(*where)) or 0
+    if count > PDF_MAX_CYCLES:
+        raise InvalidInput(
+            f"The period holds {count} cycles; the printable log takes at most "
+            f"{PDF_MAX_CYCLES}. Choose a shorter period or download log.csv.",
+            extra={"cycles": count},
+        )
+
+
+def amendments_for(session: Session, cycle_ids: Sequence[int]) -> dict[int, list[CycleAmendment]]:
+    found: dict[int, list[CycleAmendment]] = defaultdict(list)
+    if cycle_ids:
+        for a in session.scalars(
+            select(CycleAmendment)
+            .where(CycleAmendment.cycle_id.in_(cycle_ids))
+            .order_by(CycleAmendment.cycle_id, CycleAmendment.at, CycleAmendment.id)
+        ):
+            found[a.cycle_id].append(a)
+    return found
+
+
+def _when(value: Any, zone: ClinicTime) -> str:
+    """A recorded instant (or a raw driver value of one) as clinic wall-clock text."""
+    return zone.local_text(LocalTimeText.utc(value)) if value else ""
 
 
 def _num(value: float | None) -> str:
@@ -126,14 +157,12 @@ def _ok(value: bool | None) -> str:
     return "" if value is None else ("pass" if value else "FAIL")
 
 
-def _cells(row: LogRow, clinic: Clinic) -> list[str]:
+def _cells(row: LogRow, zone: ClinicTime) -> list[str]:
     return [
         f"#{row.number}",
         row.cycle_type,
-        _when(LocalClock.utc(row.started_at).replace(tzinfo=dt.UTC), clinic),
-        _when(
-            LocalClock.utc(row.ended_at).replace(tzinfo=dt.UTC) if row.ended_at else None, clinic
-        ),
+        _when(row.started_at, zone),
+        _when(row.ended_at, zone),
         row.operator,
         _num(row.temperature_c),
         _num(row.pressure_kpa),
@@ -157,14 +186,16 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text + ".."
 
 
-def _print_cycles(pdf: LogDocument, rows: Sequence[LogRow], session: Session, clinic: Clinic):
+def _print_cycles(
+    pdf: LogDocument, rows: Sequence[LogRow], session: Session, zone: ClinicTime
+) -> None:
     amendments = amendments_for(session, [r.cycle_id for r in rows])
     for row in rows:
         pdf.set_font("Helvetica", "", 7)
         if pdf.will_page_break(LINE):
             pdf.add_page()
             pdf.set_font("Helvetica", "", 7)
-        for text, (_, width) in zip(_cells(row, clinic), COLUMNS, strict=True):
+        for text, (_, width) in zip(_cells(row, zone), COLUMNS, strict=True):
             pdf.cell(width, LINE, _fit(pdf, text, width), border="B")
         pdf.ln(LINE)
         notes = []
@@ -177,7 +208,7 @@ def _print_cycles(pdf: LogDocument, rows: Sequence[LogRow], session: Session, cl
             original = json.loads(a.original) if a.original is not None else None
             notes.append(
                 f"Amended {a.field}: recorded {original!s} -> corrected {json.loads(a.value)!s} "
-                f"by {a.actor} on {_when(a.at, clinic)}: {a.reason}"
+                f"by {a.actor} on {_when(a.at, zone)}: {a.reason}"
             )
         if notes:
             pdf.set_font("Helvetica", "I", 6.5)
@@ -188,18 +219,17 @@ def _print_cycles(pdf: LogDocument, rows: Sequence[LogRow], session: Session, cl
 def render_log_pdf(
     session: Session,
     period: Period,
-    clinic: Clinic,
+    zone: ClinicTime,
     *,
     sterilizer_id: int | None = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> bytes:
-    now = now or utcnow()
-    first, last = period.first_day(clinic), period.last_day(clinic)
-    period_text = f"{first or 'beginning'} to {last or 'now'} ({clinic.tz})"
+    first, last = period.first_day(zone), period.last_day(zone)
+    period_text = f"{first or 'beginning'} to {last or 'now'} ({zone.tz})"
     entries, head = audit_head(session)
     pdf = LogDocument(
         period_text=period_text,
-        generated_text=now.astimezone(clinic.tz).isoformat(timespec="seconds"),
+        generated_text=zone.local(now).isoformat(timespec="seconds"),
         head=head,
         entries=entries,
     )
@@ -216,7 +246,7 @@ def render_log_pdf(
         pdf.add_page()
         printed = 0
         for rows in iter_log(session, period, sterilizer_id=sterilizer.id):
-            _print_cycles(pdf, rows, session, clinic)
+            _print_cycles(pdf, rows, session, zone)
             printed += len(rows)
         pdf.set_font("Helvetica", "I", 8)
         pdf.ln(2)

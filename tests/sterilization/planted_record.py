@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from kernel.clock import ClinicTime
 from kernel.db import Database
 from sterilization import cycles, indicators, packs, sterilizers
-from sterilization.clinic import Clinic
+from sterilization.shelf_life import ShelfLife
 from tests.sterilization_factories import GOOD_READINGS
 
 CHICAGO = ZoneInfo("America/Chicago")  # the `settings` fixture's clinic zone
+ZONE = ClinicTime(CHICAGO)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """A clinic wall-clock time, as the UTC instant the record stores."""
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=CHICAGO).astimezone(dt.UTC)
+    return ZONE.at(day, dt.time(hour, minute))
 
 
 @dataclass
@@ -33,7 +35,7 @@ class PlantedCycle:
 @dataclass
 class Record:
     database: Database
-    clinic: Clinic = field(default_factory=lambda: Clinic(tz=CHICAGO, shelf_life_days=30))
+    shelf_life: ShelfLife = field(default_factory=lambda: ShelfLife(days=30))
     actor: str = "ma-planted"
     cycles: list[PlantedCycle] = field(default_factory=list)
 
@@ -74,7 +76,7 @@ class Record:
                 bi_lot=bi_lot,
                 implants=None,
                 actor=self.actor,
-                clinic=self.clinic,
+                zone=ZONE,
                 now=when,
             )
             planted = PlantedCycle(cycle.id, sterilizer, cycle.number, cycle_type, pack_codes or [])
@@ -91,7 +93,8 @@ class Record:
                 planted.id,
                 data=data,
                 actor=self.actor,
-                clinic=self.clinic,
+                zone=ZONE,
+                shelf_life=self.shelf_life,
                 now=when + dt.timedelta(minutes=minutes),
             )
         self.cycles.append(planted)
@@ -106,21 +109,23 @@ class Record:
                 control_grew=True,
                 lot=None,
                 actor=self.actor,
-                clinic=self.clinic,
+                zone=ZONE,
+                shelf_life=self.shelf_life,
                 now=when,
             )
 
     def use(self, code: str, when: dt.datetime, encounter: str) -> None:
         with self.database.session() as s:
-            packs.use_pack(
-                s, code, encounter_ref=encounter, actor=self.actor, clinic=self.clinic, now=when
-            )
+            packs.use_pack(s, code, encounter_ref=encounter, actor=self.actor, zone=ZONE, now=when)
 
-    def amend(self, cycle: PlantedCycle, field_name: str, value: Any, reason: str) -> None:
+    def amend(
+        self, cycle: PlantedCycle, field_name: str, value: Any, reason: str, when: dt.datetime
+    ) -> None:
         with self.database.session() as s:
             cycles.add_amendment(
-                s, cycle.id, field=field_name, value=value, reason=reason, actor="admin-planted"
-            )
+                s, cycle.id, field=field_name, value=value, reason=reason, actor="admin-planted",
+                now=when,
+            )  # fmt: skip
 
 
 # The constructed month: two sterilizers over four working weeks (ISO weeks 41-44 of 2026),

@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.sterilization_factories import Sterilization
-
-
-@pytest.fixture
-def steri(client, users) -> Sterilization:
-    return Sterilization(client, users)
-
-
 BAD_READS = [
     "/api/v1/cycles/99999999999999999999",
     "/api/v1/cycles/0",

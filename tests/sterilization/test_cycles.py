@@ -6,20 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
 
 from kernel.auth.models import Role
+from kernel.clock import Clock, FixedClock
+from kernel.db import utcnow
 from sterilization import cycles, packs
-from sterilization.clinic import Clinic
 from sterilization.models import Cycle, Sterilizer
-from tests.sterilization_factories import Sterilization
-
-
-@pytest.fixture
-def steri(client, users) -> Sterilization:
-    return Sterilization(client, users)
 
 
 def test_cycle_numbers_are_sequential_per_sterilizer(steri):
@@ -33,7 +29,7 @@ def test_cycle_numbers_are_sequential_per_sterilizer(steri):
 
 def test_cycle_numbers_stay_sequential_under_concurrent_starts(database, steri, settings):
     ster = steri.sterilizer()
-    clinic = Clinic.from_settings(settings)
+    clock = Clock.from_settings(settings)
     threads = 10
     per_thread = 3
     barrier = threading.Barrier(threads)
@@ -51,7 +47,8 @@ def test_cycle_numbers_stay_sequential_under_concurrent_starts(database, steri, 
                     bi_lot=None,
                     implants=None,
                     actor=f"tablet{i}",
-                    clinic=clinic,
+                    zone=clock.zone,
+                    now=clock.now(),
                 )
                 numbers.append(cycle.number)
         return numbers
@@ -74,7 +71,13 @@ def test_pack_codes_stay_unique_under_concurrent_creation(database):
         barrier.wait()
         with database.session() as session:
             return packs.create_packs(
-                session, description="Kit", contents=[], quantity=5, implant=False, actor="t"
+                session,
+                description="Kit",
+                contents=[],
+                quantity=5,
+                implant=False,
+                actor="t",
+                now=utcnow(),
             )
 
     with ThreadPoolExecutor(threads) as pool:
@@ -301,15 +304,44 @@ def test_cycle_log_filters_by_sterilizer_status_and_dates(steri, client):
     get = lambda q: client.get(f"/api/v1/cycles?{q}", headers=steri.ma)  # noqa: E731
     assert get(f"sterilizer={a['code']}").json()["total"] == 2
     assert get("status=failed").json()["total"] == 1
-    today = dt.datetime.now(dt.UTC).astimezone(Clinic.from_settings(steri_settings(client)).tz)
-    assert get(f"from={today.date()}&to={today.date()}").json()["total"] == 3
+    today = client.app.state.clock.today()
+    assert get(f"from={today}&to={today}").json()["total"] == 3
     assert get("from=2000-01-01&to=2000-01-02").json()["total"] == 0
     assert get("from=yesterday").status_code == 422
     assert get("status=done").status_code in (400, 422)
 
 
-def steri_settings(client):
-    return client.app.state.settings
+def test_cycle_log_dates_are_whole_clinic_days_and_date_times_need_an_offset(steri, client):
+    """SPEC: a date-only `from`/`to` means whole days in the clinic's zone, `to` included;
+    times are ISO 8601 with offset (a bare wall-clock time is ambiguous, so refused)."""
+    chicago = ZoneInfo("America/Chicago")  # the `settings` fixture's zone
+    late = dt.datetime(2026, 11, 27, 23, 30, tzinfo=chicago)  # 05:30 UTC on the 28th
+    client.app.state.clock = FixedClock(chicago, late)
+    cycle = steri.run(steri.sterilizer()["code"])
+    get = lambda **q: client.get("/api/v1/cycles", params=q, headers=steri.ma)  # noqa: E731
+    assert get(to="2026-11-27").json()["total"] == 1  # the clinic's day, not UTC's
+    assert get(**{"from": "2026-11-28"}).json()["total"] == 0
+    started = cycle["started_at"]
+    assert get(to=started).json()["total"] == 1  # a date-time `to` includes that instant
+    assert get(**{"from": "2026-11-27T23:31:00-06:00"}).json()["total"] == 0
+    bare = get(**{"from": "2026-11-27T23:00:00"})
+    assert bare.status_code == 422
+    assert bare.json()["errors"][0] == {
+        "field": "from",
+        "message": "offset required",
+        "source": "query",
+    }
+
+
+def test_the_api_takes_the_time_from_the_kernel_clock(steri, client):
+    chicago = ZoneInfo("America/Chicago")
+    client.app.state.clock = FixedClock(chicago, dt.datetime(2026, 3, 2, 9, 15, tzinfo=chicago))
+    prevac = steri.sterilizer(kind="steam_prevac")
+    steri.run(prevac["code"], cycle_type="bowie_dick")  # Monday 09:15 in the clinic
+    client.app.state.clock.advance(dt.timedelta(days=1))
+    started = steri.start(prevac["code"], cycle_type="prevac_132_4")
+    assert started["started_at"] == "2026-03-03T15:15:00Z"
+    assert any("No passed Bowie-Dick test today" in w for w in started["warnings"])
 
 
 def test_admin_configured_cycle_type_is_enforced_with_its_minimums(steri, client):
@@ -369,8 +401,7 @@ def test_time_related_shelf_life_sets_expiry_at_release_and_expired_packs_are_no
     [code, other] = steri.packs(2)
     steri.run(ster["code"], [code, other])
     pack = steri.pack(code)
-    clinic = Clinic.from_settings(client.app.state.settings)
-    expected = clinic.local_date(dt.datetime.now(dt.UTC)) + dt.timedelta(days=30)
+    expected = client.app.state.clock.today() + dt.timedelta(days=30)
     assert pack["expires_on"] == expected.isoformat()
     assert pack["usable"] is True
     with database.engine.begin() as conn:

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.sterilization_factories import Sterilization
-
-
-@pytest.fixture
-def steri(client, users) -> Sterilization:
-    return Sterilization(client, users)
-
 
 def test_packs_get_sequential_human_readable_codes_one_per_label(steri):
     first = steri.packs(3)

@@ -10,15 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kernel.auth.models import Role
+from kernel.clock import Clock
 from kernel.problems import Conflict
 from sterilization import packs
-from sterilization.clinic import Clinic
-from tests.sterilization_factories import Sterilization
-
-
-@pytest.fixture
-def steri(client, users) -> Sterilization:
-    return Sterilization(client, users)
 
 
 def test_only_admins_add_sterilizers_or_change_their_status(steri, client, users):
@@ -129,7 +123,7 @@ def test_two_tablets_using_the_same_pack_at_once_exactly_one_succeeds(steri, dat
     ster = steri.sterilizer()
     [code] = steri.packs()
     steri.run(ster["code"], [code])
-    clinic = Clinic.from_settings(settings)
+    clock = Clock.from_settings(settings)
     threads = 8
     barrier = threading.Barrier(threads)
 
@@ -138,8 +132,9 @@ def test_two_tablets_using_the_same_pack_at_once_exactly_one_succeeds(steri, dat
         try:
             with database.session() as session:
                 packs.use_pack(
-                    session, code, encounter_ref=f"ENC-{i}", actor=f"tablet{i}", clinic=clinic
-                )
+                    session, code, encounter_ref=f"ENC-{i}", actor=f"tablet{i}",
+                    zone=clock.zone, now=clock.now(),
+                )  # fmt: skip
             return "used"
         except Conflict as exc:
             assert "already used" in exc.detail

@@ -4,15 +4,7 @@ use and any recall; the encounter lists the packs used, each with its cycle."""
 
 from __future__ import annotations
 
-import pytest
-
 from kernel.auth.models import Role
-from tests.sterilization_factories import Sterilization
-
-
-@pytest.fixture
-def steri(client, users) -> Sterilization:
-    return Sterilization(client, users)
 
 
 def history(client, users, code, **params):

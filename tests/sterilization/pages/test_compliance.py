@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 
 from kernel.auth.models import Role
 from kernel.db import Database
-from tests.auditor_factories import NO_BI_WEEK, Record, at, plant_month
 from tests.factories import UserFactory, page_login
+from tests.sterilization.planted_record import NO_BI_WEEK, Record, at, plant_month
 
 PERIOD = {"from": "2026-10-12", "to": "2026-10-13"}  # GRAV skips its BI in 2026-W42
 

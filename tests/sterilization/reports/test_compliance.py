@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from kernel.auth.models import Role
 from sterilization.models import Pack
-from tests.auditor_factories import (
+from tests.sterilization.planted_record import (
     EARLY_IMPLANT_DAY,
     FAILED_DAY,
     LATE_BOWIE_DICK_DAY,

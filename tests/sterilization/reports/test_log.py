@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from kernel.auth.models import Role
-from sterilization import reports
-from sterilization.clinic import Clinic
+from kernel.clock import ClinicTime
+from kernel.periods import Period
 from sterilization.models import Cycle, Pack, Sterilizer
-from tests.auditor_factories import CHICAGO, Record, at
+from sterilization.reports import log_export
+from tests.sterilization.planted_record import CHICAGO, Record, at
 
 # Copied from SPEC.md, Audit.
 SPEC_LINE = (
@@ -39,7 +40,7 @@ def record(database):
     rec.bi(first, "negative", at(DAY, 10))
     rec.cycle("AC-B", "gravity_121_30", at(DAY, 9), pack_codes=rec.packs(1, at(DAY, 6)))
     failed = rec.cycle("AC-B", "gravity_121_30", at(DAY, 11), temperature_c=118.0)
-    rec.amend(failed, "temperature_c", 121.4, "Printer tape re-read: 121.4 °C")
+    rec.amend(failed, "temperature_c", 121.4, "Printer tape re-read: 121.4 °C", at(DAY, 15))
     rec.cycle("AC-A", "prevac_134_3", at(DAY + dt.timedelta(days=1), 8))  # next day
     return rec
 
@@ -117,19 +118,33 @@ def test_log_csv_filters_by_sterilizer_and_names_the_file_by_date(client, users,
     assert unknown.status_code == 404
 
 
+def test_free_text_in_the_log_csv_cannot_run_as_a_spreadsheet_formula(client, users, database):
+    rec = Record(database)
+    rec.sterilizer("AC-A", "steam_gravity")
+    for lot in ('=HYPERLINK("http://x")', "-2+3", "+1", "@SUM(A1)", "LOT-9"):
+        rec.cycle("AC-A", "gravity_121_30", at(DAY, 8), bi_lot=lot)
+    frame = pd.read_csv(io.StringIO(get_csv(client, users).text), dtype=str)
+    assert list(frame["bi_lot"]) == [
+        '\'=HYPERLINK("http://x")',
+        "'-2+3",
+        "'+1",
+        "'@SUM(A1)",
+        "LOT-9",
+    ]
+    assert list(frame["temperature_c"]) == ["121.5"] * 5  # numbers stay numbers
+
+
 def test_log_is_read_in_bounded_batches_whatever_the_range(database, record):
     """The export never holds more than one batch: the generator yields one chunk per batch
     and each batch is one bounded keyset query."""
-    clinic = Clinic(tz=CHICAGO)
     with database.session(write=False) as s:
-        batches = list(reports.iter_log(s, reports.Period(None, None), batch=2))
+        batches = list(log_export.iter_log(s, Period(), batch=2))
         assert [len(b) for b in batches] == [2, 2, 1]
         numbers = [(r.sterilizer, r.number) for b in batches for r in b]
         assert len(set(numbers)) == 5
         starts = [r.started_at for b in batches for r in b]
         assert starts == sorted(starts)
-        chunks = list(reports.log_csv_chunks(reports.iter_log(s, reports.Period(None, None),
-                                                              batch=2), clinic))  # fmt: skip
+    chunks = list(log_export.log_csv_chunks(database, Period(), ClinicTime(CHICAGO), batch=2))
     assert len(chunks) == 4  # header + 3 batches
     assert sum(chunk.count("\r\n") for chunk in chunks) == 6
 
