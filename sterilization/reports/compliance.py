@@ -279,16 +279,14 @@ def _positive_bis(
             PositiveBi(
                 cycle_number=number,
                 lot=lot,
-                read_at=read_at.astimezone(zone.tz),
+                read_at=zone.local(read_at),
                 recall=RecallSummary(
                     id=recall.id,
                     status=recall.status,
-                    opened_at=recall.opened_at.astimezone(zone.tz),
+                    opened_at=zone.local(recall.opened_at),
                     pack_count=recall.pack_count,
                     used_pack_count=int(used_count or 0),
-                    resolved_at=recall.resolved_at.astimezone(zone.tz)
-                    if recall.resolved_at
-                    else None,
+                    resolved_at=zone.local(recall.resolved_at) if recall.resolved_at else None,
                     resolved_by=recall.resolved_by,
                     resolution_reason=recall.resolution_reason,
                 )
@@ -334,10 +332,10 @@ def _implants_used_early(
             ImplantUsedEarly(
                 code=code,
                 cycle_number=number,
-                used_at=used_at.astimezone(zone.tz),
+                used_at=zone.local(used_at),
                 encounter_ref=ref,
                 bi_result=result,
-                bi_read_at=read_at.astimezone(zone.tz) if read_at else None,
+                bi_read_at=zone.local(read_at) if read_at else None,
             )
         )
     return found
@@ -379,7 +377,7 @@ def _used_after_expiry(
                 ExpiredUse(
                     code=code,
                     expires_on=expires_on,
-                    used_at=used_at.astimezone(zone.tz),
+                    used_at=zone.local(used_at),
                     encounter_ref=ref,
                 )
             )
@@ -436,8 +434,8 @@ def _out_of_service(
             hours += (min(p_end, end) - p_start).total_seconds() / 3600
             clipped.append(
                 OutOfServicePeriod(
-                    start=p_start.astimezone(zone.tz),
-                    end=p.end.astimezone(zone.tz) if p.end else None,
+                    start=zone.local(p_start),
+                    end=zone.local(p.end) if p.end else None,
                     reason=p.reason,
                 )
             )
@@ -453,6 +451,7 @@ def compliance_report(
     retention_years: int = 10,
     now: dt.datetime,
 ) -> ComplianceReport:
+    """Every sterilizer's findings for the period (times in the zone's wall-clock)."""
     sterilizers = list(session.scalars(select(Sterilizer).order_by(Sterilizer.code)))
     cycles = _cycles_frame(session, period)
     if not cycles.empty:
