@@ -35,6 +35,7 @@ from kernel.web.forms import (
 from kernel.web.templating import render_page
 from sterilization import cycle_queries, cycle_types, cycles, indicators, packs, sterilizers
 from sterilization.guards import can_act, ma_or_admin
+from sterilization.models import Cycle
 from sterilization.schemas import BiResultIn, CycleComplete, CycleStart
 from sterilization.shelf_life import ShelfLife
 
@@ -275,7 +276,7 @@ def render_cycle(
     )
 
 
-def known_cycle(session: Session, cycle_id: int) -> Any:
+def known_cycle(session: Session, cycle_id: int) -> Cycle:
     """The cycle of a page path, or an HTML 404 (for absurd ids too)."""
     if not 1 <= cycle_id <= MAX_ID:
         raise NotFound(f"No cycle with id {cycle_id}.")
