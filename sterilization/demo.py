@@ -52,7 +52,7 @@ class DemoClinic:
         self.encounter = 10_000
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        return self.zone.at(day, dt.time(hour, minute))
+        return self.zone.instant(day, dt.time(hour, minute))
 
     def make_packs(self, count: int, when: dt.datetime, *, implant: bool = False) -> list[str]:
         codes: list[str] = []

@@ -43,12 +43,14 @@ def test_a_clinic_day_has_23_or_25_hours_on_dst_changes() -> None:
     assert start == dt.datetime(2026, 11, 1, 5, tzinfo=dt.UTC)
 
 
-def test_a_wall_clock_time_on_a_day_is_its_utc_instant_on_dst_days_too() -> None:
+def test_an_instant_is_a_local_wall_clock_time_in_utc() -> None:
     zone = ClinicTime(CHICAGO)
-    nine = dt.time(9, 0)
-    assert zone.at(dt.date(2026, 3, 7), nine) == dt.datetime(2026, 3, 7, 15, tzinfo=dt.UTC)
-    assert zone.at(dt.date(2026, 3, 8), nine) == dt.datetime(2026, 3, 8, 14, tzinfo=dt.UTC)
-    assert zone.local_text(zone.at(dt.date(2026, 3, 8), nine)) == "2026-03-08 09:00"
+    assert zone.instant(dt.date(2026, 3, 7), dt.time(9)) == dt.datetime(
+        2026, 3, 7, 15, tzinfo=dt.UTC
+    )
+    assert zone.instant(dt.date(2026, 3, 8), dt.time(9)) == dt.datetime(
+        2026, 3, 8, 14, tzinfo=dt.UTC
+    )
 
 
 def test_days_bounds_include_both_days() -> None:

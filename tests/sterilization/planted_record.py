@@ -20,7 +20,7 @@ ZONE = ClinicTime(CHICAGO)
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """A clinic wall-clock time, as the UTC instant the record stores."""
-    return ZONE.at(day, dt.time(hour, minute))
+    return ZONE.instant(day, dt.time(hour, minute))
 
 
 @dataclass

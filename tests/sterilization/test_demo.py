@@ -9,10 +9,11 @@ from sterilization.models import PACK_STATUSES, BiResult, Cycle, Pack, Recall, S
 
 
 def test_demo_loads_two_sterilizers_thirty_days_packs_in_every_state_and_a_resolved_recall(
-    database, count_statements
+    database, statements
 ):
-    with count_statements() as counted, database.session() as session:
+    with database.session() as session:
         load_demo_data(session, actor="cli")
+    count = statements.count
     with database.session(write=False) as session:
         kinds = set(session.scalars(select(Sterilizer.kind)))
         assert kinds == {"steam_prevac", "steam_gravity"}
@@ -30,4 +31,4 @@ def test_demo_loads_two_sterilizers_thirty_days_packs_in_every_state_and_a_resol
         cycles = session.scalar(select(func.count()).select_from(Cycle))
     # `steristock demo` stays quick: a few dozen statements per cycle (its packs, readings,
     # BI, uses), never one per pack of a recall or a release.
-    assert counted.count < 40 * cycles, (counted.count, cycles)
+    assert count < 40 * cycles, (count, cycles)

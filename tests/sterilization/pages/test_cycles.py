@@ -8,10 +8,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from kernel.auth.models import Role
-from tests.factories import UserFactory, csrf_token_from, page_login
+from tests.factories import UserFactory, csrf_token_from, form_post, page_login
 from tests.kernel.test_pages_admin_users import field_error
 from tests.sterilization_factories import Sterilization
-from tests.test_pages_inventory import form_post
 
 
 def test_start_a_cycle_by_scanning_and_ticking_packs_then_complete_it(

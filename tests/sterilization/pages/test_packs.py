@@ -10,9 +10,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from kernel.auth.models import Role
-from tests.factories import UserFactory, csrf_token_from, page_login
+from tests.factories import UserFactory, csrf_token_from, form_post, page_login
 from tests.sterilization_factories import Sterilization
-from tests.test_pages_inventory import form_post
 
 
 def nonce_from(html: str) -> str:
