@@ -82,22 +82,25 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
     nav_links = (NavLink("Users", "/admin/users", frozenset(), order=80),)
 
     def __init__(self, settings: Settings | None = None, database: Database | None = None) -> None:
+        from kernel.openapi import OperationIds
+
         self._settings = settings
         self._database = database
+        self.operation_ids = OperationIds()
 
     def route_handlers(self) -> Sequence[Any]:
-        from kernel.audit.export import audit_csv
+        from kernel.audit.export import download_audit_csv
         from kernel.audit.views import AuditController
         from kernel.auth.views import AuthController, UserController
-        from kernel.health import health
+        from kernel.health import get_health
         from kernel.openapi import SWAGGER_DIR, SWAGGER_STATIC
 
         return [
-            health,
+            get_health,
             AuthController,
             UserController,
             AuditController,
-            audit_csv,
+            download_audit_csv,
             create_static_files_router(
                 path=SWAGGER_STATIC, directories=[SWAGGER_DIR], include_in_schema=False
             ),
@@ -168,7 +171,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
             }
         )
         app_config.before_send.append(add_response_headers)
-        app_config.openapi_config = openapi_config()
+        app_config.openapi_config = openapi_config(self.operation_ids)
         app_config.on_shutdown.append(dispose_database)
         app_config.logging_config = LoggingConfig(
             root={"level": "WARNING", "handlers": ["queue_listener"]},
@@ -179,7 +182,13 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         return super().on_app_init(app_config)
 
     def receive_route(self, route: BaseRoute) -> None:
+        """Document each API route as it is registered: its problem responses, its file
+        body if it answers one, and its handler name for the operationIds."""
+        from kernel.openapi import document_file_responses
+
         document_route_problems(route)
+        document_file_responses(route)
+        self.operation_ids.register(route)
 
     def behind_proxies(self, app: Litestar) -> Litestar:
         """Believe X-Forwarded-* from the trusted proxies (STERISTOCK_TRUSTED_PROXIES).

@@ -16,9 +16,9 @@ class ClinicPagesPlugin(DomainPlugin):
     nav_links = (NavLink("Dashboard", "/", order=10), NavLink("Scan", "/scan", order=20))
 
     def route_handlers(self) -> Sequence[Any]:
-        from steristock.scan.api import scan
+        from steristock.scan.api import resolve_scan
 
-        return [scan]
+        return [resolve_scan]
 
     def page_handlers(self) -> Sequence[Any]:
         from steristock.dashboard.page import dashboard, usage_fragment
