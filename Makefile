@@ -29,11 +29,16 @@ demo: install
 serve: install
 	$(BIN)/steristock serve --host $(HOST) --port $(PORT)
 
+# One pytest-xdist worker per core; each worker has its own SQLite template and its own
+# PostgreSQL database (tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: install
-	STERISTOCK_TEST_POSTGRES_URL=$${STERISTOCK_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+	STERISTOCK_TEST_POSTGRES_URL=$${STERISTOCK_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PYTEST) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .

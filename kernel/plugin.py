@@ -34,6 +34,7 @@ from kernel.problems import (
 from kernel.settings import Settings, get_settings
 from kernel.web.templating import (
     NAV_STATE_KEY,
+    STATIC_DIR,
     TEMPLATES_DIR,
     NavLink,
     static_files_router,
@@ -79,6 +80,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
 
     name = "kernel"
     template_dir = TEMPLATES_DIR
+    static_dir = STATIC_DIR
     nav_links = (NavLink("Users", "/admin/users", frozenset(), order=80),)
 
     def __init__(self, settings: Settings | None = None, database: Database | None = None) -> None:
@@ -104,7 +106,6 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
             create_static_files_router(
                 path=SWAGGER_STATIC, directories=[SWAGGER_DIR], include_in_schema=False
             ),
-            static_files_router(),
         ]
 
     def page_handlers(self) -> Sequence[Any]:
@@ -162,6 +163,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
             ]
         )
         app_config.template_config = template_config(template_directories(plugins))
+        app_config.route_handlers.append(static_files_router(static_directories(plugins)))
         problem_details_plugin().on_app_init(app_config)
         app_config.exception_handlers.update(
             {
@@ -203,6 +205,11 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
 def template_directories(plugins: Sequence[DomainPlugin]) -> list[Path]:
     """The plugins' template directories in plugin order (the kernel's first)."""
     return [p.template_dir for p in plugins if p.template_dir is not None]
+
+
+def static_directories(plugins: Sequence[DomainPlugin]) -> list[Path]:
+    """The plugins' static directories in plugin order (the kernel's first)."""
+    return [p.static_dir for p in plugins if p.static_dir is not None]
 
 
 def nav_links(plugins: Sequence[DomainPlugin]) -> tuple[NavLink, ...]:

@@ -13,6 +13,7 @@ from kernel.plugins import DomainPlugin, NavLink
 class ClinicPagesPlugin(DomainPlugin):
     name = "clinic"
     template_dir = Path(__file__).parent / "templates"
+    static_dir = Path(__file__).parent / "static"  # js/scan.js, the scan page's camera
     nav_links = (NavLink("Dashboard", "/", order=10), NavLink("Scan", "/scan", order=20))
 
     def route_handlers(self) -> Sequence[Any]:

@@ -4,10 +4,16 @@ Every test that takes `database` runs once on SQLite and, when
 `STERISTOCK_TEST_POSTGRES_URL` is set, once more on PostgreSQL. The schema is built through
 the Alembic migrations once per backend per run; each test then starts from a clean copy
 (a copied SQLite file, or truncated PostgreSQL tables).
+
+Under pytest-xdist (`make test` runs `-n auto`) every worker has its own SQLite template
+(its own temporary directory) and its own PostgreSQL database next to the configured one
+(`test` -> `test_gw0`, `test_gw1`, ...), created on first use; databases the tests make
+for themselves are named after it (`test_gw0_restore`), so workers never share one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,6 +23,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from kernel.db import Database
 from kernel.migrations import upgrade
@@ -24,7 +31,33 @@ from kernel.settings import Settings
 from steristock.app import create_app
 from tests.factories import UserFactory
 
-POSTGRES_URL = os.environ.get("STERISTOCK_TEST_POSTGRES_URL", "")
+
+def worker_database_url(url: str, worker: str | None) -> str:
+    """This xdist worker's own database beside `url` (`.../test` -> `.../test_gw0`)."""
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the database of `url` if it does not exist (from the `postgres` database)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+POSTGRES_URL = worker_database_url(
+    os.environ.get("STERISTOCK_TEST_POSTGRES_URL", ""), os.environ.get("PYTEST_XDIST_WORKER")
+)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -37,6 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
     import kernel.auth.service as auth_service
 
     auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    if POSTGRES_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+        # Tests that make their own databases connect through this one; if PostgreSQL is
+        # down, `postgres_migrated` fails each PostgreSQL test saying so.
+        with contextlib.suppress(Exception):
+            ensure_postgres_database(POSTGRES_URL)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -68,6 +106,7 @@ def postgres_migrated() -> str:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured")
     try:
+        ensure_postgres_database(POSTGRES_URL)
         reset_postgres_schema(POSTGRES_URL)
     except Exception as exc:  # CI must fail loudly, never skip, when PostgreSQL is down
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")

@@ -321,7 +321,7 @@ def test_static_files_are_served_from_our_own_origin(client: TestClient[Litestar
     css = client.get("/static/css/steristock.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
-    assert client.get("/static/js/scan.js").status_code == 200
+    assert client.get("/static/js/app.js").status_code == 200
     assert client.get("/static/vendor/htmx/htmx-2.0.11.min.js").status_code == 200
     assert client.get("/static/swagger/swagger-ui.css").status_code == 200
 

@@ -143,9 +143,7 @@ def test_dockerfile_builds_in_stages_and_runs_as_a_non_root_user() -> None:
     assert runtime.all("CMD") and "serve" in runtime.all("CMD")[-1]
 
 
-def test_dockerfile_copies_what_exists_and_the_migrations_beside_the_working_directory() -> (
-    None
-):
+def test_dockerfile_copies_what_exists_and_the_migrations_beside_the_working_directory() -> None:
     _, stages = dockerfile_stages((ROOT / "Dockerfile").read_text())
     for stage in stages:
         for args in stage.all("COPY"):
