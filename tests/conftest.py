@@ -25,6 +25,7 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from kernel.clock import CLOCK_STATE_KEY, Clock
 from kernel.db import Database
 from kernel.migrations import upgrade
 from kernel.settings import Settings
@@ -63,6 +64,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs against PostgreSQL")
+    config.addinivalue_line("markers", "own_app: the test changes the app, so it gets its own")
     # Real argon2id, but at the cheapest cost: hundreds of tests create and log in users.
     # `test_passwords_are_hashed_with_argon2id_at_production_cost` checks the real setting.
     from argon2 import PasswordHasher
@@ -70,6 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
     import kernel.auth.service as auth_service
 
     auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    # The hash an unknown username is checked against (so it costs what a real one does).
+    auth_service._DUMMY_HASH = auth_service._hasher.hash("not-a-real-password")
     if POSTGRES_URL and os.environ.get("PYTEST_XDIST_WORKER"):
         # Tests that make their own databases connect through this one; if PostgreSQL is
         # down, `postgres_migrated` fails each PostgreSQL test saying so.
@@ -150,11 +154,10 @@ def database(database_url: str, backend: str) -> Iterator[Database]:
     db.dispose()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def make_settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(
         DATABASE_URL=database_url,
-        STERISTOCK_DATA_DIR=tmp_path / "data",
+        STERISTOCK_DATA_DIR=data_dir,
         STERISTOCK_SECRET_KEY="test-secret-key",
         STERISTOCK_PUBLIC_URL="https://clinic.example",
         STERISTOCK_TIMEZONE="America/Chicago",
@@ -162,8 +165,70 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database) -> Litestar:
-    return create_app(settings, database)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(database_url, tmp_path / "data")
+
+
+class SharedApp:
+    """One built app per test process, lent to each test with that test's settings,
+    database and clock on its state (restored afterwards). Building the app (Litestar
+    parses every handler's signature) took longer than most tests; what the app reads at
+    request time (`state.settings`, `state.db`, `state.clock`) is all that differs
+    between tests. A test that changes the app itself (registers a route, say) is marked
+    `own_app` and gets an app of its own."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._app: Litestar | None = None
+
+    def get(self) -> Litestar:
+        if self._app is None:
+            url = f"sqlite:///{self.directory / 'unused.db'}"
+            self._app = create_app(make_settings(url, self.directory), Database(url))
+            self._routes = self.routes(self._app)
+            self._state = self._app.state.dict()
+        return self._app
+
+    @staticmethod
+    def routes(app: Litestar) -> list[tuple[str, frozenset[str]]]:
+        return [(route.path, frozenset(route.methods)) for route in app.routes]
+
+    def lend(self, settings: Settings, database: Database) -> Litestar:
+        app = self.get()
+        app.state.update(
+            {"settings": settings, "db": database, CLOCK_STATE_KEY: Clock.from_settings(settings)}
+        )
+        return app
+
+    def give_back(self) -> str | None:
+        """Restore the state; if the test changed the app's routes, drop the app (the next
+        test builds another) and say so."""
+        assert self._app is not None
+        for key in list(self._app.state):
+            del self._app.state[key]
+        self._app.state.update(self._state)
+        if self.routes(self._app) != self._routes:
+            self._app = None
+            return "this test changed the shared app's routes: mark it @pytest.mark.own_app"
+        return None
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> SharedApp:
+    return SharedApp(tmp_path_factory.mktemp("shared-app"))
+
+
+@pytest.fixture
+def app(
+    request: pytest.FixtureRequest, settings: Settings, database: Database, shared_app: SharedApp
+) -> Iterator[Litestar]:
+    if request.node.get_closest_marker("own_app"):
+        yield create_app(settings, database)
+        return
+    yield shared_app.lend(settings, database)
+    problem = shared_app.give_back()
+    if problem:
+        pytest.fail(problem)
 
 
 @pytest.fixture

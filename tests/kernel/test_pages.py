@@ -240,6 +240,7 @@ def test_deactivating_a_user_ends_their_page_session(
         assert tablet.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
 
 
+@pytest.mark.own_app
 def test_role_guard_on_a_page_shows_a_friendly_403(
     app: Litestar, client: TestClient[Litestar], users: UserFactory
 ) -> None:
@@ -408,6 +409,7 @@ def test_oversized_login_fields_are_refused_without_hashing(
     assert "Wrong username or password." in response.text
 
 
+@pytest.mark.own_app
 def test_login_returns_to_a_bin_url_with_an_escaped_slash_intact(
     app: Litestar, client: TestClient[Litestar], users: UserFactory
 ) -> None:
