@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-OUTSIDE = re.compile(r"\.\./|(?<![\w-])shared/|/work/|SPEC\.md")
+OUTSIDE = re.compile(r"(?<!\.)\.\./|(?<![\w-])shared/|/work/|SPEC\.md")
 
 
 def test_readme_and_docs_point_at_nothing_outside_the_repository() -> None:
