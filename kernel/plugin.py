@@ -123,9 +123,10 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         from kernel.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
         from kernel.auth.sessions import LoginRequired
         from kernel.auth.views import provide_current_user
-        from kernel.openapi import openapi_config
+        from kernel.openapi import OperationIds, openapi_config
         from kernel.web import pages
 
+        self.operation_ids = OperationIds()  # this app's routes (receive_route) only
         settings = self._settings or get_settings()
         settings.ensure_secret_key()
         owned = self._database is None

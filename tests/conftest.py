@@ -81,7 +81,19 @@ def pytest_configure(config: pytest.Config) -> None:
             ensure_postgres_database(POSTGRES_URL)
 
 
+def heavy(item: pytest.Item) -> bool:
+    """Marked slow, or built on a module-scoped fixture (a live server, a browser)."""
+    if item.get_closest_marker("slow"):
+        return True
+    definitions = item._fixtureinfo.name2fixturedefs.values()  # type: ignore[attr-defined]
+    return any(d[-1].scope in ("module", "class") for d in definitions)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Files with heavy tests first, in their own order: xdist hands out files in collection
+    # order, so the long ones start early instead of leaving one worker busy at the end.
+    heavy_files = {item.path for item in items if heavy(item)}
+    items.sort(key=lambda item: item.path not in heavy_files)
     if POSTGRES_URL:
         return
     skip = pytest.mark.skip(reason="set STERISTOCK_TEST_POSTGRES_URL to run on PostgreSQL")
