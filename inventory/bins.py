@@ -12,33 +12,14 @@ import msgspec
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.catalogue import find_item_by_gtin, get_item, get_location, item_out
+from inventory.lookups import find_item_by_gtin, get_item, get_location
 from inventory.models import Item, Location, StockLevel, Supplier
-from inventory.schemas import ItemOut
+from inventory.responses import item_out
+from inventory.schemas.bins import BinOut, ScannedItemOut
 from kernel.labels import BinLabel
 from kernel.problems import InvalidInput, NotFound
 
 MAX_BIN_LABELS = 1000
-
-
-class BinOut(msgspec.Struct):
-    location: str
-    location_name: str
-    sku: str
-    name: str
-    unit: str
-    on_hand: int
-    par_level: int | None
-    reorder_point: int | None
-
-
-class ScannedItemOut(ItemOut):
-    """The item a GS1 barcode names, with the lot and expiry printed on that box and the
-    bins that stock it (those with stock first)."""
-
-    lot: str | None = None
-    expires_on: dt.date | None = None
-    bins: list[BinOut] = msgspec.field(default_factory=list)
 
 
 def _bin_query():  # type: ignore[no-untyped-def]

@@ -1,9 +1,12 @@
-"""The catalogue purchasing maintains: suppliers, locations, items and par levels."""
+"""The catalogue purchasing maintains: suppliers, locations, items and par levels.
+
+Plain functions taking a session; each write is audited. A refusal names the field it is
+about (`DomainError.field`), so a page shows it there.
+"""
 
 from __future__ import annotations
 
 import math
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,31 +15,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory.gs1 import gtin_check_digit_problem
+from inventory.lookups import get_item, get_location, get_supplier, normalize_code, normalize_sku
 from inventory.models import Item, Location, StockLevel, Supplier
-from inventory.schemas import (
+from inventory.schemas.catalogue import (
     ItemCreate,
-    ItemOut,
     ItemUpdate,
     LocationCreate,
-    LocationOut,
     LocationUpdate,
     ParLevelOut,
     SupplierCreate,
-    SupplierOut,
     SupplierUpdate,
 )
+from inventory.stock_levels import lock_stock_level
 from kernel import audit
 from kernel.db import utcnow
-from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.problems import Conflict, InvalidInput
 
 DEFAULT_LEAD_TIME_DAYS = 7
 MAX_UNIT_COST = Decimal("1000000")
-
-
-def field_error(field: str, detail: str) -> InvalidInput:
-    return InvalidInput(
-        detail, extra={"errors": [{"field": field, "message": detail, "source": "body"}]}
-    )
 
 
 def clean_unit_cost(value: Any) -> Decimal:
@@ -44,33 +40,15 @@ def clean_unit_cost(value: Any) -> Decimal:
     try:
         cost = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise field_error("unit_cost", "unit_cost must be a decimal number.") from exc
+        raise InvalidInput.for_field("unit_cost", "unit_cost must be a decimal number.") from exc
     if not cost.is_finite() or cost < 0 or cost >= MAX_UNIT_COST:
-        raise field_error("unit_cost", "unit_cost must be between 0 and 999999.9999.")
+        raise InvalidInput.for_field("unit_cost", "unit_cost must be between 0 and 999999.9999.")
     if cost != cost.quantize(Decimal("0.0001")):
-        raise field_error("unit_cost", "unit_cost may have at most 4 decimal places.")
+        raise InvalidInput.for_field("unit_cost", "unit_cost may have at most 4 decimal places.")
     return cost
 
 
 # --- suppliers -------------------------------------------------------------------------
-
-
-def supplier_out(s: Supplier) -> SupplierOut:
-    return SupplierOut(
-        id=s.id or 0,
-        name=s.name,
-        account_number=s.account_number,
-        email=s.email,
-        phone=s.phone,
-        lead_time_days=s.lead_time_days,
-    )
-
-
-def get_supplier(session: Session, supplier_id: int) -> Supplier:
-    supplier = session.get(Supplier, supplier_id)
-    if supplier is None:
-        raise NotFound(f"No supplier with id {supplier_id}.")
-    return supplier
 
 
 def _check_supplier_name(session: Session, name: str, exclude_id: int | None = None) -> None:
@@ -78,7 +56,7 @@ def _check_supplier_name(session: Session, name: str, exclude_id: int | None = N
     if exclude_id is not None:
         query = query.where(Supplier.id != exclude_id)
     if session.scalar(query) is not None:
-        raise Conflict(f"A supplier named {name!r} already exists.")
+        raise Conflict(f"A supplier named {name!r} already exists.", field="name")
 
 
 def create_supplier(session: Session, *, actor: str, data: SupplierCreate) -> Supplier:
@@ -135,31 +113,10 @@ def update_supplier(
 # --- locations -------------------------------------------------------------------------
 
 
-def location_out(loc: Location) -> LocationOut:
-    return LocationOut(code=loc.code, name=loc.name, active=loc.active)
-
-
-def normalize_code(code: str) -> str:
-    return code.strip().upper()
-
-
-CODE_RE = re.compile(r"[A-Za-z0-9_.-]{1,20}")
-SKU_RE = re.compile(r"[A-Za-z0-9_./-]{1,40}")
-
-
-def get_location(session: Session, code: str) -> Location:
-    if not CODE_RE.fullmatch(code.strip()):
-        raise NotFound(f"No location with code {code!r}.")
-    loc = session.scalar(select(Location).where(Location.code == normalize_code(code)))
-    if loc is None:
-        raise NotFound(f"No location with code {code!r}.")
-    return loc
-
-
 def create_location(session: Session, *, actor: str, data: LocationCreate) -> Location:
     code = normalize_code(data.code)
     if session.scalar(select(Location.id).where(Location.code == code)) is not None:
-        raise Conflict(f"A location with code {code!r} already exists.")
+        raise Conflict(f"A location with code {code!r} already exists.", field="code")
     loc = Location(code=code, name=data.name.strip())
     session.add(loc)
     session.flush()
@@ -197,10 +154,6 @@ def update_location(session: Session, *, actor: str, code: str, data: LocationUp
 # --- items -----------------------------------------------------------------------------
 
 
-def normalize_sku(sku: str) -> str:
-    return sku.strip().upper()
-
-
 def effective_lead_time(item: Item, supplier: Supplier | None) -> int:
     """The item's lead time, else its supplier's, else 7 days."""
     if item.lead_time_days is not None:
@@ -210,53 +163,25 @@ def effective_lead_time(item: Item, supplier: Supplier | None) -> int:
     return DEFAULT_LEAD_TIME_DAYS
 
 
-def item_out(item: Item, supplier: Supplier | None = None) -> ItemOut:
-    return ItemOut(
-        sku=item.sku,
-        name=item.name,
-        unit=item.unit,
-        pack_size=item.pack_size,
-        supplier_id=item.supplier_id,
-        vendor_sku=item.vendor_sku,
-        unit_cost=f"{Decimal(item.unit_cost):.4f}",
-        gtin=item.gtin,
-        lead_time_days=item.lead_time_days,
-        effective_lead_time_days=effective_lead_time(item, supplier),
-        min_order_qty=item.min_order_qty,
-        lot_tracked=item.lot_tracked,
-        category=item.category,
-        active=item.active,
-    )
-
-
-def get_item(session: Session, sku: str) -> Item:
-    if not SKU_RE.fullmatch(sku.strip()):
-        raise NotFound(f"No item with SKU {sku!r}.")
-    item = session.scalar(select(Item).where(Item.sku == normalize_sku(sku)))
-    if item is None:
-        raise NotFound(f"No item with SKU {sku!r}.")
-    return item
-
-
 def _check_gtin_free(session: Session, gtin: str, exclude_id: int | None = None) -> str:
     if problem := gtin_check_digit_problem(gtin):
-        raise field_error("gtin", problem)
+        raise InvalidInput.for_field("gtin", problem)
     gtin = gtin.zfill(14)  # GTIN-8/12/13 are stored as their 14-digit form
     query = select(Item.sku).where(Item.gtin == gtin)
     if exclude_id is not None:
         query = query.where(Item.id != exclude_id)
     other = session.scalar(query)
     if other is not None:
-        raise Conflict(f"GTIN {gtin} already belongs to item {other}.")
+        raise Conflict(f"GTIN {gtin} already belongs to item {other}.", field="gtin")
     return gtin
 
 
 def create_item(session: Session, *, actor: str, data: ItemCreate) -> Item:
     sku = normalize_sku(data.sku)
     if session.scalar(select(Item.id).where(Item.sku == sku)) is not None:
-        raise Conflict(f"An item with SKU {sku!r} already exists.")
+        raise Conflict(f"An item with SKU {sku!r} already exists.", field="sku")
     if session.get(Supplier, data.supplier_id) is None:
-        raise field_error("supplier_id", f"No supplier with id {data.supplier_id}.")
+        raise InvalidInput.for_field("supplier_id", f"No supplier with id {data.supplier_id}.")
     gtin = _check_gtin_free(session, data.gtin) if data.gtin else None
     item = Item(
         sku=sku,
@@ -293,7 +218,9 @@ def update_item(session: Session, *, actor: str, sku: str, data: ItemUpdate) -> 
             continue
         changes[key] = value
     if "supplier_id" in changes and session.get(Supplier, changes["supplier_id"]) is None:
-        raise field_error("supplier_id", f"No supplier with id {changes['supplier_id']}.")
+        raise InvalidInput.for_field(
+            "supplier_id", f"No supplier with id {changes['supplier_id']}."
+        )
     if "unit_cost" in changes:
         changes["unit_cost"] = clean_unit_cost(changes["unit_cost"])
     if changes.get("gtin"):
@@ -307,7 +234,8 @@ def update_item(session: Session, *, actor: str, sku: str, data: ItemUpdate) -> 
         )
         if on_hand:
             raise Conflict(
-                f"{item.sku} has {on_hand} on hand; lot tracking can only change at zero stock."
+                f"{item.sku} has {on_hand} on hand; lot tracking can only change at zero stock.",
+                field="lot_tracked",
             )
     for key, value in changes.items():
         setattr(item, key, value)
@@ -338,7 +266,7 @@ def checked_reorder_point(par_level: int, reorder_point: int | None) -> int:
     if reorder_point is None:
         reorder_point = default_reorder_point(par_level)
     if reorder_point > par_level:
-        raise field_error(
+        raise InvalidInput.for_field(
             "reorder_point",
             f"The reorder point ({reorder_point}) cannot be above the par level ({par_level}).",
         )
@@ -378,21 +306,3 @@ def set_par_level(
         reorder_point=reorder_point,
         on_hand=level.on_hand,
     )
-
-
-def lock_stock_level(session: Session, *, item_id: int, location_id: int) -> StockLevel:
-    """The item's stock-level row at the location, created if missing, locked FOR UPDATE."""
-    from inventory.ledger import ensure_stock_levels
-
-    ensure_stock_levels(session, item_id, [location_id])
-    return session.scalars(
-        select(StockLevel)
-        .where(StockLevel.item_id == item_id, StockLevel.location_id == location_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-def find_item_by_gtin(session: Session, gtin: str) -> Item | None:
-    """The item a scanned supply barcode names (GTINs are stored as 14 digits)."""
-    return session.scalar(select(Item).where(Item.gtin == gtin.zfill(14)))

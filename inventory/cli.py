@@ -47,21 +47,21 @@ def add_inventory_commands(cli: click.Group) -> None:
     )
     def reorder_export(out: str, supplier_id: int | None) -> None:
         """Write the reorder CSV (same file as GET /api/v1/reorder/suggestions.csv)."""
-        import datetime as dt
-
         from inventory import reorder as reorder_rules
         from inventory.models import Supplier
+        from kernel.clock import Clock
 
         settings = Settings()
+        clock = Clock.from_settings(settings)
         database = open_database(settings)
         try:
             with database.session(write=False) as session:
                 if supplier_id is not None and session.get(Supplier, supplier_id) is None:
                     raise click.ClickException(f"No supplier with id {supplier_id}.")
-                today = dt.datetime.now(settings.tz).date()
                 df = reorder_rules.suggestions(
-                    session, today=today, tz=settings.tz, supplier_id=supplier_id, parallel=True
-                )
+                    session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,
+                    parallel=True,
+                )  # fmt: skip
         finally:
             database.dispose()
         write_atomically(Path(out), reorder_rules.to_csv(df))
@@ -121,7 +121,7 @@ def add_inventory_commands(cli: click.Group) -> None:
     )
     def items_export(out: str, par_out: str | None) -> None:
         """Write the catalogue CSV (and the par levels CSV), ready to edit and import again."""
-        from inventory.catalogue_import import items_frame, par_levels_frame, to_csv
+        from inventory.catalogue_import.export import items_frame, par_levels_frame, to_csv
 
         settings = Settings()
         database = open_database(settings)

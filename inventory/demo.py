@@ -23,6 +23,7 @@ from inventory.catalogue import default_reorder_point
 from inventory.gs1 import with_check_digit
 from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement, Supplier
 from kernel import audit
+from kernel.clock import Clock
 from kernel.settings import get_settings
 
 SUPPLIERS = [
@@ -447,8 +448,8 @@ class _Sim:
 def load_demo_data(session: Session, *, actor: str) -> None:
     """Add the inventory demo data to a freshly migrated database."""
     rng = random.Random(20261128)
-    tz = get_settings().tz
-    today = dt.datetime.now(tz).date()
+    clock = Clock.from_settings(get_settings())
+    today = clock.today()
 
     suppliers = [
         Supplier(name=n, account_number=a, email=e, phone=p, lead_time_days=lt)
@@ -482,7 +483,7 @@ def load_demo_data(session: Session, *, actor: str) -> None:
     lot_counter = iter(range(10_000, 99_999))
 
     def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz).astimezone(dt.UTC)
+        return clock.zone.instant(day, dt.time(hour, minute))
 
     def new_lot(item: Item, day: dt.date) -> tuple[str, dt.date | None]:
         if not item.lot_tracked:

@@ -16,18 +16,12 @@ from kernel.problems import InvalidInput
 ScannedSupply = Gs1Ref
 
 
-def _barcode_error(detail: str) -> InvalidInput:
-    return InvalidInput(
-        detail, extra={"errors": [{"field": "barcode", "message": detail, "source": "body"}]}
-    )
-
-
 def parse_supply_barcode(text: str) -> ScannedSupply:
     """GTIN (AI 01), lot (AI 10) and expiry (AI 17) from a scanned element string."""
     try:
         return parse_gs1(text)
     except Gs1Error as exc:
-        raise _barcode_error(str(exc)) from exc
+        raise InvalidInput.for_field("barcode", str(exc)) from exc
 
 
 def gtin_check_digit_problem(gtin: str) -> str | None:

@@ -16,49 +16,32 @@ How the invariants hold:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from inventory.catalogue import field_error, get_location, normalize_code, normalize_sku
+from inventory.lookups import normalize_code, normalize_sku
 from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement
-from inventory.schemas import (
-    ExpiringRow,
+from inventory.schemas.stock import (
+    AdjustStock,
+    ConsumeStock,
+    CountStock,
+    DiscardStock,
     LotChange,
     MovementIn,
     MovementOut,
-    RestockLine,
-    RestockRow,
-    StockRow,
+    ReceiveStock,
+    TransferStock,
 )
+from inventory.stock_levels import ensure_stock_levels
 from kernel import audit
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
 
 REASON_REQUIRED = frozenset({"adjust", "discard"})
-
-
-def _insert_ignoring_conflicts(session: Session, rows: list[dict[str, int]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on both dialects."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.execute(dialect_insert(StockLevel).values(rows).on_conflict_do_nothing())
-
-
-def ensure_stock_levels(session: Session, item_id: int, location_ids: Iterable[int]) -> None:
-    _insert_ignoring_conflicts(
-        session,
-        [{"item_id": item_id, "location_id": loc_id, "on_hand": 0} for loc_id in location_ids],
-    )
 
 
 # The hot path (a consume is the most frequent request) uses Core statements built once
@@ -92,7 +75,9 @@ _LOCK_LEVELS = (
     .order_by(_levels_t.c.location_id)
     .with_for_update()
 )
-_LOTS = (
+# An item's lot balances at a location (id, lot, expiry, quantity): earliest expiry first,
+# lots without expiry last. The order stock is taken in, and the order a bin shows.
+LOTS_BY_EXPIRY = (
     select(_lots_t.c.id, _lots_t.c.lot, _lots_t.c.expires_on, _lots_t.c.quantity)
     .where(
         _lots_t.c.item_id == bindparam("item_id"),
@@ -162,14 +147,14 @@ def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemR
     if row is None:
         raise NotFound(f"No item with SKU {sku!r}.")
     if row[6] is None:
-        raise NotFound(f"No location with code {code!r}.")
+        raise NotFound(f"No location with code {code!r}.", field="location")
     return ItemRef(*row[:6]), LocationRef(*row[6:])
 
 
-def find_location(session: Session, code: str) -> LocationRef:
+def find_location(session: Session, code: str, *, field: str = "location") -> LocationRef:
     row = session.connection().execute(_LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
     if row is None:
-        raise NotFound(f"No location with code {code!r}.")
+        raise NotFound(f"No location with code {code!r}.", field=field)
     return LocationRef(*row)
 
 
@@ -219,7 +204,7 @@ class _Move:
         """The item's lots at a location, earliest expiry first (no expiry last)."""
         if location.id not in self._lots:
             rows = self.session.connection().execute(
-                _LOTS, {"item_id": self.item.id, "location_id": location.id}
+                LOTS_BY_EXPIRY, {"item_id": self.item.id, "location_id": location.id}
             )
             self._lots[location.id] = [LotRow(i, lot, e, q, q) for i, lot, e, q in rows]
         return self._lots[location.id]
@@ -311,7 +296,7 @@ class _Move:
                     .scalar()
                 )
             if recorded is not None and expires_on is not None and recorded != expires_on:
-                raise field_error(
+                raise InvalidInput.for_field(
                     "expires_on",
                     f"Lot {lot} of {self.item.sku} is recorded as expiring on {recorded}, "
                     f"not {expires_on}; check the label.",
@@ -319,7 +304,7 @@ class _Move:
             expires_on = expires_on or recorded
         if row is None:
             if self.item.lot_tracked and lot != NO_LOT and expires_on is None:
-                raise field_error(
+                raise InvalidInput.for_field(
                     "expires_on", f"{self.item.sku} is lot-tracked: a new lot needs an expiry date."
                 )
             row = LotRow(None, lot, expires_on, 0, 0)
@@ -365,25 +350,29 @@ def _validate(data: MovementIn, item: ItemRef) -> None:
     kind, q = data.kind, data.quantity
     if kind == "count":
         if q < 0:
-            raise field_error("quantity", "A count is the total counted: 0 or more.")
+            raise InvalidInput.for_field("quantity", "A count is the total counted: 0 or more.")
     elif kind == "adjust":
         if q == 0:
-            raise field_error("quantity", "An adjustment must change the quantity (not 0).")
+            raise InvalidInput.for_field(
+                "quantity", "An adjustment must change the quantity (not 0)."
+            )
     elif q <= 0:
-        raise field_error("quantity", f"The quantity to {kind} must be at least 1.")
+        raise InvalidInput.for_field("quantity", f"The quantity to {kind} must be at least 1.")
     if kind in REASON_REQUIRED and not (data.reason or "").strip():
-        raise field_error("reason", f"A reason is required to {kind} stock.")
+        raise InvalidInput.for_field("reason", f"A reason is required to {kind} stock.")
     if kind == "transfer":
         if not data.to_location:
-            raise field_error("to_location", "A transfer needs to_location.")
+            raise InvalidInput.for_field("to_location", "A transfer needs to_location.")
         if normalize_code(data.to_location) == normalize_code(data.location):
-            raise field_error("to_location", "A transfer needs two different locations.")
+            raise InvalidInput.for_field("to_location", "A transfer needs two different locations.")
     elif data.to_location is not None:
-        raise field_error("to_location", "to_location is only for transfers.")
+        raise InvalidInput.for_field("to_location", "to_location is only for transfers.")
     if data.expires_on is not None and data.lot is None:
-        raise field_error("expires_on", "An expiry date belongs to a lot: give the lot too.")
+        raise InvalidInput.for_field(
+            "expires_on", "An expiry date belongs to a lot: give the lot too."
+        )
     if kind == "receive" and item.lot_tracked and (data.lot is None or data.expires_on is None):
-        raise field_error(
+        raise InvalidInput.for_field(
             "lot" if data.lot is None else "expires_on",
             f"{item.sku} is lot-tracked: receiving needs its lot and expiry date.",
         )
@@ -397,9 +386,11 @@ def record_movement(
     today: dt.date,
     reference: str | None = None,
 ) -> MovementOut:
-    """Apply one movement request; all or nothing (raises before anything is written)."""
+    """Apply one stock action; all or nothing (raises before anything is written)."""
     item, location = find_item_and_location(session, data.sku, data.location)
-    to_location = find_location(session, data.to_location) if data.to_location else None
+    to_location = (
+        find_location(session, data.to_location, field="to_location") if data.to_location else None
+    )
     _validate(data, item)
     if data.kind == "receive" and not item.active:
         raise Conflict(f"{item.sku} is inactive; reactivate it before receiving stock.")
@@ -413,26 +404,28 @@ def record_movement(
     lot = data.lot.strip() if data.lot else None
     kind, quantity = data.kind, data.quantity
 
-    if kind == "receive":
-        move.put(location, quantity, lot=lot or NO_LOT, expires_on=data.expires_on)
-    elif kind == "consume":
-        move.take(location, quantity, lot=lot, usable_only=True)
-    elif kind == "discard":
-        move.take(location, quantity, lot=lot, usable_only=False)
-    elif kind == "transfer":
-        assert to_location is not None
-        # Without a lot only unexpired stock moves; naming a lot moves it regardless.
-        for row, step in move.take(location, quantity, lot=lot, usable_only=lot is None):
-            move.put(to_location, step, lot=row.lot, expires_on=row.expires_on)
-    elif kind == "adjust":
-        if quantity > 0:
-            if item.lot_tracked and lot is None:
-                raise field_error("lot", f"{item.sku} is lot-tracked: say which lot to adjust.")
+    match data:
+        case ReceiveStock():
             move.put(location, quantity, lot=lot or NO_LOT, expires_on=data.expires_on)
-        else:
+        case ConsumeStock():
+            move.take(location, quantity, lot=lot, usable_only=True)
+        case DiscardStock():
+            move.take(location, quantity, lot=lot, usable_only=False)
+        case TransferStock():
+            assert to_location is not None
+            # Without a lot only unexpired stock moves; naming a lot moves it regardless.
+            for row, step in move.take(location, quantity, lot=lot, usable_only=lot is None):
+                move.put(to_location, step, lot=row.lot, expires_on=row.expires_on)
+        case AdjustStock() if quantity > 0:
+            if item.lot_tracked and lot is None:
+                raise InvalidInput.for_field(
+                    "lot", f"{item.sku} is lot-tracked: say which lot to adjust."
+                )
+            move.put(location, quantity, lot=lot or NO_LOT, expires_on=data.expires_on)
+        case AdjustStock():
             move.take(location, -quantity, lot=lot, usable_only=False)
-    elif kind == "count":
-        _count(move, location, quantity, lot=lot, expires_on=data.expires_on)
+        case CountStock():
+            _count(move, location, quantity, lot=lot, expires_on=data.expires_on)
 
     reference = reference or uuid.uuid4().hex
     at = utcnow()
@@ -505,309 +498,9 @@ def _count(
         move.take(location, -diff, lot=lot, usable_only=False)
     elif diff > 0 or not move.changes:
         if lot is None and diff > 0 and move.item.lot_tracked:
-            raise field_error(
+            raise InvalidInput.for_field(
                 "lot",
                 f"{move.item.sku} is lot-tracked and the count found {diff} more than recorded; "
                 f"count that lot and give its lot number.",
             )
         move.put(location, diff, lot=lot or NO_LOT, expires_on=expires_on)
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-@functools.cache
-def _stock_statements(by_location: bool, by_sku: bool, below_reorder: bool) -> tuple[Any, Any]:
-    """(count, page) statements for one combination of filters, built once."""
-    conditions = [_items_t.c.active.is_(True)]
-    if by_location:
-        conditions.append(_locations_t.c.code == bindparam("location"))
-    if by_sku:
-        conditions.append(_items_t.c.sku == bindparam("sku"))
-    if below_reorder:
-        conditions.append(
-            and_(
-                _levels_t.c.reorder_point.is_not(None),
-                _levels_t.c.on_hand <= _levels_t.c.reorder_point,
-            )
-        )
-    base = (
-        select(
-            _items_t.c.sku, _items_t.c.name, _locations_t.c.code, _levels_t.c.on_hand,
-            _levels_t.c.par_level, _levels_t.c.reorder_point,
-        )
-        .select_from(_levels_t)
-        .join(_items_t, _items_t.c.id == _levels_t.c.item_id)
-        .join(_locations_t, _locations_t.c.id == _levels_t.c.location_id)
-        .where(*conditions)
-    )  # fmt: skip
-    count = select(func.count()).select_from(base.subquery())
-    page = (
-        base.order_by(_items_t.c.sku, _locations_t.c.code)
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
-    return count, page
-
-
-def stock_rows(
-    session: Session,
-    *,
-    location: str | None,
-    sku: str | None,
-    below_reorder: bool,
-    limit: int,
-    offset: int,
-) -> tuple[list[StockRow], int]:
-    count, page = _stock_statements(bool(location), bool(sku), below_reorder)
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
-    if location:
-        params["location"] = normalize_code(location)
-    if sku:
-        params["sku"] = normalize_sku(sku)
-    connection = session.connection()
-    rows = [StockRow(*r) for r in connection.execute(page, params)]
-    if offset == 0 and len(rows) < limit:
-        total = len(rows)  # the whole result fits on this page: no need to count
-    else:
-        total = connection.execute(count, params).scalar_one()
-    return rows, total
-
-
-def expiring_rows(
-    session: Session, *, today: dt.date, within_days: int, location: str | None,
-    limit: int, offset: int,
-) -> tuple[list[ExpiringRow], int]:  # fmt: skip
-    cutoff = today + dt.timedelta(days=within_days)
-    conditions = [StockLot.quantity > 0, StockLot.expires_on <= cutoff]
-    if location:
-        conditions.append(Location.code == normalize_code(location))
-    base = (
-        select(
-            Item.sku, Item.name, Location.code, StockLot.lot, StockLot.expires_on,
-            StockLot.quantity,
-        )
-        .join(Item, Item.id == StockLot.item_id)
-        .join(Location, Location.id == StockLot.location_id)
-        .where(*conditions)
-    )  # fmt: skip
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(
-        base.order_by(StockLot.expires_on, Item.sku, Location.code).limit(limit).offset(offset)
-    )
-    return [
-        ExpiringRow(
-            sku=r[0], name=r[1], location=r[2], lot=r[3] or None, expires_on=r[4],
-            quantity=r[5], expired=is_expired(r[4], today),
-        )
-        for r in rows
-    ], total  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BinLot:
-    lot: str | None
-    expires_on: dt.date | None
-    quantity: int
-    expired: bool
-
-
-def lots_in_bin(session: Session, *, sku: str, location: str, today: dt.date) -> list[BinLot]:
-    """The lots of one item at one location that hold stock, earliest expiry first (for
-    the bin page: what is on the shelf and which box to take first)."""
-    item, loc = find_item_and_location(session, sku, location)
-    rows = session.connection().execute(_LOTS, {"item_id": item.id, "location_id": loc.id})
-    return [
-        BinLot(lot or None, expires_on, quantity, is_expired(expires_on, today))
-        for _, lot, expires_on, quantity in rows
-        if quantity > 0
-    ]
-
-
-@dataclass(frozen=True)
-class ItemConsumption:
-    """How much of one item was consumed on each day of a period (oldest day first)."""
-
-    sku: str
-    name: str
-    unit: str
-    total: int
-    per_day: list[int]
-
-
-def daily_consumption(
-    session: Session, *, first_day: dt.date, days: int, tz: dt.tzinfo, top: int = 5
-) -> list[ItemConsumption]:
-    """Units consumed per clinic day over `days` days from `first_day`, for the `top`
-    most-consumed items of the period (most first). Days are the clinic's (`tz`)."""
-    start = dt.datetime.combine(first_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    end_day = first_day + dt.timedelta(days=days)
-    end = dt.datetime.combine(end_day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    in_period = (
-        StockMovement.kind == "consume",
-        StockMovement.at >= start,
-        StockMovement.at < end,
-    )
-    consumed = func.sum(-StockMovement.quantity)
-    leaders = session.execute(
-        select(StockMovement.item_id, consumed)
-        .where(*in_period)
-        .group_by(StockMovement.item_id)
-        .order_by(consumed.desc(), StockMovement.item_id)
-        .limit(top)
-    ).all()
-    if not leaders:
-        return []
-    ids = [item_id for item_id, _ in leaders]
-    per_day: dict[int, list[int]] = {item_id: [0] * days for item_id in ids}
-    for item_id, at, quantity in session.execute(
-        select(StockMovement.item_id, StockMovement.at, StockMovement.quantity).where(
-            *in_period, StockMovement.item_id.in_(ids)
-        )
-    ):
-        index = (at.astimezone(tz).date() - first_day).days
-        if 0 <= index < days:
-            per_day[item_id][index] -= quantity
-    items = {
-        row.id: row
-        for row in session.execute(
-            select(Item.id, Item.sku, Item.name, Item.unit).where(Item.id.in_(ids))
-        )
-    }
-    return [
-        ItemConsumption(
-            items[item_id].sku, items[item_id].name, items[item_id].unit, int(total),
-            per_day[item_id],
-        )
-        for item_id, total in leaders
-    ]  # fmt: skip
-
-
-def restock_list(session: Session, *, from_location: str, today: dt.date) -> list[RestockRow]:
-    """What to bring from the supply room: every other location at or below its reorder
-    point gets up to par, as far as the source's unexpired stock reaches (locations in
-    code order)."""
-    source = get_location(session, from_location)
-    rows = session.execute(
-        select(
-            Item.id, Item.sku, Item.name, Location.code, StockLevel.on_hand,
-            StockLevel.par_level, StockLevel.reorder_point,
-        )
-        .join(Item, Item.id == StockLevel.item_id)
-        .join(Location, Location.id == StockLevel.location_id)
-        .where(
-            StockLevel.location_id != source.id,
-            Location.active.is_(True),
-            Item.active.is_(True),
-            StockLevel.par_level.is_not(None),
-            StockLevel.reorder_point.is_not(None),
-            StockLevel.on_hand <= StockLevel.reorder_point,
-            StockLevel.on_hand < StockLevel.par_level,
-        )
-        .order_by(Item.sku, Location.code)
-    ).all()  # fmt: skip
-    item_ids = sorted({r[0] for r in rows})
-    usable: dict[int, int] = {}
-    for chunk_start in range(0, len(item_ids), 500):
-        chunk = item_ids[chunk_start : chunk_start + 500]
-        for item_id, qty in session.execute(
-            select(StockLot.item_id, func.sum(StockLot.quantity))
-            .where(
-                StockLot.location_id == source.id,
-                StockLot.item_id.in_(chunk),
-                (StockLot.expires_on.is_(None)) | (StockLot.expires_on >= today),
-            )
-            .group_by(StockLot.item_id)
-        ):
-            usable[item_id] = int(qty or 0)
-    left = dict(usable)
-    out = []
-    for item_id, sku, name, code, on_hand, par, rp in rows:
-        needed = par - on_hand
-        bring = min(needed, left.get(item_id, 0))
-        left[item_id] = left.get(item_id, 0) - bring
-        out.append(
-            RestockRow(
-                sku=sku, name=name, to_location=code, on_hand=on_hand, par_level=par,
-                reorder_point=rp, needed=needed, quantity=bring,
-                source_on_hand=usable.get(item_id, 0),
-            )
-        )  # fmt: skip
-    return out
-
-
-def record_restock_round(
-    session: Session,
-    *,
-    actor: str,
-    from_location: str,
-    lines: list[RestockLine],
-    today: dt.date,
-) -> tuple[str, list[MovementOut]]:
-    """The whole round as transfers in one transaction: all lines succeed or none."""
-    source = get_location(session, from_location)
-    seen: set[tuple[str, str]] = set()
-    for index, line in enumerate(lines):
-        key = (normalize_sku(line.sku), normalize_code(line.to_location))
-        if key in seen:
-            raise InvalidInput(
-                f"Line {index + 1}: {key[0]} to {key[1]} appears twice; combine the lines.",
-            )
-        if key[1] == source.code:
-            raise InvalidInput(f"Line {index + 1}: {key[1]} is the source location.")
-        seen.add(key)
-    reference = uuid.uuid4().hex
-    # Items in SKU order so concurrent rounds lock the same rows in the same order.
-    ordered = sorted(lines, key=lambda ln: (normalize_sku(ln.sku), normalize_code(ln.to_location)))
-    results = []
-    for line in ordered:
-        try:
-            results.append(
-                record_movement(
-                    session,
-                    actor=actor,
-                    data=MovementIn(
-                        kind="transfer",
-                        sku=line.sku,
-                        location=source.code,
-                        quantity=line.quantity,
-                        to_location=line.to_location,
-                        reason="restock round",
-                    ),
-                    today=today,
-                    reference=reference,
-                )
-            )
-        except (Conflict, InvalidInput) as exc:
-            raise type(exc)(
-                f"{normalize_sku(line.sku)} to {normalize_code(line.to_location)}: {exc.detail} "
-                f"Nothing from this round was recorded.",
-                extra=exc.extra,
-            ) from exc
-    return reference, results
-
-
-def ledger_sums(session: Session) -> dict[tuple[int, int], int]:
-    """Sum of movements per (item_id, location_id): what on-hand must equal."""
-    return {
-        (i, loc): int(q)
-        for i, loc, q in session.execute(
-            select(
-                StockMovement.item_id, StockMovement.location_id, func.sum(StockMovement.quantity)
-            ).group_by(StockMovement.item_id, StockMovement.location_id)
-        )
-    }
-
-
-__all__ = [
-    "daily_consumption",
-    "ensure_stock_levels",
-    "expiring_rows",
-    "ledger_sums",
-    "lock_levels",
-    "lots_in_bin",
-    "record_movement",
-    "record_restock_round",
-    "restock_list",
-    "stock_rows",
-]

@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inventory.roles import READERS
 from kernel.auth.models import Role
 from kernel.plugins import DomainPlugin, NavLink
 
 if TYPE_CHECKING:
     import click
     from sqlalchemy.orm import Session
-
-READERS = frozenset({Role.MA, Role.PURCHASING, Role.AUDITOR})
 
 
 class InventoryPlugin(DomainPlugin):
@@ -26,31 +25,14 @@ class InventoryPlugin(DomainPlugin):
     )
 
     def route_handlers(self) -> Sequence[Any]:
-        from inventory import catalogue_import_views, label_views, purchasing_views, views
+        from inventory.api import route_handlers
 
-        return [
-            *views.route_handlers,
-            *label_views.route_handlers,
-            *purchasing_views.route_handlers,
-            *catalogue_import_views.route_handlers,
-        ]
+        return route_handlers
 
     def page_handlers(self) -> Sequence[Any]:
-        from inventory import (
-            catalogue_import_pages,
-            catalogue_pages,
-            pages,
-            purchase_order_pages,
-            purchasing_pages,
-        )
+        from inventory.pages import page_handlers
 
-        return [
-            *pages.page_handlers,
-            *purchasing_pages.page_handlers,
-            *purchase_order_pages.page_handlers,
-            *catalogue_pages.page_handlers,
-            *catalogue_import_pages.page_handlers,
-        ]
+        return page_handlers
 
     def on_cli_init(self, cli: click.Group) -> None:
         from inventory.cli import add_inventory_commands

@@ -27,41 +27,33 @@ from sqlalchemy import BigInteger, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from inventory import ledger, reorder
-from inventory.catalogue import field_error, normalize_code, normalize_sku
-from inventory.models import Item, Location, StockMovement, Supplier
-from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
-from inventory.purchasing_schemas import (
+from inventory.lookups import normalize_code, normalize_sku
+from inventory.models import (
+    Item,
+    Location,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockMovement,
+    Supplier,
+)
+from inventory.responses import po_number, purchase_order_out, purchase_order_summary
+from inventory.schemas.purchasing import (
     FromSuggestionsOut,
     PoLineIn,
-    PoLineOut,
     PurchaseOrderCreate,
     PurchaseOrderOut,
     PurchaseOrderSummary,
     ReceiptOut,
     ReceiveIn,
 )
-from inventory.schemas import MovementIn
+from inventory.schemas.stock import ReceiveStock
 from kernel import audit
+from kernel.clock import ClinicTime
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
 
 OPEN_FOR_RECEIPT = ("submitted", "partially_received")
 CANCELLABLE = ("draft", "submitted", "partially_received")
-
-
-def po_number(po_id: int) -> str:
-    return f"PO-{po_id:06d}"
-
-
-def _cents(amount: Decimal) -> str:
-    return str(amount.quantize(Decimal("0.01")))
-
-
-def _unit_cost(cost: Decimal) -> str:
-    """2 to 4 decimal places, as the reorder CSV gives it."""
-    text_ = f"{Decimal(cost):.4f}"
-    whole, frac = text_.split(".")
-    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -90,30 +82,12 @@ def _lines_with_items(session: Session, po_id: int) -> list[tuple[PurchaseOrderL
 
 
 def po_out(session: Session, po: PurchaseOrder) -> PurchaseOrderOut:
+    """The order with its supplier's name and its lines."""
     assert po.id is not None
     supplier = session.get(Supplier, po.supplier_id)
-    lines = []
-    total = Decimal(0)
-    for line, item in _lines_with_items(session, po.id):
-        line_total = line.quantity * Decimal(line.unit_cost)
-        total += line_total
-        lines.append(
-            PoLineOut(
-                sku=item.sku, name=item.name, unit=item.unit, vendor_sku=item.vendor_sku,
-                pack_size=item.pack_size, quantity=line.quantity,
-                received_quantity=line.received_quantity,
-                outstanding=line.quantity - line.received_quantity,
-                unit_cost=_unit_cost(line.unit_cost), line_total=_cents(line_total),
-            )
-        )  # fmt: skip
-    return PurchaseOrderOut(
-        id=po.id, number=po_number(po.id), supplier_id=po.supplier_id,
-        supplier=supplier.name if supplier else "", status=po.status,  # type: ignore[arg-type]
-        notes=po.notes, created_by=po.created_by, created_at=po.created_at,
-        submitted_at=po.submitted_at, received_at=po.received_at,
-        cancelled_at=po.cancelled_at, cancel_reason=po.cancel_reason, total=_cents(total),
-        lines=lines,
-    )  # fmt: skip
+    return purchase_order_out(
+        po, supplier.name if supplier else "", _lines_with_items(session, po.id)
+    )
 
 
 def list_pos(
@@ -150,17 +124,10 @@ def list_pos(
         ):
             # quantity * Money: the raw sum is in ten-thousandths on both databases
             sums[po_id] = (count, Decimal(int(amount or 0)) / 10_000)
-    rows = []
-    for po, supplier_name in pos:
-        count, amount = sums.get(po.id or 0, (0, Decimal(0)))
-        rows.append(
-            PurchaseOrderSummary(
-                id=po.id or 0, number=po_number(po.id or 0), supplier_id=po.supplier_id,
-                supplier=supplier_name, status=po.status,  # type: ignore[arg-type]
-                created_by=po.created_by, created_at=po.created_at,
-                submitted_at=po.submitted_at, line_count=count, total=_cents(amount),
-            )
-        )  # fmt: skip
+    rows = [
+        purchase_order_summary(po, supplier_name, *sums.get(po.id or 0, (0, Decimal(0))))
+        for po, supplier_name in pos
+    ]
     return rows, total
 
 
@@ -199,7 +166,7 @@ def create_po(session: Session, *, actor: str, data: PurchaseOrderCreate) -> Pur
     """A draft order to one supplier; every SKU must be an active item of that supplier."""
     supplier = session.get(Supplier, data.supplier_id)
     if supplier is None:
-        raise field_error("supplier_id", f"No supplier with id {data.supplier_id}.")
+        raise InvalidInput.for_field("supplier_id", f"No supplier with id {data.supplier_id}.")
     wanted: dict[str, PoLineIn] = {}
     for index, line in enumerate(data.lines):
         sku = normalize_sku(line.sku)
@@ -259,16 +226,16 @@ def _serialize_suggestion_runs(session: Session) -> None:
 
 
 def create_from_suggestions(
-    session: Session, *, actor: str, today: dt.date, tz: dt.tzinfo, supplier_id: int | None
+    session: Session, *, actor: str, today: dt.date, zone: ClinicTime, supplier_id: int | None
 ) -> FromSuggestionsOut:
     """One draft per supplier with the current suggested quantities.
 
     Items already on an open draft are skipped (a double tap makes no second set of
     drafts); items without a supplier cannot be ordered and are skipped too."""
     if supplier_id is not None and session.get(Supplier, supplier_id) is None:
-        raise field_error("supplier_id", f"No supplier with id {supplier_id}.")
+        raise InvalidInput.for_field("supplier_id", f"No supplier with id {supplier_id}.")
     _serialize_suggestion_runs(session)
-    df = reorder.suggestions(session, today=today, tz=tz, supplier_id=supplier_id)
+    df = reorder.suggestions(session, today=today, zone=zone, supplier_id=supplier_id)
     on_drafts = set(
         session.scalars(
             select(Item.sku)
@@ -322,7 +289,7 @@ def cancel(session: Session, *, actor: str, po_id: int, reason: str | None) -> P
         )
     reason = (reason or "").strip() or None
     if po.status != "draft" and reason is None:
-        raise field_error(
+        raise InvalidInput.for_field(
             "reason",
             f"{po_number(po_id)} was sent to the supplier: say why it is cancelled "
             f"(and tell the supplier).",
@@ -391,8 +358,8 @@ def receive(
                 ledger.record_movement(
                     session,
                     actor=actor,
-                    data=MovementIn(
-                        kind="receive", sku=sku, location=location, quantity=line_in.quantity,
+                    data=ReceiveStock(
+                        sku=sku, location=location, quantity=line_in.quantity,
                         lot=line_in.lot, expires_on=line_in.expires_on,
                         reason=f"received on {number}",
                     ),
@@ -403,6 +370,7 @@ def receive(
         except (Conflict, InvalidInput) as exc:
             raise type(exc)(
                 f"Line {index + 1} ({sku}): {exc.detail} Nothing from this delivery was recorded.",
+                field=f"lines[{index}].{exc.field or 'quantity'}",
                 extra=exc.extra,
             ) from exc
     for sku, quantity in requested.items():

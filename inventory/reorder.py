@@ -39,8 +39,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from inventory.catalogue import DEFAULT_LEAD_TIME_DAYS
-from inventory.models import Item, StockLevel, StockMovement, Supplier
-from inventory.purchasing_models import OPEN_ON_ORDER, PurchaseOrder, PurchaseOrderLine
+from inventory.models import (
+    OPEN_ON_ORDER,
+    Item,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockLevel,
+    StockMovement,
+    Supplier,
+)
+from kernel.clock import ClinicTime
+from kernel.csv_export import frame_csv
 
 USAGE_WINDOW_DAYS = 56  # 8 weeks
 
@@ -70,12 +79,11 @@ _po = PurchaseOrder.__table__  # type: ignore[attr-defined]
 _lines = PurchaseOrderLine.__table__  # type: ignore[attr-defined]
 
 
-def usage_window(today: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) in UTC of the 56 complete clinic days before `today` (clinic zone)."""
-    first_day = today - dt.timedelta(days=USAGE_WINDOW_DAYS)
-    start = dt.datetime.combine(first_day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    end = dt.datetime.combine(today, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    return start, end
+def usage_window(today: dt.date, zone: ClinicTime) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC of the 56 complete clinic days before `today` (`zone`'s days)."""
+    return zone.days_bounds(
+        today - dt.timedelta(days=USAGE_WINDOW_DAYS), today - dt.timedelta(days=1)
+    )
 
 
 def _frame(connection: Connection, statement: Any, columns: list[str]) -> pd.DataFrame:
@@ -96,7 +104,7 @@ def _load(
     session: Session,
     *,
     today: dt.date,
-    tz: dt.tzinfo,
+    zone: ClinicTime,
     supplier_id: int | None,
     parallel: bool,
 ) -> pd.DataFrame:
@@ -109,7 +117,7 @@ def _load(
     on-order, which a receipt changes together, are read in the same transaction.
     Only for read-only sessions (a writer's second connection would wait for its lock).
     """
-    start, end = usage_window(today, tz)
+    start, end = usage_window(today, zone)
     usage_q = (
         select(_movements.c.item_id, -func.sum(_movements.c.quantity))
         .where(
@@ -211,14 +219,14 @@ def compute(
     session: Session,
     *,
     today: dt.date,
-    tz: dt.tzinfo,
+    zone: ClinicTime,
     supplier_id: int | None = None,
     parallel: bool = False,
 ) -> pd.DataFrame:
     """Every figure for every active item with a par level (ordering or not).
 
     `parallel=True` only for read-only sessions (see `_load`)."""
-    df = _load(session, today=today, tz=tz, supplier_id=supplier_id, parallel=parallel)
+    df = _load(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
     if df.empty:
         empty = pd.DataFrame(columns=[*SUGGESTION_COLUMNS, "consumed"])
         empty["to_order"] = pd.Series(dtype=bool)
@@ -287,12 +295,12 @@ def suggestions(
     session: Session,
     *,
     today: dt.date,
-    tz: dt.tzinfo,
+    zone: ClinicTime,
     supplier_id: int | None = None,
     parallel: bool = False,
 ) -> pd.DataFrame:
     """The items to order, sorted by supplier then SKU, in the output columns' order."""
-    df = compute(session, today=today, tz=tz, supplier_id=supplier_id, parallel=parallel)
+    df = compute(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
     df = df[df["to_order"]].sort_values(["supplier", "sku"], kind="stable")
     return df[SUGGESTION_COLUMNS].reset_index(drop=True)
 
@@ -301,12 +309,12 @@ def par_review(
     session: Session,
     *,
     today: dt.date,
-    tz: dt.tzinfo,
+    zone: ClinicTime,
     supplier_id: int | None = None,
     parallel: bool = False,
 ) -> pd.DataFrame:
     """Items whose usage-based par differs from the set par by more than 25%."""
-    df = compute(session, today=today, tz=tz, supplier_id=supplier_id, parallel=parallel)
+    df = compute(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
     if df.empty:
         return pd.DataFrame(columns=PAR_REVIEW_COLUMNS)
     change = df["usage_par"] - df["par"]
@@ -337,27 +345,10 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-# A cell starting with one of these is run as a formula when the CSV is opened in a
-# spreadsheet; an item name from a distributor's catalogue must never do that.
-# (Superseded by `kernel.csv_export.defuse_frame` / `frame_csv`, the one writer.)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet would evaluate get a leading apostrophe (OWASP)."""
-    out = df.copy()
-    for column in out.columns:
-        if not (pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object):
-            continue
-        values = out[column]
-        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-        out.loc[risky, column] = "'" + values[risky]
-    return out
-
-
 def to_csv(df: pd.DataFrame) -> str:
-    """The CSV purchasing uploads: exact leading columns, integers without decimals."""
-    return defuse_formulas(df).to_csv(index=False, lineterminator="\r\n")
+    """The CSV purchasing uploads: exact leading columns, integers without decimals,
+    formula-like text defused (`kernel.csv_export`)."""
+    return frame_csv(df)
 
 
 def csv_filename(today: dt.date, supplier_id: int | None = None) -> str:

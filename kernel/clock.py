@@ -53,7 +53,11 @@ class ClinicTime:
 
     def start_of_day(self, day: dt.date) -> dt.datetime:
         """The UTC instant the local day begins (DST-aware: not always midnight + 24 h)."""
-        return dt.datetime.combine(day, dt.time(), tzinfo=self.tz).astimezone(dt.UTC)
+        return self.instant(day, dt.time())
+
+    def instant(self, day: dt.date, wall_clock: dt.time) -> dt.datetime:
+        """The UTC instant a local wall-clock time on `day` names (demo data, fixtures)."""
+        return dt.datetime.combine(day, wall_clock, tzinfo=self.tz).astimezone(dt.UTC)
 
     def day_bounds(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
         """The local day as a half-open UTC interval [start, end)."""

@@ -1,6 +1,6 @@
 """Catalogue import benchmark: 2,000 items and 8,000 par levels through HTTP.
 
-The synthetic catalogue of `tests/import_factories.py` (8 suppliers, 8 rooms, `$1,234.50`
+The synthetic catalogue of `tests/inventory/import_factories.py` (8 suppliers, 8 rooms, `$1,234.50`
 money, a BOM) is posted to the real app (`steristock serve`, Granian, 1 worker) per
 database, one request at a time, timing whole requests from the client:
 
@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(benchkit.ROOT))
 
-from tests.import_factories import synthetic_catalogue
+from tests.inventory.import_factories import synthetic_catalogue
 
 ITEMS = 2000
 LOCATIONS_PER_ITEM = 4

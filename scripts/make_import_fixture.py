@@ -2,12 +2,12 @@
 
 `python scripts/make_import_fixture.py` (re)writes, deterministically (seeded):
 
-- tests/fixtures/distributor_items.csv: 500 medical-supply items from 6 suppliers, the way
+- tests/inventory/fixtures/distributor_items.csv: 500 medical-supply items from 6 suppliers, the way
   a distributor portal exports them: UTF-8 with a BOM, CRLF, `$1,234.50` money (quoted,
   with thousands separators), `Yes`/`No` booleans, blank optional cells;
-- tests/fixtures/distributor_items_semicolon.csv: the same items as a European-locale
+- tests/inventory/fixtures/distributor_items_semicolon.csv: the same items as a European-locale
   spreadsheet saves them (semicolons, no BOM, `1.234,50` money, `TRUE`/`FALSE`);
-- tests/fixtures/distributor_par_levels.csv: par levels for those items at 4 rooms, some
+- tests/inventory/fixtures/distributor_par_levels.csv: par levels for those items at 4 rooms, some
   reorder points blank (they default to half the par, rounded up).
 """
 
@@ -19,7 +19,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "inventory" / "fixtures"
 SUPPLIERS = {
     "Medline Industries": ("MDL", 5),
     "Henry Schein Medical": ("HS", 4),

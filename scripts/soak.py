@@ -84,7 +84,8 @@ def prepare(url: str) -> Fixture:
     """Users, catalogue, a million units of stock per bin, sterilizers and scannable packs,
     made with the service functions in one transaction (not through the API)."""
     from inventory import catalogue, ledger
-    from inventory.schemas import ItemCreate, LocationCreate, MovementIn, SupplierCreate
+    from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
+    from inventory.schemas.stock import ReceiveStock
     from kernel.db import Database
     from kernel.settings import Settings
     from sterilization import cycles, packs, sterilizers
@@ -123,7 +124,7 @@ def prepare(url: str) -> Fixture:
                         s,
                         actor="soak",
                         today=today,
-                        data=MovementIn(kind="receive", sku=sku(n), location=code,
+                        data=ReceiveStock(sku=sku(n), location=code,
                                         quantity=RECEIVED),
                     )  # fmt: skip
             for code in STERILIZERS:

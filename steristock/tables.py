@@ -1,9 +1,17 @@
 """Imports every table module so SQLModel.metadata knows the whole schema (Alembic, tests)."""
 
 import sterilization.models  # noqa: F401  (sterilization tables)
-from inventory.import_models import CatalogueUpload
-from inventory.models import Item, Location, StockLevel, StockLot, StockMovement, Supplier
-from inventory.purchasing_models import PurchaseOrder, PurchaseOrderLine
+from inventory.models import (
+    CatalogueUpload,
+    Item,
+    Location,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockLevel,
+    StockLot,
+    StockMovement,
+    Supplier,
+)
 from kernel.audit.models import AuditEntry, AuditHead
 from kernel.auth.models import ApiToken, LoginFailure, User
 from kernel.idempotency import IdempotencyRecord

@@ -80,3 +80,24 @@ def page_login(
         },
         follow_redirects=False,
     )
+
+
+def form_post(client: TestClient[Any], path: str, form_id: str, **fields: str) -> Any:
+    """Submit the form `form_id` of the page at `path` as a browser would (its CSRF token,
+    its hidden fields and nonce), with `fields` filled in."""
+    html = client.get(path).text
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.S)
+    assert form, f"no form {form_id}"
+    hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    hidden["_csrf_token"] = csrf_token_from(html)
+    action = re.search(r'action="([^"]+)"', form.group(0))
+    assert action
+    return client.post(action.group(1), data={**hidden, **fields}, follow_redirects=False)
+
+
+def assert_csp_clean(response: Any) -> None:
+    """No inline script, style or handler (the CSP would block them), never cached."""
+    assert response.headers["cache-control"] == "no-store"
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
+    assert not re.search(r"\sstyle=|<style", response.text)
+    assert not re.search(r"\son[a-z]+=", response.text)

@@ -14,12 +14,14 @@ from sqlalchemy import func, select
 
 from inventory import catalogue
 from inventory.models import StockLevel, StockLot, StockMovement
-from inventory.schemas import ItemCreate, LocationCreate, SupplierCreate
+from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
+from kernel.clock import Clock
 from kernel.db import Database
 
 _counter = itertools.count(1)
 # the test settings' clinic zone (America/Chicago): "today" for expiry is counted there
-TODAY = dt.datetime.now(ZoneInfo("America/Chicago")).date()
+CLINIC_CLOCK = Clock(ZoneInfo("America/Chicago"))
+TODAY = CLINIC_CLOCK.today()
 
 
 def days_from_today(days: int) -> dt.date:

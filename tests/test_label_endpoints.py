@@ -279,7 +279,7 @@ def test_bin_sheet_decodes_every_bin_of_the_location_sorted_by_sku(client, users
     inv.par("RETIRED", "EXAM1", 5)
     with inv.database.session() as session:  # retire an item: no label any more
         from inventory import catalogue
-        from inventory.schemas import ItemUpdate
+        from inventory.schemas.catalogue import ItemUpdate
 
         catalogue.update_item(session, actor="test", sku="RETIRED", data=ItemUpdate(active=False))
     r = client.get(

@@ -17,10 +17,8 @@ from kernel.auth.models import Role
 from kernel.db import Database, utcnow
 from sterilization import sterilizers
 from sterilization.models import Sterilizer
-from tests.factories import UserFactory, csrf_token_from, page_login
+from tests.factories import UserFactory, assert_csp_clean, csrf_token_from, form_post, page_login
 from tests.kernel.test_pages_admin_users import field_error, input_value
-from tests.test_pages_inventory import form_post
-from tests.test_pages_purchasing import assert_csp_clean
 
 PATH = "/admin/sterilizers"
 

@@ -57,7 +57,8 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
     from zoneinfo import ZoneInfo
 
     from inventory import catalogue, ledger
-    from inventory.schemas import ItemCreate, LocationCreate, MovementIn, SupplierCreate
+    from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
+    from inventory.schemas.stock import ConsumeStock, ReceiveStock
     from sterilization import cycles, packs, sterilizers
     from sterilization.clinic import Clinic
 
@@ -101,11 +102,11 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
         )  # fmt: skip
         ledger.record_movement(
             session, actor="maria", today=clinic.local_date(cycle.started_at),
-            data=MovementIn(kind="receive", sku="GLV/M", location="EXAM1", quantity=6),
+            data=ReceiveStock(sku="GLV/M", location="EXAM1", quantity=6),
         )  # fmt: skip
         ledger.record_movement(  # some use, for the dashboard's chart
             session, actor="maria", today=clinic.local_date(cycle.started_at),
-            data=MovementIn(kind="consume", sku="GLV/M", location="EXAM1", quantity=1),
+            data=ConsumeStock(sku="GLV/M", location="EXAM1", quantity=1),
         )  # fmt: skip
     return sterile, assembled
 
@@ -461,7 +462,8 @@ def test_swagger_ui_renders_every_operation_with_problem_responses(tab: Tab) -> 
     )  # fmt: skip
     # (an operation with two tags is listed under both)
     assert tab.page.locator(".opblock").count() >= operations > 50
-    add_item = tab.page.locator("#operations-inventory-ApiV1ItemsCreate")
+    add_item_id = schema["paths"]["/api/v1/items"]["post"]["operationId"]
+    add_item = tab.page.locator(f"#operations-inventory-{add_item_id}")
     add_item.locator(".opblock-summary").click()
     add_item.locator('tr.response[data-code="201"]').wait_for()
     for status in ("401", "403", "409", "422"):

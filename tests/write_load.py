@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from inventory import ledger
 from inventory.models import StockMovement
-from inventory.schemas import MovementIn
+from inventory.schemas.stock import ReceiveStock
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role
 from kernel.auth.service import create_user
@@ -87,8 +87,7 @@ def seed(database: Database) -> dict[str, list[str]]:
                     session,
                     actor="test",
                     today=today,
-                    data=MovementIn(
-                        kind="receive",
+                    data=ReceiveStock(
                         sku=sku,
                         location=location,
                         quantity=units,

@@ -208,11 +208,14 @@ NOT_FINGERPRINTED = ("_csrf_token", "nonce")
 
 @dataclass(frozen=True)
 class FormRefusal:
-    """Why a form is shown again: messages by field, one above the form, the status."""
+    """Why a form is shown again: messages by field, one above the form, the status, and
+    the rule's refusal itself (`error`, None for the schema's), whose structured details
+    (`extra`) a form with rows or lines maps onto its own fields."""
 
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
     status_code: int = 422
+    error: DomainError | None = None
 
 
 def form_fingerprint(
@@ -235,7 +238,7 @@ def refusal_for(
         errors = {only_field: errors.get(only_field) or exc.detail}
     elif not errors and fallback_field is not None:
         errors = {fallback_field: exc.detail}
-    return FormRefusal(errors, None if errors else exc.detail, int(exc.status_code))
+    return FormRefusal(errors, None if errors else exc.detail, int(exc.status_code), exc)
 
 
 def submit_form(
@@ -247,7 +250,7 @@ def submit_form(
     scope: str,
     action: Callable[[], T],
     rerender: Callable[[FormRefusal], Response[Any]],
-    done: Callable[[T], tuple[str, str]],
+    done: Callable[[T], tuple[str, str] | tuple[str, str, str]],
     errors: Mapping[str, str] | None = None,
     again: str | Callable[[T], str] = ALREADY_DONE,
     fallback_field: str | None = None,
@@ -262,7 +265,8 @@ def submit_form(
       an id), because a repeated post gets the first post's result back;
     - a `DomainError` from it rolls the session back and the form comes back with the
       refusal (`refusal_for`: at the field the error names);
-    - `done(result)` gives (path, flash text) for the 303; a repeated post flashes `again`.
+    - `done(result)` gives (path, flash text[, flash level]) for the 303; a repeated post
+      flashes `again`.
     """
     if errors:
         return rerender(FormRefusal(dict(errors), None, 422))
@@ -278,9 +282,9 @@ def submit_form(
     except DomainError as exc:
         session.rollback()
         return rerender(refusal_for(exc, fallback_field=fallback_field, only_field=only_field))
-    path, text = done(result)
+    path, text, *level = done(result)
     if repeated:
         return redirect_with_flash(
             request, path, again(result) if callable(again) else again, "info"
         )
-    return redirect_with_flash(request, path, text)
+    return redirect_with_flash(request, path, text, *level)

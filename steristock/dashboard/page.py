@@ -23,7 +23,7 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from inventory import ledger
+from inventory import stock_queries
 from kernel.clock import ClinicTime, Clock
 from kernel.web.charts import BarChart, daily_bar_chart
 from kernel.web.templating import render_page
@@ -89,8 +89,8 @@ def usage_charts(session: Session, clinic: ClinicTime, today: dt.date) -> tuple[
     """Daily consumption of the most-used items over the last 8 weeks (today included)."""
     days = CHART_WEEKS * 7
     first_day = today - dt.timedelta(days=days - 1)
-    series = ledger.daily_consumption(
-        session, first_day=first_day, days=days, tz=clinic.tz, top=CHART_ITEMS
+    series = stock_queries.daily_consumption(
+        session, first_day=first_day, days=days, zone=clinic, top=CHART_ITEMS
     )
     return first_day, [
         UsageChart(s.sku, s.name, s.unit, s.total, daily_bar_chart(s.per_day, first_day))
@@ -121,10 +121,10 @@ def dashboard(request: Request[Any, Any, Any], db_session: Session, clock: Clock
     clinic = clock.zone
     now = clock.now()
     today = clinic.local_date(now)
-    low_stock, low_total = ledger.stock_rows(
+    low_stock, low_total = stock_queries.stock_rows(
         db_session, location=None, sku=None, below_reorder=True, limit=LIST_LIMIT, offset=0
     )
-    expiring, expiring_total = ledger.expiring_rows(
+    expiring, expiring_total = stock_queries.expiring_rows(
         db_session, today=today, within_days=EXPIRY_DAYS, location=None, limit=LIST_LIMIT, offset=0
     )
     return render_page(

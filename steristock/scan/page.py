@@ -11,7 +11,7 @@ from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
 from inventory.bins import item_bins
-from inventory.catalogue import find_item_by_gtin
+from inventory.lookups import find_item_by_gtin
 from kernel.labels import BinRef, Gs1Ref, PackRef, parse_scan
 from kernel.web.templating import render_page
 

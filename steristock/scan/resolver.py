@@ -12,7 +12,8 @@ import unicodedata
 import msgspec
 from sqlalchemy.orm import Session
 
-from inventory.bins import BinOut, ScannedItemOut, bin_summary, scanned_item
+from inventory.bins import bin_summary, scanned_item
+from inventory.schemas.bins import BinOut, ScannedItemOut
 from kernel.labels import BinRef, Gs1Ref, PackRef, parse_scan
 from kernel.problems import InvalidInput, NotFound
 from kernel.settings import Settings

@@ -43,6 +43,16 @@ def test_a_clinic_day_has_23_or_25_hours_on_dst_changes() -> None:
     assert start == dt.datetime(2026, 11, 1, 5, tzinfo=dt.UTC)
 
 
+def test_an_instant_is_a_local_wall_clock_time_in_utc() -> None:
+    zone = ClinicTime(CHICAGO)
+    assert zone.instant(dt.date(2026, 3, 7), dt.time(9)) == dt.datetime(
+        2026, 3, 7, 15, tzinfo=dt.UTC
+    )
+    assert zone.instant(dt.date(2026, 3, 8), dt.time(9)) == dt.datetime(
+        2026, 3, 8, 14, tzinfo=dt.UTC
+    )
+
+
 def test_days_bounds_include_both_days() -> None:
     zone = ClinicTime(CHICAGO)
     start, end = zone.days_bounds(dt.date(2026, 11, 2), dt.date(2026, 11, 3))

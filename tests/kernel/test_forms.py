@@ -155,6 +155,12 @@ def test_a_legacy_errors_extra_names_its_field() -> None:
     assert exc.field == "password"
 
 
+def test_a_refusal_keeps_the_rule_s_refusal_for_forms_with_rows() -> None:
+    exc = Conflict("Over-receipt on PO-000001.", extra={"lines": [{"sku": "GLV"}]})
+    assert refusal_for(exc).error is exc
+    assert FormRefusal({"username": "Required."}).error is None
+
+
 def test_refusal_for_a_one_field_form_always_uses_that_field() -> None:
     exc = Conflict("This is the last active administrator.", field="active")
     assert refusal_for(exc, only_field="role").errors == {

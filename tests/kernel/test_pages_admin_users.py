@@ -16,9 +16,7 @@ from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role, User
 from kernel.db import Database
 from kernel.idempotency import IdempotencyRecord
-from tests.factories import UserFactory, csrf_token_from, page_login
-from tests.test_pages_inventory import form_post
-from tests.test_pages_purchasing import assert_csp_clean
+from tests.factories import UserFactory, assert_csp_clean, csrf_token_from, form_post, page_login
 
 SECRET = "a brand new secret"
 

@@ -22,11 +22,11 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from inventory import purchasing
-from inventory.models import Item, Location, StockLevel, Supplier
-from inventory.purchasing_models import PurchaseOrder
+from inventory.models import Item, Location, PurchaseOrder, StockLevel, Supplier
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role, User
 from kernel.auth.service import create_user
+from kernel.clock import ClinicTime
 from kernel.db import Database
 from kernel.settings import Settings
 from sterilization.models import Cycle, Pack
@@ -118,7 +118,7 @@ def demo_database(
             plugin.load_demo_data(session, actor="test")
     with database.session() as session:  # purchase orders: a draft and a submitted one
         drafts = purchasing.create_from_suggestions(
-            session, actor="test", today=dt.date.today(), tz=dt.UTC, supplier_id=None
+            session, actor="test", today=dt.date.today(), zone=ClinicTime(dt.UTC), supplier_id=None
         ).items
         purchasing.submit(session, actor="test", po_id=drafts[0].id)
     yield database

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from inventory import ledger
+from inventory import ledger, stock_queries
 from kernel.auth.models import Role
+from kernel.clock import ClinicTime
 from kernel.db import Database
 from kernel.web.charts import daily_bar_chart
 from tests.factories import UserFactory, page_login
@@ -87,21 +88,23 @@ def test_daily_consumption_counts_clinic_days_for_the_top_items(database: Databa
         inv.item(sku)
     tz = ZoneInfo("America/Chicago")
     with database.session() as session:
-        from inventory.schemas import MovementIn
+        from inventory.schemas.stock import ConsumeStock, ReceiveStock
 
         today = dt.datetime.now(tz).date()
         for sku, quantity in (("A", 9), ("B", 5), ("C", 1)):
             ledger.record_movement(
                 session, actor="t", today=today,
-                data=MovementIn(kind="receive", sku=sku, location="EXAM1", quantity=20),
+                data=ReceiveStock(sku=sku, location="EXAM1", quantity=20),
             )  # fmt: skip
             ledger.record_movement(
                 session, actor="t", today=today,
-                data=MovementIn(kind="consume", sku=sku, location="EXAM1", quantity=quantity),
+                data=ConsumeStock(sku=sku, location="EXAM1", quantity=quantity),
             )  # fmt: skip
     with database.session(write=False) as session:
         first = today - dt.timedelta(days=6)
-        series = ledger.daily_consumption(session, first_day=first, days=7, tz=tz, top=2)
+        series = stock_queries.daily_consumption(
+            session, first_day=first, days=7, zone=ClinicTime(tz), top=2
+        )
     assert [(s.sku, s.total, s.per_day) for s in series] == [
         ("A", 9, [0] * 6 + [9]),
         ("B", 5, [0] * 6 + [5]),

@@ -1,0 +1,217 @@
+"""Reading the stock: levels per item and location, lots expiring, what a bin holds, the
+movement ledger, and consumption per clinic day. Reads only; the writes are
+`inventory.ledger`'s."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy.orm import Session
+
+from inventory.ledger import LOTS_BY_EXPIRY, find_item_and_location, is_expired
+from inventory.lookups import normalize_code, normalize_sku
+from inventory.models import Item, Location, StockLevel, StockLot, StockMovement
+from inventory.responses import movement_row
+from inventory.schemas.stock import ExpiringRow, MovementRow, StockRow
+from kernel.clock import ClinicTime
+
+_levels_t = StockLevel.__table__  # type: ignore[attr-defined]
+_items_t = Item.__table__  # type: ignore[attr-defined]
+_locations_t = Location.__table__  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _stock_statements(by_location: bool, by_sku: bool, below_reorder: bool) -> tuple[Any, Any]:
+    """(count, page) statements for one combination of filters, built once."""
+    conditions = [_items_t.c.active.is_(True)]
+    if by_location:
+        conditions.append(_locations_t.c.code == bindparam("location"))
+    if by_sku:
+        conditions.append(_items_t.c.sku == bindparam("sku"))
+    if below_reorder:
+        conditions.append(
+            and_(
+                _levels_t.c.reorder_point.is_not(None),
+                _levels_t.c.on_hand <= _levels_t.c.reorder_point,
+            )
+        )
+    base = (
+        select(
+            _items_t.c.sku, _items_t.c.name, _locations_t.c.code, _levels_t.c.on_hand,
+            _levels_t.c.par_level, _levels_t.c.reorder_point,
+        )
+        .select_from(_levels_t)
+        .join(_items_t, _items_t.c.id == _levels_t.c.item_id)
+        .join(_locations_t, _locations_t.c.id == _levels_t.c.location_id)
+        .where(*conditions)
+    )  # fmt: skip
+    count = select(func.count()).select_from(base.subquery())
+    page = (
+        base.order_by(_items_t.c.sku, _locations_t.c.code)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return count, page
+
+
+def stock_rows(
+    session: Session,
+    *,
+    location: str | None,
+    sku: str | None,
+    below_reorder: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[StockRow], int]:
+    count, page = _stock_statements(bool(location), bool(sku), below_reorder)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if location:
+        params["location"] = normalize_code(location)
+    if sku:
+        params["sku"] = normalize_sku(sku)
+    connection = session.connection()
+    rows = [StockRow(*r) for r in connection.execute(page, params)]
+    if offset == 0 and len(rows) < limit:
+        total = len(rows)  # the whole result fits on this page: no need to count
+    else:
+        total = connection.execute(count, params).scalar_one()
+    return rows, total
+
+
+def expiring_rows(
+    session: Session, *, today: dt.date, within_days: int, location: str | None,
+    limit: int, offset: int,
+) -> tuple[list[ExpiringRow], int]:  # fmt: skip
+    cutoff = today + dt.timedelta(days=within_days)
+    conditions = [StockLot.quantity > 0, StockLot.expires_on <= cutoff]
+    if location:
+        conditions.append(Location.code == normalize_code(location))
+    base = (
+        select(
+            Item.sku, Item.name, Location.code, StockLot.lot, StockLot.expires_on,
+            StockLot.quantity,
+        )
+        .join(Item, Item.id == StockLot.item_id)
+        .join(Location, Location.id == StockLot.location_id)
+        .where(*conditions)
+    )  # fmt: skip
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        base.order_by(StockLot.expires_on, Item.sku, Location.code).limit(limit).offset(offset)
+    )
+    return [
+        ExpiringRow(
+            sku=r[0], name=r[1], location=r[2], lot=r[3] or None, expires_on=r[4],
+            quantity=r[5], expired=is_expired(r[4], today),
+        )
+        for r in rows
+    ], total  # fmt: skip
+
+
+def list_movements(
+    session: Session,
+    *,
+    sku: str | None,
+    location: str | None,
+    reference: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[MovementRow], int]:
+    """The ledger, newest first, optionally of one item, location or reference."""
+    conditions: list[Any] = []
+    if sku:
+        conditions.append(Item.sku == normalize_sku(sku))
+    if location:
+        conditions.append(Location.code == normalize_code(location))
+    if reference:
+        conditions.append(StockMovement.reference == reference)
+    base = (
+        select(StockMovement, Item.sku, Location.code)
+        .join(Item, Item.id == StockMovement.item_id)
+        .join(Location, Location.id == StockMovement.location_id)
+        .where(*conditions)
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(base.order_by(StockMovement.id.desc()).limit(limit).offset(offset)).all()
+    return [movement_row(m, s, c) for m, s, c in rows], total
+
+
+@dataclass(frozen=True)
+class BinLot:
+    lot: str | None
+    expires_on: dt.date | None
+    quantity: int
+    expired: bool
+
+
+def lots_in_bin(session: Session, *, sku: str, location: str, today: dt.date) -> list[BinLot]:
+    """The lots of one item at one location that hold stock, earliest expiry first (for
+    the bin page: what is on the shelf and which box to take first)."""
+    item, loc = find_item_and_location(session, sku, location)
+    rows = session.connection().execute(LOTS_BY_EXPIRY, {"item_id": item.id, "location_id": loc.id})
+    return [
+        BinLot(lot or None, expires_on, quantity, is_expired(expires_on, today))
+        for _, lot, expires_on, quantity in rows
+        if quantity > 0
+    ]
+
+
+@dataclass(frozen=True)
+class ItemConsumption:
+    """How much of one item was consumed on each day of a period (oldest day first)."""
+
+    sku: str
+    name: str
+    unit: str
+    total: int
+    per_day: list[int]
+
+
+def daily_consumption(
+    session: Session, *, first_day: dt.date, days: int, zone: ClinicTime, top: int = 5
+) -> list[ItemConsumption]:
+    """Units consumed per clinic day over `days` days from `first_day`, for the `top`
+    most-consumed items of the period (most first). Days are `zone`'s."""
+    start, end = zone.days_bounds(first_day, first_day + dt.timedelta(days=days - 1))
+    in_period = (
+        StockMovement.kind == "consume",
+        StockMovement.at >= start,
+        StockMovement.at < end,
+    )
+    consumed = func.sum(-StockMovement.quantity)
+    leaders = session.execute(
+        select(StockMovement.item_id, consumed)
+        .where(*in_period)
+        .group_by(StockMovement.item_id)
+        .order_by(consumed.desc(), StockMovement.item_id)
+        .limit(top)
+    ).all()
+    if not leaders:
+        return []
+    ids = [item_id for item_id, _ in leaders]
+    per_day: dict[int, list[int]] = {item_id: [0] * days for item_id in ids}
+    for item_id, at, quantity in session.execute(
+        select(StockMovement.item_id, StockMovement.at, StockMovement.quantity).where(
+            *in_period, StockMovement.item_id.in_(ids)
+        )
+    ):
+        index = (zone.local_date(at) - first_day).days
+        if 0 <= index < days:
+            per_day[item_id][index] -= quantity
+    items = {
+        row.id: row
+        for row in session.execute(
+            select(Item.id, Item.sku, Item.name, Item.unit).where(Item.id.in_(ids))
+        )
+    }
+    return [
+        ItemConsumption(
+            items[item_id].sku, items[item_id].name, items[item_id].unit, int(total),
+            per_day[item_id],
+        )
+        for item_id, total in leaders
+    ]  # fmt: skip
