@@ -24,7 +24,7 @@ from steristock.scan.resolver import ScanOut, resolve
         "404 naming the text when nothing matches."
     ),
 )
-def scan(
+def resolve_scan(
     db_session: Session,
     clock: Clock,
     code: str = Parameter(description="The scanned text, as the scanner sent it"),
