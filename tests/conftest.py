@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from kernel.clock import CLOCK_STATE_KEY, Clock
@@ -31,6 +31,7 @@ from kernel.migrations import upgrade
 from kernel.settings import Settings
 from steristock.app import create_app
 from tests.factories import UserFactory
+from tests.statement_log import StatementLog
 
 
 def worker_database_url(url: str, worker: str | None) -> str:
@@ -252,3 +253,13 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 @pytest.fixture
 def users(database: Database, client: TestClient[Litestar]) -> UserFactory:
     return UserFactory(database, client)
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[StatementLog]:
+    """The SQL statements sent to the database (every connection of its engine): how a test
+    pins down work that must not grow with the data, instead of timing it."""
+    log = StatementLog()
+    event.listen(database.engine, "before_cursor_execute", log.record)
+    yield log
+    event.remove(database.engine, "before_cursor_execute", log.record)
