@@ -5,15 +5,22 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test test-postgres lint format bench soak clean
+.PHONY: install lock demo serve test test-postgres lint format bench soak clean
 
-$(BIN)/steristock: pyproject.toml
+# Installs the versions pinned in constraints.txt (`make lock` refreshes them).
+$(BIN)/steristock: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --constraint constraints.txt --upgrade pip
+	$(BIN)/pip install --quiet --constraint constraints.txt -e ".[dev]"
 	touch $@
 
 install: $(BIN)/steristock
+
+# The newest releases within pyproject.toml's bounds, pinned for the venv, CI and Docker.
+lock: install
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --extra dev \
+		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		--output-file constraints.txt pyproject.toml
 
 demo: install
 	$(BIN)/steristock demo
@@ -22,11 +29,16 @@ demo: install
 serve: install
 	$(BIN)/steristock serve --host $(HOST) --port $(PORT)
 
+# One pytest-xdist worker per core; each worker has its own SQLite template and its own
+# PostgreSQL database (tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: install
-	STERISTOCK_TEST_POSTGRES_URL=$${STERISTOCK_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+	STERISTOCK_TEST_POSTGRES_URL=$${STERISTOCK_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PYTEST) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -41,10 +41,6 @@ class ClinicTime:
 
     tz: dt.tzinfo
 
-    @classmethod
-    def named(cls, name: str) -> ClinicTime:
-        return cls(ZoneInfo(name))
-
     def local(self, at: dt.datetime) -> dt.datetime:
         return utc(at).astimezone(self.tz)
 

@@ -44,7 +44,7 @@ def check_health(db: Database) -> Health:
 
 
 @get("/health", sync_to_thread=True, opt={"exclude_from_auth": True}, tags=["health"])
-def health(state: State) -> Response[Health]:
+def get_health(state: State) -> Response[Health]:
     """Liveness and readiness: 200 when the database answers and is migrated, else 503."""
     result = check_health(state.db)
     return Response(result, status_code=200 if result.status == "ok" else 503)

@@ -1,6 +1,6 @@
 """`from` / `to` query parameters: the one parser every list, report and export uses.
 
-The rules (SPEC, second edition):
+The rules:
 - a date-only bound (`2026-11-28`) means whole local days in the zone given (the
   clinic's or the site's), and `to` includes its day;
 - a date-time bound must carry an offset (`2026-11-28T08:00:00+01:00`, `...Z`): a bare

@@ -34,6 +34,7 @@ from kernel.problems import (
 from kernel.settings import Settings, get_settings
 from kernel.web.templating import (
     NAV_STATE_KEY,
+    STATIC_DIR,
     TEMPLATES_DIR,
     NavLink,
     static_files_router,
@@ -79,29 +80,32 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
 
     name = "kernel"
     template_dir = TEMPLATES_DIR
+    static_dir = STATIC_DIR
     nav_links = (NavLink("Users", "/admin/users", frozenset(), order=80),)
 
     def __init__(self, settings: Settings | None = None, database: Database | None = None) -> None:
+        from kernel.openapi import OperationIds
+
         self._settings = settings
         self._database = database
+        self.operation_ids = OperationIds()
 
     def route_handlers(self) -> Sequence[Any]:
-        from kernel.audit.export import audit_csv
+        from kernel.audit.export import download_audit_csv
         from kernel.audit.views import AuditController
         from kernel.auth.views import AuthController, UserController
-        from kernel.health import health
+        from kernel.health import get_health
         from kernel.openapi import SWAGGER_DIR, SWAGGER_STATIC
 
         return [
-            health,
+            get_health,
             AuthController,
             UserController,
             AuditController,
-            audit_csv,
+            download_audit_csv,
             create_static_files_router(
                 path=SWAGGER_STATIC, directories=[SWAGGER_DIR], include_in_schema=False
             ),
-            static_files_router(),
         ]
 
     def page_handlers(self) -> Sequence[Any]:
@@ -119,9 +123,10 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         from kernel.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
         from kernel.auth.sessions import LoginRequired
         from kernel.auth.views import provide_current_user
-        from kernel.openapi import openapi_config
+        from kernel.openapi import OperationIds, openapi_config
         from kernel.web import pages
 
+        self.operation_ids = OperationIds()  # this app's routes (receive_route) only
         settings = self._settings or get_settings()
         settings.ensure_secret_key()
         owned = self._database is None
@@ -159,6 +164,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
             ]
         )
         app_config.template_config = template_config(template_directories(plugins))
+        app_config.route_handlers.append(static_files_router(static_directories(plugins)))
         problem_details_plugin().on_app_init(app_config)
         app_config.exception_handlers.update(
             {
@@ -168,7 +174,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
             }
         )
         app_config.before_send.append(add_response_headers)
-        app_config.openapi_config = openapi_config()
+        app_config.openapi_config = openapi_config(self.operation_ids)
         app_config.on_shutdown.append(dispose_database)
         app_config.logging_config = LoggingConfig(
             root={"level": "WARNING", "handlers": ["queue_listener"]},
@@ -179,7 +185,13 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         return super().on_app_init(app_config)
 
     def receive_route(self, route: BaseRoute) -> None:
+        """Document each API route as it is registered: its problem responses, its file
+        body if it answers one, and its handler name for the operationIds."""
+        from kernel.openapi import document_file_responses
+
         document_route_problems(route)
+        document_file_responses(route)
+        self.operation_ids.register(route)
 
     def behind_proxies(self, app: Litestar) -> Litestar:
         """Believe X-Forwarded-* from the trusted proxies (STERISTOCK_TRUSTED_PROXIES), and
@@ -197,6 +209,11 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
 def template_directories(plugins: Sequence[DomainPlugin]) -> list[Path]:
     """The plugins' template directories in plugin order (the kernel's first)."""
     return [p.template_dir for p in plugins if p.template_dir is not None]
+
+
+def static_directories(plugins: Sequence[DomainPlugin]) -> list[Path]:
+    """The plugins' static directories in plugin order (the kernel's first)."""
+    return [p.static_dir for p in plugins if p.static_dir is not None]
 
 
 def nav_links(plugins: Sequence[DomainPlugin]) -> tuple[NavLink, ...]:

@@ -6,6 +6,7 @@ it brings; the app factory only lists plugins:
     class InventoryPlugin(DomainPlugin):
         name = "inventory"
         template_dir = Path(__file__).parent / "templates"
+        static_dir = Path(__file__).parent / "static"   # served under /static/
         nav_links = (NavLink("Catalogue", "/catalogue/items", roles, order=60),)
 
         def route_handlers(self): ...     # API controllers and handlers
@@ -15,8 +16,8 @@ it brings; the app factory only lists plugins:
 
 It is a Litestar `InitPlugin` (its `on_app_init` registers the routes and pages) and has
 the shape of Litestar's `CLIPluginProtocol` (`on_cli_init(cli: click.Group)`). Template
-directories and navigation links are collected by the kernel plugin, which builds the one
-Jinja environment and the header for all of them.
+and static directories and navigation links are collected by the kernel plugin, which
+builds the one Jinja environment, the one `/static` router and the header for all of them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class DomainPlugin(InitPlugin):
 
     name: ClassVar[str] = ""
     template_dir: ClassVar[Path | None] = None
+    static_dir: ClassVar[Path | None] = None
     nav_links: ClassVar[Sequence[NavLink]] = ()
 
     def route_handlers(self) -> Sequence[Any]:

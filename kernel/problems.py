@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import msgspec
 from litestar import Request, Response
@@ -25,9 +25,6 @@ from litestar.plugins.problem_details import (
 from litestar.routes import HTTPRoute
 from litestar.types import Scope
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
-
-if TYPE_CHECKING:
-    from litestar import Litestar
 
 log = logging.getLogger("steristock.errors")
 
@@ -353,9 +350,3 @@ def document_route_problems(route: Any, prefix: str = "/api/") -> None:
             if status != handler.status_code
         }
         handler.responses = {**documented, **(handler.responses or {})}
-
-
-def document_problem_responses(app: Litestar, prefix: str = "/api/") -> None:
-    """`document_route_problems` for every route of an app already built."""
-    for route in app.routes:
-        document_route_problems(route, prefix)

@@ -27,12 +27,14 @@ PNG_PACKS = 2000
 
 def load(url: str) -> tuple[int, list[str]]:
     """A passed 300-pack cycle, and 2,000 assembled packs; returns (cycle id, codes)."""
+    from kernel.clock import Clock
     from kernel.db import Database
     from kernel.settings import Settings
     from sterilization import cycles, packs, sterilizers
-    from sterilization.clinic import Clinic
+    from sterilization.shelf_life import ShelfLife
 
-    clinic = Clinic.from_settings(Settings(STERISTOCK_TIMEZONE="America/Chicago"))
+    settings = Settings(STERISTOCK_TIMEZONE="America/Chicago")
+    clock = Clock.from_settings(settings)
     db = Database(url, pool_size=1)
     try:
         with db.session() as session:
@@ -47,6 +49,7 @@ def load(url: str) -> tuple[int, list[str]]:
                 quantity=CYCLE_PACKS,
                 implant=False,
                 actor="bench",
+                now=clock.now(),
             )
             cycle, _ = cycles.start_cycle(
                 session,
@@ -56,7 +59,8 @@ def load(url: str) -> tuple[int, list[str]]:
                 bi_lot=None,
                 implants=False,
                 actor="bench",
-                clinic=clinic,
+                zone=clock.zone,
+                now=clock.now(),
             )
             cycles.complete_cycle(
                 session,
@@ -69,7 +73,9 @@ def load(url: str) -> tuple[int, list[str]]:
                     "pressure_kpa": 205.0,
                 },
                 actor="bench",
-                clinic=clinic,
+                zone=clock.zone,
+                shelf_life=ShelfLife.from_settings(settings),
+                now=clock.now(),
             )
             codes = packs.create_packs(
                 session,
@@ -78,6 +84,7 @@ def load(url: str) -> tuple[int, list[str]]:
                 quantity=PNG_PACKS,
                 implant=False,
                 actor="bench",
+                now=clock.now(),
             )
             return cycle.id, codes
     finally:

@@ -289,12 +289,12 @@ def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> tuple[float, flo
     server (query, usable/reasons, response struct), without HTTP, auth or queueing."""
     from zoneinfo import ZoneInfo
 
+    from kernel.clock import Clock
     from kernel.db import Database
-    from sterilization.clinic import Clinic
     from sterilization.packs import get_pack_view
-    from sterilization.views import pack_out
+    from sterilization.responses import pack_out
 
-    clinic = Clinic(ZoneInfo("America/Chicago"))
+    clock = Clock(ZoneInfo("America/Chicago"))
     rng = random.Random(11)
     db = Database(url, pool_size=1)
     timings = []
@@ -303,7 +303,7 @@ def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> tuple[float, flo
             code = f"PK-{rng.randint(1, shape.total_packs):06d}"
             started = time.perf_counter()
             with db.session(write=False) as session:
-                pack_out(get_pack_view(session, code, clinic=clinic))
+                pack_out(get_pack_view(session, code, zone=clock.zone, now=clock.now()))
             timings.append((time.perf_counter() - started) * 1000)
     finally:
         db.dispose()

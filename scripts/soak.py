@@ -86,15 +86,17 @@ def prepare(url: str) -> Fixture:
     from inventory import catalogue, ledger
     from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
     from inventory.schemas.stock import ReceiveStock
+    from kernel.clock import Clock
     from kernel.db import Database
     from kernel.settings import Settings
     from sterilization import cycles, packs, sterilizers
-    from sterilization.clinic import Clinic
+    from sterilization.shelf_life import ShelfLife
 
     benchkit.migrate(url)
     benchkit.ensure_user(url, "soak-ma", "ma")
     benchkit.ensure_user(url, "soak-admin", "admin")
-    clinic = Clinic.from_settings(Settings(STERISTOCK_TIMEZONE="America/Chicago"))
+    settings = Settings(STERISTOCK_TIMEZONE="America/Chicago")
+    clock = Clock.from_settings(settings)
     today = dt.date.today()
     db = Database(url, pool_size=1)
     try:
@@ -139,6 +141,7 @@ def prepare(url: str) -> Fixture:
                 quantity=SCAN_PACKS,
                 implant=False,
                 actor="soak",
+                now=clock.now(),
             )
             cycle, _ = cycles.start_cycle(
                 s,
@@ -148,9 +151,13 @@ def prepare(url: str) -> Fixture:
                 bi_lot=None,
                 implants=False,
                 actor="soak",
-                clinic=clinic,
+                zone=clock.zone,
+                now=clock.now(),
             )
-            cycles.complete_cycle(s, cycle.id, data=READINGS, actor="soak", clinic=clinic)
+            cycles.complete_cycle(
+                s, cycle.id, data=READINGS, actor="soak", zone=clock.zone,
+                shelf_life=ShelfLife.from_settings(settings), now=clock.now(),
+            )  # fmt: skip
     finally:
         db.dispose()
     return Fixture(pack_codes=codes, scan_codes=scan_codes(codes))

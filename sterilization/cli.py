@@ -23,18 +23,24 @@ def add_sterilization_commands(cli: click.Group) -> None:
             raise click.UsageError("give exactly one of --cycle or --codes")
 
         def render(session: Any, settings: Settings) -> tuple[bytes, int]:
+            from kernel.clock import Clock
             from kernel.labels import pack_labels_pdf
             from kernel.labels.responses import check_skip
             from sterilization import pack_labels
-            from sterilization.clinic import Clinic
+            from sterilization.shelf_life import ShelfLife
 
             check_skip(fmt, skip)
-            clinic = Clinic.from_settings(settings)
+            clock = Clock.from_settings(settings)
+            clinic = {
+                "zone": clock.zone,
+                "shelf_life": ShelfLife.from_settings(settings),
+                "now": clock.now(),
+            }
             if cycle is not None:
-                found = pack_labels.labels_for_cycle(session, cycle, clinic)
+                found = pack_labels.labels_for_cycle(session, cycle, **clinic)
             else:
                 found = pack_labels.labels_for_codes(
-                    session, pack_labels.parse_code_list(codes or ""), clinic
+                    session, pack_labels.parse_code_list(codes or ""), **clinic
                 )
             return pack_labels_pdf(found, settings.public_url, fmt, skip=skip), len(found)
 

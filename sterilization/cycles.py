@@ -1,133 +1,24 @@
-"""The cycle log: cycle types, starting a load, completing it against the type's minimums,
-and amendments. A completed cycle is never edited; corrections are appended."""
+"""The cycle log's write path: starting a load (with its warnings), completing it against
+its type's minimums, and amendments. A completed cycle is never edited; corrections are
+appended. Reading the log is `cycle_queries`; cycle types are `cycle_types`."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kernel import audit
-from kernel.db import utcnow
-from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.clock import ClinicTime
+from kernel.problems import Conflict, InvalidInput
 from sterilization import sterilizers as sterilizer_rules
-from sterilization.clinic import Clinic
-from sterilization.models import (
-    BiResult,
-    Cycle,
-    CycleAmendment,
-    CycleParameters,
-    CycleType,
-    Pack,
-    Sterilizer,
-)
+from sterilization.cycle_queries import get_cycle
+from sterilization.cycle_types import BUILTIN_CYCLE_TYPES, CycleTypeRule, cycle_type_rule
+from sterilization.models import Cycle, CycleAmendment, CycleParameters, Pack, Sterilizer
 from sterilization.packs import dumps, move_packs, normalize_code
-
-STEAM = ("steam_prevac", "steam_gravity")
-
-
-@dataclass(frozen=True)
-class CycleTypeRule:
-    """What a cycle type demands: the minimum temperature and exposure time (None: no
-    minimum), which sterilizer kinds can run it, and whether it is a load or a test."""
-
-    code: str
-    name: str
-    purpose: str  # "load", "bowie_dick" or "leak_test"
-    min_temperature_c: float | None
-    min_exposure_minutes: float | None
-    sterilizer_kinds: tuple[str, ...] = ()
-    builtin: bool = True
-
-    @property
-    def is_test(self) -> bool:
-        return self.purpose != "load"
-
-
-BUILTIN_CYCLE_TYPES: dict[str, CycleTypeRule] = {
-    rule.code: rule
-    for rule in (
-        CycleTypeRule(
-            "prevac_132_4", "Pre-vacuum 132 °C, 4 min", "load", 132, 4, ("steam_prevac",)
-        ),
-        CycleTypeRule(
-            "prevac_134_3", "Pre-vacuum 134 °C, 3 min", "load", 134, 3, ("steam_prevac",)
-        ),
-        CycleTypeRule("gravity_121_30", "Gravity 121 °C, 30 min", "load", 121, 30, STEAM),
-        CycleTypeRule("gravity_132_15", "Gravity 132 °C, 15 min", "load", 132, 15, STEAM),
-        CycleTypeRule("flash_132_3", "Immediate use 132 °C, 3 min", "load", 132, 3, STEAM),
-        CycleTypeRule(
-            "bowie_dick", "Bowie-Dick air-removal test", "bowie_dick", 132, 3.5, ("steam_prevac",)
-        ),
-        CycleTypeRule("leak_test", "Vacuum leak test", "leak_test", None, None, ("steam_prevac",)),
-    )
-}
-
-
-def _custom_rule(row: CycleType) -> CycleTypeRule:
-    kinds = tuple(k for k in row.sterilizer_kinds.split(",") if k)
-    return CycleTypeRule(
-        row.code, row.name, "load", row.min_temperature_c, row.min_exposure_minutes, kinds, False
-    )
-
-
-def cycle_type_rule(session: Session, code: str) -> CycleTypeRule:
-    rule = BUILTIN_CYCLE_TYPES.get(code)
-    if rule is not None:
-        return rule
-    row = session.scalar(select(CycleType).where(CycleType.code == code))
-    if row is None:
-        known = ", ".join(BUILTIN_CYCLE_TYPES)
-        raise InvalidInput(
-            f"Unknown cycle type {code!r}. Use one of {known} or a type an administrator "
-            "configured."
-        )
-    return _custom_rule(row)
-
-
-def list_cycle_types(session: Session) -> list[CycleTypeRule]:
-    custom = session.scalars(select(CycleType).order_by(CycleType.code))
-    return [*BUILTIN_CYCLE_TYPES.values(), *(_custom_rule(row) for row in custom)]
-
-
-def create_cycle_type(
-    session: Session,
-    *,
-    code: str,
-    name: str,
-    min_temperature_c: float,
-    min_exposure_minutes: float,
-    sterilizer_kinds: list[str],
-    actor: str,
-) -> CycleTypeRule:
-    if code in BUILTIN_CYCLE_TYPES or session.scalar(
-        select(CycleType.id).where(CycleType.code == code)
-    ):
-        raise Conflict(f"Cycle type {code!r} already exists.")
-    row = CycleType(
-        code=code,
-        name=name,
-        min_temperature_c=min_temperature_c,
-        min_exposure_minutes=min_exposure_minutes,
-        sterilizer_kinds=",".join(dict.fromkeys(sterilizer_kinds)),
-        created_by=actor,
-    )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="cycle_type.create",
-        entity="cycle_type",
-        entity_id=code,
-        after=audit.snapshot(row),
-    )
-    return _custom_rule(row)
-
+from sterilization.shelf_life import ShelfLife
 
 # Starting ----------------------------------------------------------------------------
 
@@ -138,16 +29,16 @@ def _start_warnings(
     *,
     implants: bool,
     bi_lot: str | None,
-    clinic: Clinic,
+    zone: ClinicTime,
     now: dt.datetime,
 ) -> list[str]:
     warnings: list[str] = []
     if rule.purpose != "load":
         return warnings
-    today = clinic.local_date(now)
+    today = zone.local_date(now)
     if sterilizer.kind == "steam_prevac" and (
         sterilizer.last_bowie_dick_at is None
-        or clinic.local_date(sterilizer.last_bowie_dick_at) != today
+        or zone.local_date(sterilizer.last_bowie_dick_at) != today
     ):
         warnings.append(
             f"No passed Bowie-Dick test today on {sterilizer.name}: run one before the first "
@@ -159,14 +50,20 @@ def _start_warnings(
             "be run with a BI and held until it is negative."
         )
     if not bi_lot and (
-        sterilizer.last_bi_at is None
-        or clinic.local_date(sterilizer.last_bi_at).isocalendar()[:2] != today.isocalendar()[:2]
+        sterilizer.last_bi_at is None or not zone.same_week(sterilizer.last_bi_at, today)
     ):
         warnings.append(
             f"No spore test (BI) recorded on {sterilizer.name} this week: include a BI in a "
             "load this week."
         )
     return warnings
+
+
+def readiness_warnings(sterilizer: Sterilizer, *, zone: ClinicTime, now: dt.datetime) -> list[str]:
+    """What starting a routine load on this sterilizer now would warn about (no
+    Bowie-Dick today, no BI this week), shown before the MA starts it."""
+    load = next(r for r in BUILTIN_CYCLE_TYPES.values() if r.purpose == "load")
+    return _start_warnings(sterilizer, load, implants=False, bi_lot=None, zone=zone, now=now)
 
 
 def start_cycle(
@@ -178,30 +75,34 @@ def start_cycle(
     bi_lot: str | None,
     implants: bool | None,
     actor: str,
-    clinic: Clinic,
-    now: dt.datetime | None = None,
+    zone: ClinicTime,
+    now: dt.datetime,
 ) -> tuple[Cycle, list[str]]:
     """Start a load: number it, load its assembled packs. Refused when the sterilizer is
     out of service or a pack is not `assembled`; warnings never refuse."""
-    now = now or utcnow()
     sterilizer = session.scalar(select(Sterilizer).where(Sterilizer.code == sterilizer_code))
     if sterilizer is None:
-        raise InvalidInput(f"No sterilizer with code {sterilizer_code!r}.")
+        raise InvalidInput(f"No sterilizer with code {sterilizer_code!r}.", field="sterilizer")
     rule = cycle_type_rule(session, cycle_type)
     if rule.sterilizer_kinds and sterilizer.kind not in rule.sterilizer_kinds:
         raise InvalidInput(
             f"{sterilizer.name} is a {sterilizer.kind} sterilizer and cannot run {rule.code} "
-            f"(needs {' or '.join(rule.sterilizer_kinds)})."
+            f"(needs {' or '.join(rule.sterilizer_kinds)}).",
+            field="cycle_type",
         )
     codes = [normalize_code(c) for c in pack_codes]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
-        raise InvalidInput(f"Pack codes listed twice: {', '.join(duplicates)}.")
+        raise InvalidInput(f"Pack codes listed twice: {', '.join(duplicates)}.", field="packs")
     if rule.is_test and codes:
-        raise InvalidInput(f"A {rule.code} test cycle runs empty; take the packs out.")
+        raise InvalidInput(
+            f"A {rule.code} test cycle runs empty; take the packs out.", field="packs"
+        )
     bi_lot = bi_lot.strip() if bi_lot else None
     if rule.is_test and bi_lot:
-        raise InvalidInput(f"A {rule.code} test cycle carries no biological indicator.")
+        raise InvalidInput(
+            f"A {rule.code} test cycle carries no biological indicator.", field="bi_lot"
+        )
     packs = (
         list(
             session.execute(
@@ -213,11 +114,12 @@ def start_cycle(
     )
     unknown = sorted(set(codes) - {p.code for p in packs})
     if unknown:
-        raise InvalidInput(f"No pack with code {', '.join(unknown)}.")
+        raise InvalidInput(f"No pack with code {', '.join(unknown)}.", field="packs")
     not_ready = sorted(f"{p.code} is {p.status}" for p in packs if p.status != "assembled")
     if not_ready:
         raise Conflict(
             "Only assembled packs can be loaded: " + "; ".join(not_ready) + ".",
+            field="packs",
             extra={"packs": not_ready},
         )
     has_implants = bool(implants) or any(p.implant for p in packs)
@@ -240,7 +142,7 @@ def start_cycle(
         )
     session.refresh(sterilizer)
     warnings = _start_warnings(
-        sterilizer, rule, implants=has_implants, bi_lot=bi_lot, clinic=clinic, now=now
+        sterilizer, rule, implants=has_implants, bi_lot=bi_lot, zone=zone, now=now
     )
     cycle = Cycle(
         sterilizer_id=sterilizer.id,
@@ -313,12 +215,12 @@ def complete_cycle(
     *,
     data: dict[str, Any],
     actor: str,
-    clinic: Clinic,
-    now: dt.datetime | None = None,
+    zone: ClinicTime,
+    shelf_life: ShelfLife,
+    now: dt.datetime,
 ) -> Cycle:
     """Record the readings and decide the outcome: failed (any check false or a minimum
     not met), awaiting_bi (implants with a BI in the load) or passed."""
-    now = now or utcnow()
     cycle = get_cycle(session, cycle_id)
     sterilizer = session.get(Sterilizer, cycle.sterilizer_id)
     assert sterilizer is not None
@@ -390,7 +292,7 @@ def complete_cycle(
             details={**details, "reasons": reasons},
         )
     else:
-        sterile_values = {"sterilized_at": now, "expires_on": clinic.expiry_for(now)}
+        sterile_values = {"sterilized_at": now, "expires_on": shelf_life.expiry_for(now, zone)}
         if quarantine_implants:
             implant_packs = session.scalar(
                 select(func.count()).select_from(Pack).where(in_cycle, Pack.implant.is_(True))
@@ -465,10 +367,9 @@ def add_amendment(
     value: Any,
     reason: str,
     actor: str,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> CycleAmendment:
     """Append a correction; the original record and its outcome stay as they were."""
-    now = now or utcnow()
     cycle = get_cycle(session, cycle_id)
     if cycle.status == "running":
         raise Conflict(
@@ -522,114 +423,3 @@ def add_amendment(
         after=audit.snapshot(amendment),
     )
     return amendment
-
-
-# Reading -----------------------------------------------------------------------------
-
-
-def get_cycle(session: Session, cycle_id: int) -> Cycle:
-    cycle = session.get(Cycle, cycle_id)
-    if cycle is None:
-        raise NotFound(f"No cycle with id {cycle_id}.")
-    return cycle
-
-
-@dataclass
-class CycleRecord:
-    cycle: Cycle
-    sterilizer: Sterilizer
-    parameters: CycleParameters | None
-    bi: BiResult | None
-    amendments: list[CycleAmendment]
-    packs: list[Pack]
-
-    @property
-    def warnings(self) -> list[str]:
-        return json.loads(self.cycle.warnings)
-
-
-def cycle_record(session: Session, cycle_id: int) -> CycleRecord:
-    cycle = get_cycle(session, cycle_id)
-    sterilizer = session.get(Sterilizer, cycle.sterilizer_id)
-    assert sterilizer is not None
-    return CycleRecord(
-        cycle=cycle,
-        sterilizer=sterilizer,
-        parameters=session.get(CycleParameters, cycle.id),
-        bi=session.scalar(select(BiResult).where(BiResult.cycle_id == cycle.id)),
-        amendments=list(
-            session.scalars(
-                select(CycleAmendment)
-                .where(CycleAmendment.cycle_id == cycle.id)
-                .order_by(CycleAmendment.at, CycleAmendment.id)
-            )
-        ),
-        packs=list(
-            session.scalars(select(Pack).where(Pack.cycle_id == cycle.id).order_by(Pack.id))
-        ),
-    )
-
-
-# Overviews for the tablet pages and the dashboard -------------------------------------
-
-
-@dataclass(frozen=True)
-class CycleLine:
-    """One cycle in a list: the cycle, its sterilizer, how many packs, its BI result."""
-
-    cycle: Cycle
-    sterilizer_code: str
-    sterilizer_name: str
-    pack_count: int
-    bi_result: str | None
-
-
-def _cycle_lines(session: Session, *where: Any, limit: int = 500) -> list[CycleLine]:
-    pack_count = (
-        select(func.count()).select_from(Pack).where(Pack.cycle_id == Cycle.id)
-    ).scalar_subquery()
-    rows = session.execute(
-        select(Cycle, Sterilizer.code, Sterilizer.name, pack_count, BiResult.result)
-        .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
-        .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
-        .where(*where)
-        .order_by(Sterilizer.name, Cycle.started_at, Cycle.id)
-        .limit(limit)
-    ).all()
-    return [CycleLine(c, code, name, count or 0, bi) for c, code, name, count, bi in rows]
-
-
-def cycles_started_on(session: Session, day: dt.date, *, clinic: Clinic) -> list[CycleLine]:
-    """The cycles started on a clinic day (in the clinic's zone), by sterilizer."""
-    start = clinic.start_of_day(day)
-    end = clinic.start_of_day(day + dt.timedelta(days=1))
-    return _cycle_lines(session, Cycle.started_at >= start, Cycle.started_at < end)
-
-
-def cycles_awaiting_bi(session: Session) -> list[CycleLine]:
-    """Completed loads that carried a biological indicator whose result is not in yet
-    (implant loads held in quarantine, and routine loads with the weekly BI)."""
-    return _cycle_lines(
-        session,
-        Cycle.status.in_(["awaiting_bi", "passed"]),
-        Cycle.bi_lot.is_not(None),
-        BiResult.id.is_(None),
-    )
-
-
-def cycles_running_before(session: Session, day: dt.date, *, clinic: Clinic) -> list[CycleLine]:
-    """Cycles still marked running that were started before `day`: forgotten to complete."""
-    return _cycle_lines(
-        session, Cycle.status == "running", Cycle.started_at < clinic.start_of_day(day)
-    )
-
-
-def readiness_warnings(
-    sterilizer: Sterilizer, *, clinic: Clinic, now: dt.datetime | None = None
-) -> list[str]:
-    """What starting a routine load on this sterilizer now would warn about (no
-    Bowie-Dick today, no BI this week), shown before the MA starts it."""
-    load = next(r for r in BUILTIN_CYCLE_TYPES.values() if r.purpose == "load")
-    return _start_warnings(
-        sterilizer, load, implants=False, bi_lot=None, clinic=clinic, now=now or utcnow()
-    )

@@ -14,11 +14,11 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.db import utcnow
+from kernel.clock import ClinicTime, Clock
 from kernel.settings import get_settings
 from sterilization import cycles, indicators, packs, recalls, sterilizers
-from sterilization.clinic import Clinic
 from sterilization.models import Recall
+from sterilization.shelf_life import ShelfLife
 
 MA = "ma"
 ADMIN = "admin"
@@ -42,15 +42,17 @@ GOOD = {
 
 
 class DemoClinic:
-    def __init__(self, session: Session, clinic: Clinic, rng: random.Random) -> None:
+    def __init__(
+        self, session: Session, zone: ClinicTime, shelf_life: ShelfLife, rng: random.Random
+    ) -> None:
         self.session = session
-        self.clinic = clinic
+        self.zone = zone
+        self.shelf_life = shelf_life
         self.rng = rng
         self.encounter = 10_000
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        local = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=self.clinic.tz)
-        return local.astimezone(dt.UTC)
+        return self.zone.instant(day, dt.time(hour, minute))
 
     def make_packs(self, count: int, when: dt.datetime, *, implant: bool = False) -> list[str]:
         codes: list[str] = []
@@ -86,7 +88,7 @@ class DemoClinic:
             bi_lot=bi_lot,
             implants=None,
             actor=MA,
-            clinic=self.clinic,
+            zone=self.zone,
             now=start,
         )
         if complete:
@@ -103,7 +105,8 @@ class DemoClinic:
                 cycle.id,
                 data=data,
                 actor=MA,
-                clinic=self.clinic,
+                zone=self.zone,
+                shelf_life=self.shelf_life,
                 now=start + dt.timedelta(minutes=45),
             )
         return cycle.id
@@ -116,7 +119,8 @@ class DemoClinic:
             control_grew=True,
             lot=None,
             actor=MA,
-            clinic=self.clinic,
+            zone=self.zone,
+            shelf_life=self.shelf_life,
             now=when,
         )
 
@@ -129,17 +133,18 @@ class DemoClinic:
                     code,
                     encounter_ref=f"ENC-{self.encounter}",
                     actor=MA,
-                    clinic=self.clinic,
+                    zone=self.zone,
                     now=when + dt.timedelta(minutes=self.rng.randint(0, 240)),
                 )
 
 
 def load_demo_data(session: Session, *, actor: str) -> None:
     """Two sterilizers (pre-vacuum A, gravity B) and 30 days of cycles, BIs and packs."""
-    clinic = Clinic.from_settings(get_settings())
-    demo = DemoClinic(session, clinic, random.Random(5))
-    now = utcnow()
-    today = clinic.local_date(now)
+    settings = get_settings()
+    clock = Clock.from_settings(settings)
+    demo = DemoClinic(session, clock.zone, ShelfLife.from_settings(settings), random.Random(5))
+    now = clock.now()
+    today = clock.zone.local_date(now)
     first_day = today - dt.timedelta(days=DAYS)
     sterilizers.create_sterilizer(
         session, code="AC-A", name="Autoclave A", kind="steam_prevac", actor=ADMIN
@@ -209,7 +214,8 @@ def _close_recall(session: Session, demo: DemoClinic, day: dt.date) -> None:
         resolution="confirmed",
         reason="Door gasket found torn: the failure is real; recalled packs to be reprocessed.",
         actor=ADMIN,
-        clinic=demo.clinic,
+        zone=demo.zone,
+        shelf_life=demo.shelf_life,
         now=demo.at(day, 9),
     )
     sterilizers.change_status(

@@ -13,13 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kernel import audit
-from kernel.db import utcnow
+from kernel.clock import ClinicTime
 from kernel.problems import Conflict, InvalidInput
 from sterilization import recalls
-from sterilization.clinic import Clinic
-from sterilization.cycles import cycle_type_rule, get_cycle
+from sterilization.cycle_queries import get_cycle
+from sterilization.cycle_types import cycle_type_rule
 from sterilization.models import BiResult, Cycle, Pack, Recall, Sterilizer
 from sterilization.packs import move_packs
+from sterilization.shelf_life import ShelfLife
 
 
 def record_bi_result(
@@ -30,10 +31,10 @@ def record_bi_result(
     control_grew: bool,
     lot: str | None,
     actor: str,
-    clinic: Clinic,
-    now: dt.datetime | None = None,
+    zone: ClinicTime,
+    shelf_life: ShelfLife,
+    now: dt.datetime,
 ) -> tuple[BiResult, Recall | None]:
-    now = now or utcnow()
     if not control_grew:
         raise InvalidInput(
             "The control vial did not grow, so this spore test is invalid: repeat it with a "
@@ -104,7 +105,7 @@ def record_bi_result(
             actor=actor,
             at=now,
             details={"cycle": cycle.number, "sterilizer": sterilizer.code, "bi": "negative"},
-            values={"expires_on": clinic.expiry_for(cycle.ended_at or now)},
+            values={"expires_on": shelf_life.expiry_for(cycle.ended_at or now, zone)},
         )
         if cycle.status == "awaiting_bi":
             session.execute(

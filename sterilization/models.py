@@ -30,7 +30,6 @@ PACK_STATUSES = (
 )
 BI_RESULTS = ("negative", "positive")
 RECALL_STATUSES = ("open", "confirmed", "released")
-CYCLE_PURPOSES = ("load", "bowie_dick", "leak_test")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -8,18 +8,20 @@ rendering itself is `kernel.labels`; this module only reads the sterilization re
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.auth.models import User
+from kernel.clock import ClinicTime
 from kernel.labels import PackLabel
 from kernel.problems import InvalidInput, NotFound
-from sterilization.clinic import Clinic
-from sterilization.cycles import get_cycle
+from sterilization.cycle_queries import get_cycle
 from sterilization.models import Pack
 from sterilization.packs import PackView, list_pack_views, normalize_code
+from sterilization.shelf_life import ShelfLife
 
 MAX_LABELS = 1000  # one request; a whole day's wrapping is a few hundred
 
@@ -34,14 +36,16 @@ def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
     return {username: (full_name or "").strip() or username for username, full_name in rows}
 
 
-def _label(view: PackView, clinic: Clinic, names: dict[str, str]) -> PackLabel:
+def _label(
+    view: PackView, names: dict[str, str], zone: ClinicTime, shelf_life: ShelfLife
+) -> PackLabel:
     pack = view.pack
     expires_on = pack.expires_on
     pending = False
-    if expires_on is None and clinic.shelf_life_days is not None:
+    if expires_on is None and shelf_life.days is not None:
         if pack.sterilized_at is not None:
             # Quarantined implants get their date when the BI reads negative: the same one.
-            expires_on = clinic.expiry_for(pack.sterilized_at)
+            expires_on = shelf_life.expiry_for(pack.sterilized_at, zone)
         else:
             pending = True
     return PackLabel(
@@ -50,17 +54,17 @@ def _label(view: PackView, clinic: Clinic, names: dict[str, str]) -> PackLabel:
         assembled_by=names.get(pack.assembled_by, pack.assembled_by),
         sterilizer=view.sterilizer_name or view.sterilizer_code,
         cycle_number=view.cycle_number,
-        sterilized_on=clinic.local_date(pack.sterilized_at) if pack.sterilized_at else None,
+        sterilized_on=zone.local_date(pack.sterilized_at) if pack.sterilized_at else None,
         expires_on=expires_on,
         expiry_pending=pending,
     )
 
 
 def labels_for_views(
-    session: Session, views: Sequence[PackView], clinic: Clinic
+    session: Session, views: Sequence[PackView], *, zone: ClinicTime, shelf_life: ShelfLife
 ) -> list[PackLabel]:
     names = _display_names(session, {v.pack.assembled_by for v in views})
-    return [_label(v, clinic, names) for v in views]
+    return [_label(v, names, zone, shelf_life) for v in views]
 
 
 def parse_code_list(text: str) -> list[str]:
@@ -68,7 +72,14 @@ def parse_code_list(text: str) -> list[str]:
     return [normalize_code(part) for part in text.split(",") if part.strip()]
 
 
-def labels_for_codes(session: Session, codes: Sequence[str], clinic: Clinic) -> list[PackLabel]:
+def labels_for_codes(
+    session: Session,
+    codes: Sequence[str],
+    *,
+    zone: ClinicTime,
+    shelf_life: ShelfLife,
+    now: dt.datetime,
+) -> list[PackLabel]:
     """Labels in the order asked for; 404 naming every code that is not a pack."""
     codes = [normalize_code(c) for c in codes if c.strip()]
     if not codes:
@@ -77,7 +88,7 @@ def labels_for_codes(session: Session, codes: Sequence[str], clinic: Clinic) -> 
         raise InvalidInput(f"At most {MAX_LABELS} labels per request; {len(codes)} were asked.")
     wanted = sorted(set(codes))
     views, _ = list_pack_views(
-        session, clinic=clinic, where=[Pack.code.in_(wanted)], limit=len(wanted), offset=0
+        session, zone=zone, now=now, where=[Pack.code.in_(wanted)], limit=len(wanted), offset=0
     )
     by_code = {v.pack.code: v for v in views}
     missing = [c for c in dict.fromkeys(codes) if c not in by_code]
@@ -86,14 +97,21 @@ def labels_for_codes(session: Session, codes: Sequence[str], clinic: Clinic) -> 
             f" and {len(missing) - 20} more" if len(missing) > 20 else ""
         )
         raise NotFound(f"No pack with code {shown}.", extra={"missing": missing})
-    return labels_for_views(session, [by_code[c] for c in codes], clinic)
+    return labels_for_views(session, [by_code[c] for c in codes], zone=zone, shelf_life=shelf_life)
 
 
-def labels_for_cycle(session: Session, cycle_id: int, clinic: Clinic) -> list[PackLabel]:
+def labels_for_cycle(
+    session: Session,
+    cycle_id: int,
+    *,
+    zone: ClinicTime,
+    shelf_life: ShelfLife,
+    now: dt.datetime,
+) -> list[PackLabel]:
     """Every pack loaded in the cycle, in the order they were assembled."""
     get_cycle(session, cycle_id)  # 404 for an unknown cycle
     views, total = list_pack_views(
-        session, clinic=clinic, where=[Pack.cycle_id == cycle_id], limit=MAX_LABELS, offset=0
+        session, zone=zone, now=now, where=[Pack.cycle_id == cycle_id], limit=MAX_LABELS, offset=0
     )
     if total == 0:
         raise NotFound(f"Cycle {cycle_id} has no packs to label.")
@@ -101,8 +119,10 @@ def labels_for_cycle(session: Session, cycle_id: int, clinic: Clinic) -> list[Pa
         raise InvalidInput(
             f"At most {MAX_LABELS} labels per request; cycle {cycle_id} has {total}."
         )
-    return labels_for_views(session, views, clinic)
+    return labels_for_views(session, views, zone=zone, shelf_life=shelf_life)
 
 
-def label_for_code(session: Session, code: str, clinic: Clinic) -> PackLabel:
-    return labels_for_codes(session, [code], clinic)[0]
+def label_for_code(
+    session: Session, code: str, *, zone: ClinicTime, shelf_life: ShelfLife, now: dt.datetime
+) -> PackLabel:
+    return labels_for_codes(session, [code], zone=zone, shelf_life=shelf_life, now=now)[0]

@@ -1,4 +1,4 @@
-"""Packs: their codes, the status machine, whether a pack is safe to use, and its history.
+"""Packs: their codes, the status machine, whether a pack is safe to use, use and compromise.
 
 Every status change of a pack goes through :func:`move_packs`, which knows the allowed
 transitions and writes the matching history events. It is one conditional, set-based
@@ -18,9 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kernel import audit
-from kernel.db import UTCDateTime, utcnow
+from kernel.clock import ClinicTime
+from kernel.db import UTCDateTime
 from kernel.problems import Conflict, InvalidInput, NotFound
-from sterilization.clinic import Clinic
 from sterilization.models import Counter, Cycle, Pack, PackEvent, Recall, Sterilizer
 
 # The pack status machine (SPEC section 3). Keys: from-status; values: allowed targets.
@@ -155,10 +155,9 @@ def create_packs(
     quantity: int,
     implant: bool,
     actor: str,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> list[str]:
     """Assemble `quantity` identical packs (one label each); returns their codes."""
-    now = now or utcnow()
     codes = reserve_codes(session, quantity)
     contents_text = dumps(list(contents))
     rows = [
@@ -245,7 +244,7 @@ def usable_and_reasons(
     cycle_number: int | None,
     sterilizer_name: str | None,
     today: dt.date,
-    clinic: Clinic,
+    zone: ClinicTime,
     recall_cycle: tuple[int, str] | None = None,
 ) -> tuple[bool, list[str]]:
     """Whether a pack may be opened on a patient, and if not, why, in an MA's words."""
@@ -264,7 +263,7 @@ def usable_and_reasons(
     elif status == "failed":
         reasons = [f"{on} failed"]
     elif status == "used":
-        when = clinic.local_text(pack.used_at) if pack.used_at else "an earlier time"
+        when = zone.local_text(pack.used_at) if pack.used_at else "an earlier time"
         reasons = [f"already used on encounter {pack.encounter_ref} at {when}"]
     elif status == "recalled":
         if recall_cycle is not None:
@@ -280,7 +279,7 @@ def usable_and_reasons(
     return False, reasons
 
 
-def _view(session: Session, row: Any, clinic: Clinic, today: dt.date) -> PackView:
+def _view(session: Session, row: Any, zone: ClinicTime, today: dt.date) -> PackView:
     pack, number, cycle_status, ster_code, ster_name = row
     recall_cycle = _recall_cycle(session, pack.recall_id) if pack.status == "recalled" else None
     usable, reasons = usable_and_reasons(
@@ -288,36 +287,84 @@ def _view(session: Session, row: Any, clinic: Clinic, today: dt.date) -> PackVie
         cycle_number=number,
         sterilizer_name=ster_name,
         today=today,
-        clinic=clinic,
+        zone=zone,
         recall_cycle=recall_cycle,
     )
     return PackView(pack, number, cycle_status, ster_code, ster_name, usable, reasons)
 
 
-def get_pack_view(
-    session: Session, code: str, *, clinic: Clinic, now: dt.datetime | None = None
-) -> PackView:
+def get_pack_view(session: Session, code: str, *, zone: ClinicTime, now: dt.datetime) -> PackView:
+    """A pack as it is `now`: usable, or why not."""
     row = session.execute(_pack_query().where(Pack.code == normalize_code(code))).one_or_none()
     if row is None:
         raise NotFound(f"No pack with code {code!r}.")
-    return _view(session, row, clinic, clinic.local_date(now or utcnow()))
+    return _view(session, row, zone, zone.local_date(now))
 
 
 def list_pack_views(
     session: Session,
     *,
-    clinic: Clinic,
+    zone: ClinicTime,
+    now: dt.datetime,
     where: Sequence[ColumnElement[bool]] = (),
     limit: int,
     offset: int,
-    now: dt.datetime | None = None,
 ) -> tuple[list[PackView], int]:
+    """Packs in the order they were made (one page, and the total)."""
     total = session.scalar(select(func.count()).select_from(Pack).where(*where)) or 0
     rows = session.execute(
         _pack_query().where(*where).order_by(Pack.id).limit(limit).offset(offset)
     ).all()
-    today = clinic.local_date(now or utcnow())
-    return [_view(session, row, clinic, today) for row in rows], total
+    today = zone.local_date(now)
+    return [_view(session, row, zone, today) for row in rows], total
+
+
+def list_packs(
+    session: Session,
+    *,
+    zone: ClinicTime,
+    now: dt.datetime,
+    status: str | None = None,
+    cycle_id: int | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[PackView], int]:
+    """`GET /api/v1/packs`: packs filtered by status and cycle."""
+    where = []
+    if status is not None:
+        where.append(Pack.status == status)
+    if cycle_id is not None:
+        where.append(Pack.cycle_id == cycle_id)
+    return list_pack_views(session, zone=zone, now=now, where=where, limit=limit, offset=offset)
+
+
+def packs_with_codes(
+    session: Session, codes: Sequence[str], *, zone: ClinicTime, now: dt.datetime
+) -> list[PackView]:
+    """The packs with these codes (made together, or asked for by label)."""
+    views, _ = list_pack_views(
+        session, zone=zone, now=now, where=[Pack.code.in_(codes)], limit=len(codes), offset=0
+    )
+    return views
+
+
+def packs_used_on(
+    session: Session,
+    encounter_ref: str,
+    *,
+    zone: ClinicTime,
+    now: dt.datetime,
+    limit: int,
+    offset: int,
+) -> tuple[list[PackView], int]:
+    """Tracing back from a patient encounter: the packs opened for it."""
+    ref = encounter_ref.strip()
+    if not ref:
+        raise NotFound("Give an encounter reference.")
+    return list_pack_views(
+        session, zone=zone, now=now, where=[Pack.encounter_ref == ref], limit=limit,
+        offset=offset,
+    )  # fmt: skip
 
 
 def get_pack(session: Session, code: str) -> Pack:
@@ -336,17 +383,16 @@ def use_pack(
     *,
     encounter_ref: str,
     actor: str,
-    clinic: Clinic,
-    now: dt.datetime | None = None,
+    zone: ClinicTime,
+    now: dt.datetime,
 ) -> None:
     """Record that a pack was opened for a patient encounter. Refused with the reasons
     (409, nothing written) unless the pack is usable right now; a second tap on the same
     pack finds it already used."""
-    now = now or utcnow()
-    today = clinic.local_date(now)
+    today = zone.local_date(now)
     encounter_ref = encounter_ref.strip()
     if not encounter_ref:
-        raise InvalidInput("encounter_ref must not be blank.")
+        raise InvalidInput("encounter_ref must not be blank.", field="encounter_ref")
     pack = get_pack(session, code)
     not_expired = (Pack.expires_on.is_(None)) | (Pack.expires_on >= today)
     moved = move_packs(
@@ -362,7 +408,7 @@ def use_pack(
     )
     if not moved:
         session.refresh(pack)
-        view = get_pack_view(session, pack.code, clinic=clinic, now=now)
+        view = get_pack_view(session, pack.code, zone=zone, now=now)
         raise Conflict(
             f"Pack {pack.code} must not be used: {'; '.join(view.reasons)}.",
             extra={"code": pack.code, "current_status": pack.status, "reasons": view.reasons},
@@ -379,13 +425,12 @@ def use_pack(
 
 
 def compromise_pack(
-    session: Session, code: str, *, reason: str, actor: str, now: dt.datetime | None = None
+    session: Session, code: str, *, reason: str, actor: str, now: dt.datetime
 ) -> None:
     """Take a torn, wet or dropped pack out of use for good."""
-    now = now or utcnow()
     reason = reason.strip()
     if len(reason) < 3:
-        raise InvalidInput("Say what happened to the pack (torn, wet, dropped...).")
+        raise InvalidInput("Say what happened to the pack (torn, wet, dropped...).", field="reason")
     pack = get_pack(session, code)
     before = pack.status
     moved = move_packs(
@@ -413,28 +458,6 @@ def compromise_pack(
         before={"status": before},
         after={"status": "compromised", "reason": reason},
     )
-
-
-def pack_history(
-    session: Session, code: str, *, limit: int, offset: int
-) -> tuple[list[PackEvent], int]:
-    pack = get_pack(session, code)
-    total = (
-        session.scalar(
-            select(func.count()).select_from(PackEvent).where(PackEvent.pack_id == pack.id)
-        )
-        or 0
-    )
-    events = list(
-        session.scalars(
-            select(PackEvent)
-            .where(PackEvent.pack_id == pack.id)
-            .order_by(PackEvent.at, PackEvent.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    )
-    return events, total
 
 
 def assembled_packs(session: Session, *, limit: int = 200) -> list[Pack]:

@@ -1,4 +1,5 @@
-"""Sterilization joins the app: its API, pages, templates, header links, commands, demo data."""
+"""Sterilization joins the app: its API, pages, templates, header links, commands, demo
+data, and the `shelf_life` dependency (the clinic's shelf-life setting) its handlers take."""
 
 from __future__ import annotations
 
@@ -6,12 +7,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from litestar.datastructures import State
+from litestar.di import Provide
+
 from kernel.auth.models import Role
 from kernel.plugins import DomainPlugin, NavLink
+from sterilization.shelf_life import ShelfLife
 
 if TYPE_CHECKING:
     import click
+    from litestar.config.app import AppConfig
     from sqlalchemy.orm import Session
+
+
+def provide_shelf_life(state: State) -> ShelfLife:
+    return ShelfLife.from_settings(state.settings)
 
 
 class SterilizationPlugin(DomainPlugin):
@@ -24,18 +34,18 @@ class SterilizationPlugin(DomainPlugin):
     )
 
     def route_handlers(self) -> Sequence[Any]:
-        from sterilization import label_views, report_views, views
+        from sterilization.api import route_handlers
 
-        return [*views.route_handlers, *label_views.route_handlers, *report_views.route_handlers]
+        return route_handlers
 
     def page_handlers(self) -> Sequence[Any]:
-        from sterilization import compliance_pages, pages, sterilizer_pages
+        from sterilization.pages import page_handlers
 
-        return [
-            *pages.page_handlers,
-            *compliance_pages.page_handlers,
-            *sterilizer_pages.page_handlers,
-        ]
+        return page_handlers
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.dependencies["shelf_life"] = Provide(provide_shelf_life, sync_to_thread=False)
+        return super().on_app_init(app_config)
 
     def on_cli_init(self, cli: click.Group) -> None:
         from sterilization.cli import add_sterilization_commands

@@ -9,17 +9,18 @@ well under a second.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, insert, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kernel import audit
-from kernel.db import utcnow
+from kernel.clock import ClinicTime
 from kernel.problems import Conflict, NotFound
-from sterilization.clinic import Clinic
 from sterilization.models import BiResult, Cycle, Pack, Recall, RecallPack, Sterilizer
 from sterilization.packs import move_packs
+from sterilization.shelf_life import ShelfLife
 from sterilization.sterilizers import set_status
 
 # Statuses of packs a recall lists. Unused ones among them are pulled; `used` packs are
@@ -41,11 +42,10 @@ def last_negative_bi_number(session: Session, sterilizer_id: int, before_number:
 
 
 def open_recall_for_positive_bi(
-    session: Session, cycle: Cycle, *, actor: str, now: dt.datetime | None = None
+    session: Session, cycle: Cycle, *, actor: str, now: dt.datetime
 ) -> Recall:
     """Take the sterilizer out of service and recall every pack it processed in cycles
     after the last negative BI (that cycle itself excluded), up to now."""
-    now = now or utcnow()
     sterilizer = session.get(Sterilizer, cycle.sterilizer_id)
     assert sterilizer is not None
     reason = f"positive spore test (BI) on cycle {cycle.number}"
@@ -127,13 +127,6 @@ def open_recall_for_positive_bi(
     return recall
 
 
-def get_recall(session: Session, recall_id: int) -> Recall:
-    recall = session.get(Recall, recall_id)
-    if recall is None:
-        raise NotFound(f"No recall with id {recall_id}.")
-    return recall
-
-
 def resolve_recall(
     session: Session,
     recall_id: int,
@@ -141,14 +134,14 @@ def resolve_recall(
     resolution: str,
     reason: str,
     actor: str,
-    clinic: Clinic,
-    now: dt.datetime | None = None,
+    zone: ClinicTime,
+    shelf_life: ShelfLife,
+    now: dt.datetime,
 ) -> Recall:
     """Close a recall: `confirmed` keeps its packs out of use for good (reprocess or
     discard them); `released` (the investigation found the BI result false) puts the
     packs it pulled back (see :func:`_release_packs`).
     The sterilizer's status is not changed here: an administrator returns it to service."""
-    now = now or utcnow()
     recall = get_recall(session, recall_id)
     done = session.execute(
         update(Recall)
@@ -165,8 +158,9 @@ def resolve_recall(
     restored: list[int] = []
     if resolution == "released":
         restored = _release_packs(
-            session, recall, reason=reason, actor=actor, clinic=clinic, now=now
-        )
+            session, recall, reason=reason, actor=actor, zone=zone, shelf_life=shelf_life,
+            now=now,
+        )  # fmt: skip
     session.refresh(recall)
     audit.record(
         session,
@@ -186,7 +180,8 @@ def _release_packs(
     *,
     reason: str,
     actor: str,
-    clinic: Clinic,
+    zone: ClinicTime,
+    shelf_life: ShelfLife,
     now: dt.datetime,
 ) -> list[int]:
     """Return the packs this recall pulled to where they were, unless another open recall
@@ -237,7 +232,7 @@ def _release_packs(
     ).all()
     by_expiry: dict[dt.date | None, list[int]] = {}
     for pack_id, sterilized_at in implants:
-        by_expiry.setdefault(clinic.expiry_for(sterilized_at or now), []).append(pack_id)
+        by_expiry.setdefault(shelf_life.expiry_for(sterilized_at or now, zone), []).append(pack_id)
     for expires_on, ids in by_expiry.items():
         restored += move_packs(
             session,
@@ -286,6 +281,59 @@ def _hand_over_to_other_open_recalls(
         )
         .execution_options(synchronize_session=False)
     )
+
+
+# Reading -----------------------------------------------------------------------------
+
+
+def get_recall(session: Session, recall_id: int) -> Recall:
+    recall = session.get(Recall, recall_id)
+    if recall is None:
+        raise NotFound(f"No recall with id {recall_id}.")
+    return recall
+
+
+@dataclass(frozen=True)
+class RecallLine:
+    """A recall with its sterilizer's code and the numbers of the cycles that bound it."""
+
+    recall: Recall
+    sterilizer_code: str
+    triggered_by_cycle_number: int
+    since_cycle_number: int | None
+
+
+def _recall_lines(
+    session: Session, *where: Any, limit: int | None = None, offset: int = 0
+) -> list[RecallLine]:
+    trigger, since = aliased(Cycle), aliased(Cycle)
+    rows = session.execute(
+        select(Recall, Sterilizer.code, trigger.number, since.number)
+        .join(Sterilizer, Sterilizer.id == Recall.sterilizer_id)
+        .join(trigger, trigger.id == Recall.triggered_by_cycle_id)
+        .outerjoin(since, since.id == Recall.since_cycle_id)
+        .where(*where)
+        .order_by(Recall.opened_at.desc(), Recall.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [RecallLine(*row) for row in rows]
+
+
+def list_recalls(
+    session: Session, *, status: str | None = None, limit: int, offset: int
+) -> tuple[list[RecallLine], int]:
+    """Recalls, newest first: one page and the total."""
+    where = [Recall.status == status] if status else []
+    total = session.scalar(select(func.count()).select_from(Recall).where(*where)) or 0
+    return _recall_lines(session, *where, limit=limit, offset=offset), total
+
+
+def recall_line(session: Session, recall_id: int) -> RecallLine:
+    lines = _recall_lines(session, Recall.id == recall_id)
+    if not lines:
+        raise NotFound(f"No recall with id {recall_id}.")
+    return lines[0]
 
 
 def recall_packs(session: Session, recall_id: int) -> list[tuple[Pack, str, int | None]]:

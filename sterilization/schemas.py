@@ -19,6 +19,11 @@ Temperature = Annotated[float, msgspec.Meta(ge=0, le=400)]
 Minutes = Annotated[float, msgspec.Meta(ge=0, le=1440)]
 SterilizerKind = Literal["steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat"]
 SterilizerStatus = Literal["in_service", "out_of_service"]
+PackStatus = Literal[
+    "assembled", "loaded", "sterile", "quarantined", "failed", "used", "recalled", "compromised"
+]
+CycleStatus = Literal["running", "passed", "failed", "awaiting_bi"]
+RecallStatus = Literal["open", "confirmed", "released"]
 
 
 # Sterilizers -------------------------------------------------------------------------
@@ -284,3 +289,113 @@ class RecallPackOut(msgspec.Struct):
 
 class RecallDetail(RecallRow):
     packs: list[RecallPackOut] = []
+
+
+# The compliance report ---------------------------------------------------------------
+# Built by `sterilization.reports.compliance`; times in the clinic's zone.
+
+
+class WeekWithoutBi(msgspec.Struct):
+    week: str  # ISO week, e.g. 2026-W45
+    week_start: dt.date
+    loads: int
+
+
+class DayWithoutBowieDick(msgspec.Struct):
+    date: dt.date
+    loads: int
+    first_load_number: int
+    first_load_at: dt.datetime
+    bowie_dick: str  # "none", "failed" or "after the first load"
+
+
+class FollowingCycle(msgspec.Struct):
+    number: int
+    cycle_type: str
+    status: str
+    started_at: dt.datetime
+
+
+class FailedCycle(msgspec.Struct):
+    number: int
+    cycle_type: str
+    started_at: dt.datetime
+    reasons: list[str]
+    pack_count: int
+    next_cycle: FollowingCycle | None
+    next_passed_same_type: FollowingCycle | None
+
+
+class RecallSummary(msgspec.Struct):
+    id: int
+    status: str
+    opened_at: dt.datetime
+    pack_count: int
+    used_pack_count: int
+    resolved_at: dt.datetime | None
+    resolved_by: str | None
+    resolution_reason: str | None
+
+
+class PositiveBi(msgspec.Struct):
+    cycle_number: int
+    lot: str
+    read_at: dt.datetime
+    recall: RecallSummary | None
+
+
+class ImplantUsedEarly(msgspec.Struct):
+    code: str
+    cycle_number: int
+    used_at: dt.datetime
+    encounter_ref: str | None
+    bi_result: str | None
+    bi_read_at: dt.datetime | None
+
+
+class ExpiredUse(msgspec.Struct):
+    code: str
+    expires_on: dt.date
+    used_at: dt.datetime
+    encounter_ref: str | None
+
+
+class ExpiryCheck(msgspec.Struct):
+    checked: int  # used packs with an expiry date, all compared
+    packs: list[ExpiredUse]
+
+
+class OutOfServicePeriod(msgspec.Struct):
+    start: dt.datetime
+    end: dt.datetime | None  # None: still out of service
+    reason: str | None
+
+
+class OutOfService(msgspec.Struct):
+    hours: float
+    periods: list[OutOfServicePeriod]
+
+
+class SterilizerFindings(msgspec.Struct):
+    code: str
+    name: str
+    kind: str
+    loads: int
+    bi_tests: int
+    weeks_without_bi: list[WeekWithoutBi]
+    days_without_bowie_dick: list[DayWithoutBowieDick]
+    failed_cycles: list[FailedCycle]
+    positive_bis: list[PositiveBi]
+    implants_used_before_negative_bi: list[ImplantUsedEarly]
+    used_after_expiry: ExpiryCheck
+    out_of_service: OutOfService
+
+
+class ComplianceReport(msgspec.Struct, rename={"from_": "from"}):
+    from_: dt.date
+    to: dt.date
+    generated_at: dt.datetime
+    time_zone: str
+    audit_head: str
+    retention_years: int
+    sterilizers: list[SterilizerFindings]

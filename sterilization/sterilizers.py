@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kernel import audit
-from kernel.db import utcnow
 from kernel.problems import Conflict, NotFound
 from sterilization.models import Sterilizer
 
@@ -30,14 +29,14 @@ def create_sterilizer(
     session: Session, *, code: str, name: str, kind: str, actor: str
 ) -> Sterilizer:
     if session.scalar(select(Sterilizer.id).where(Sterilizer.code == code)) is not None:
-        raise Conflict(f"A sterilizer with code {code!r} already exists.")
+        raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code")
     sterilizer = Sterilizer(code=code, name=name.strip(), kind=kind, status="in_service")
     session.add(sterilizer)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:  # created by someone else a moment ago
-        raise Conflict(f"A sterilizer with code {code!r} already exists.") from exc
+        raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code") from exc
     audit.record(
         session,
         actor=actor,
@@ -95,11 +94,10 @@ def apply_test_result(
     passed: bool,
     reasons: list[str],
     actor: str,
-    now: dt.datetime | None = None,
+    now: dt.datetime,
 ) -> None:
     """A passed Bowie-Dick test clears today's first load; a failed air-removal test
     (Bowie-Dick or vacuum leak test) takes the sterilizer out of service."""
-    now = now or utcnow()
     if passed:
         if rule_purpose == "bowie_dick":
             session.execute(
@@ -119,6 +117,11 @@ def apply_test_result(
         actor=actor,
         action="sterilizer.out_of_service",
     )
+
+
+def sterilizers_by_code() -> Select[tuple[Sterilizer]]:
+    """Every sterilizer by code, the API's list (paged with `kernel.pagination.paginate`)."""
+    return select(Sterilizer).order_by(Sterilizer.code)
 
 
 def list_sterilizers(session: Session) -> list[Sterilizer]:

@@ -13,12 +13,13 @@ from kernel.plugins import DomainPlugin, NavLink
 class ClinicPagesPlugin(DomainPlugin):
     name = "clinic"
     template_dir = Path(__file__).parent / "templates"
+    static_dir = Path(__file__).parent / "static"  # js/scan.js, the scan page's camera
     nav_links = (NavLink("Dashboard", "/", order=10), NavLink("Scan", "/scan", order=20))
 
     def route_handlers(self) -> Sequence[Any]:
-        from steristock.scan.api import scan
+        from steristock.scan.api import resolve_scan
 
-        return [scan]
+        return [resolve_scan]
 
     def page_handlers(self) -> Sequence[Any]:
         from steristock.dashboard.page import dashboard, usage_fragment

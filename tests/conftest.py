@@ -4,10 +4,16 @@ Every test that takes `database` runs once on SQLite and, when
 `STERISTOCK_TEST_POSTGRES_URL` is set, once more on PostgreSQL. The schema is built through
 the Alembic migrations once per backend per run; each test then starts from a clean copy
 (a copied SQLite file, or truncated PostgreSQL tables).
+
+Under pytest-xdist (`make test` runs `-n auto`) every worker has its own SQLite template
+(its own temporary directory) and its own PostgreSQL database next to the configured one
+(`test` -> `test_gw0`, `test_gw1`, ...), created on first use; databases the tests make
+for themselves are named after it (`test_gw0_restore`), so workers never share one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,20 +22,50 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
 
+from kernel.clock import CLOCK_STATE_KEY, Clock
 from kernel.db import Database
 from kernel.migrations import upgrade
 from kernel.settings import Settings
 from steristock.app import create_app
 from tests.factories import UserFactory
+from tests.statement_log import StatementLog
 
-POSTGRES_URL = os.environ.get("STERISTOCK_TEST_POSTGRES_URL", "")
+
+def worker_database_url(url: str, worker: str | None) -> str:
+    """This xdist worker's own database beside `url` (`.../test` -> `.../test_gw0`)."""
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the database of `url` if it does not exist (from the `postgres` database)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+POSTGRES_URL = worker_database_url(
+    os.environ.get("STERISTOCK_TEST_POSTGRES_URL", ""), os.environ.get("PYTEST_XDIST_WORKER")
+)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: runs against PostgreSQL")
+    config.addinivalue_line("markers", "own_app: the test changes the app, so it gets its own")
     # Real argon2id, but at the cheapest cost: hundreds of tests create and log in users.
     # `test_passwords_are_hashed_with_argon2id_at_production_cost` checks the real setting.
     from argon2 import PasswordHasher
@@ -37,9 +73,28 @@ def pytest_configure(config: pytest.Config) -> None:
     import kernel.auth.service as auth_service
 
     auth_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    # The hash an unknown username is checked against (so it costs what a real one does).
+    auth_service._DUMMY_HASH = auth_service._hasher.hash("not-a-real-password")
+    if POSTGRES_URL and os.environ.get("PYTEST_XDIST_WORKER"):
+        # Tests that make their own databases connect through this one; if PostgreSQL is
+        # down, `postgres_migrated` fails each PostgreSQL test saying so.
+        with contextlib.suppress(Exception):
+            ensure_postgres_database(POSTGRES_URL)
+
+
+def heavy(item: pytest.Item) -> bool:
+    """Marked slow, or built on a module-scoped fixture (a live server, a browser)."""
+    if item.get_closest_marker("slow"):
+        return True
+    definitions = item._fixtureinfo.name2fixturedefs.values()  # type: ignore[attr-defined]
+    return any(d[-1].scope in ("module", "class") for d in definitions)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Files with heavy tests first, in their own order: xdist hands out files in collection
+    # order, so the long ones start early instead of leaving one worker busy at the end.
+    heavy_files = {item.path for item in items if heavy(item)}
+    items.sort(key=lambda item: item.path not in heavy_files)
     if POSTGRES_URL:
         return
     skip = pytest.mark.skip(reason="set STERISTOCK_TEST_POSTGRES_URL to run on PostgreSQL")
@@ -68,6 +123,7 @@ def postgres_migrated() -> str:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured")
     try:
+        ensure_postgres_database(POSTGRES_URL)
         reset_postgres_schema(POSTGRES_URL)
     except Exception as exc:  # CI must fail loudly, never skip, when PostgreSQL is down
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
@@ -111,11 +167,10 @@ def database(database_url: str, backend: str) -> Iterator[Database]:
     db.dispose()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def make_settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(
         DATABASE_URL=database_url,
-        STERISTOCK_DATA_DIR=tmp_path / "data",
+        STERISTOCK_DATA_DIR=data_dir,
         STERISTOCK_SECRET_KEY="test-secret-key",
         STERISTOCK_PUBLIC_URL="https://clinic.example",
         STERISTOCK_TIMEZONE="America/Chicago",
@@ -123,8 +178,70 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, database: Database) -> Litestar:
-    return create_app(settings, database)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(database_url, tmp_path / "data")
+
+
+class SharedApp:
+    """One built app per test process, lent to each test with that test's settings,
+    database and clock on its state (restored afterwards). Building the app (Litestar
+    parses every handler's signature) took longer than most tests; what the app reads at
+    request time (`state.settings`, `state.db`, `state.clock`) is all that differs
+    between tests. A test that changes the app itself (registers a route, say) is marked
+    `own_app` and gets an app of its own."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._app: Litestar | None = None
+
+    def get(self) -> Litestar:
+        if self._app is None:
+            url = f"sqlite:///{self.directory / 'unused.db'}"
+            self._app = create_app(make_settings(url, self.directory), Database(url))
+            self._routes = self.routes(self._app)
+            self._state = self._app.state.dict()
+        return self._app
+
+    @staticmethod
+    def routes(app: Litestar) -> list[tuple[str, frozenset[str]]]:
+        return [(route.path, frozenset(route.methods)) for route in app.routes]
+
+    def lend(self, settings: Settings, database: Database) -> Litestar:
+        app = self.get()
+        app.state.update(
+            {"settings": settings, "db": database, CLOCK_STATE_KEY: Clock.from_settings(settings)}
+        )
+        return app
+
+    def give_back(self) -> str | None:
+        """Restore the state; if the test changed the app's routes, drop the app (the next
+        test builds another) and say so."""
+        assert self._app is not None
+        for key in list(self._app.state):
+            del self._app.state[key]
+        self._app.state.update(self._state)
+        if self.routes(self._app) != self._routes:
+            self._app = None
+            return "this test changed the shared app's routes: mark it @pytest.mark.own_app"
+        return None
+
+
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> SharedApp:
+    return SharedApp(tmp_path_factory.mktemp("shared-app"))
+
+
+@pytest.fixture
+def app(
+    request: pytest.FixtureRequest, settings: Settings, database: Database, shared_app: SharedApp
+) -> Iterator[Litestar]:
+    if request.node.get_closest_marker("own_app"):
+        yield create_app(settings, database)
+        return
+    yield shared_app.lend(settings, database)
+    problem = shared_app.give_back()
+    if problem:
+        pytest.fail(problem)
 
 
 @pytest.fixture
@@ -136,3 +253,13 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 @pytest.fixture
 def users(database: Database, client: TestClient[Litestar]) -> UserFactory:
     return UserFactory(database, client)
+
+
+@pytest.fixture
+def statements(database: Database) -> Iterator[StatementLog]:
+    """The SQL statements sent to the database (every connection of its engine): how a test
+    pins down work that must not grow with the data, instead of timing it."""
+    log = StatementLog()
+    event.listen(database.engine, "before_cursor_execute", log.record)
+    yield log
+    event.remove(database.engine, "before_cursor_execute", log.record)

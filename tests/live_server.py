@@ -3,6 +3,7 @@ server: several Granian workers, its own logs, real sockets."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -16,8 +17,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+# Under pytest-xdist each worker takes ports from its own block below Linux's ephemeral
+# range (32768-60999): a port from bind(0) is only free until something else is handed it
+# (another worker's server, or any outgoing connection), while these blocks are nobody
+# else's. One worker runs one test at a time, so a block never races with itself.
+PORT_BLOCKS_START = 20000
+PORT_BLOCK_SIZE = 400
+_next_port = itertools.count()
+
 
 def free_port() -> int:
+    """A loopback port nobody listens on, for a server subprocess."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else -1
+    if 0 <= index < (32768 - PORT_BLOCKS_START) // PORT_BLOCK_SIZE:
+        first = PORT_BLOCKS_START + index * PORT_BLOCK_SIZE
+        for _ in range(PORT_BLOCK_SIZE):
+            port = first + next(_next_port) % PORT_BLOCK_SIZE
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -59,10 +59,12 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
     from inventory import catalogue, ledger
     from inventory.schemas.catalogue import ItemCreate, LocationCreate, SupplierCreate
     from inventory.schemas.stock import ConsumeStock, ReceiveStock
+    from kernel.clock import Clock
     from sterilization import cycles, packs, sterilizers
-    from sterilization.clinic import Clinic
+    from sterilization.shelf_life import ShelfLife
 
-    clinic = Clinic(tz=ZoneInfo("UTC"))
+    clock = Clock(ZoneInfo("UTC"))
+    now = clock.now()
     with database.session() as session:
         sterilizers.create_sterilizer(
             session, code="AC1", name="Autoclave 1", kind="steam_gravity", actor="test"
@@ -70,20 +72,20 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
         contents = [{"name": "Mirror", "quantity": 1}, {"name": "Explorer", "quantity": 1}]
         sterile = packs.create_packs(
             session, description="Exam kit", contents=contents, quantity=3, implant=False,
-            actor="maria",
+            actor="maria", now=now,
         )  # fmt: skip
         assembled = packs.create_packs(
             session, description="Suture kit", contents=contents, quantity=2, implant=False,
-            actor="maria",
+            actor="maria", now=now,
         )  # fmt: skip
         cycle, _ = cycles.start_cycle(
             session, sterilizer_code="AC1", cycle_type="gravity_121_30", pack_codes=sterile,
-            bi_lot=None, implants=None, actor="maria", clinic=clinic,
+            bi_lot=None, implants=None, actor="maria", zone=clock.zone, now=now,
         )  # fmt: skip
         readings = {"temperature_c": 121.5, "exposure_minutes": 30.0}
         cycles.complete_cycle(
             session, cycle.id, data={"mechanical_ok": True, "chemical_ok": True, **readings},
-            actor="maria", clinic=clinic,
+            actor="maria", zone=clock.zone, shelf_life=ShelfLife(), now=now,
         )  # fmt: skip
         supplier = catalogue.create_supplier(
             session, actor="test", data=SupplierCreate(name="Medline")
@@ -101,11 +103,11 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
             reorder_point=6,
         )  # fmt: skip
         ledger.record_movement(
-            session, actor="maria", today=clinic.local_date(cycle.started_at),
+            session, actor="maria", today=clock.today(),
             data=ReceiveStock(sku="GLV/M", location="EXAM1", quantity=6),
         )  # fmt: skip
         ledger.record_movement(  # some use, for the dashboard's chart
-            session, actor="maria", today=clinic.local_date(cycle.started_at),
+            session, actor="maria", today=clock.today(),
             data=ConsumeStock(sku="GLV/M", location="EXAM1", quantity=1),
         )  # fmt: skip
     return sterile, assembled

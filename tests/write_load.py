@@ -26,7 +26,7 @@ from inventory.schemas.stock import ReceiveStock
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role
 from kernel.auth.service import create_user
-from kernel.db import Database
+from kernel.db import Database, utcnow
 from kernel.idempotency import IdempotencyRecord
 from sterilization.models import Cycle, CycleParameters, Pack, PackEvent, Sterilizer
 from sterilization.packs import create_packs
@@ -107,6 +107,7 @@ def seed(database: Database) -> dict[str, list[str]]:
                 quantity=PACKS_PER_STERILIZER,
                 implant=False,
                 actor="test",
+                now=utcnow(),
             )
     return packs
 

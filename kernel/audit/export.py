@@ -104,7 +104,7 @@ def audit_csv_chunks(
     media_type="text/csv",
     summary="The audit trail as CSV, oldest first (same filters as the list)",
 )
-def audit_csv(
+def download_audit_csv(
     state: State,
     clock: Clock,
     from_: FromParam = None,
@@ -123,4 +123,4 @@ def audit_csv(
     )
 
 
-__all__ = ["AUDIT_COLUMNS", "audit_csv", "audit_csv_chunks", "audit_filters"]
+__all__ = ["AUDIT_COLUMNS", "audit_csv_chunks", "audit_filters", "download_audit_csv"]

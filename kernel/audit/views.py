@@ -71,7 +71,7 @@ class AuditController(Controller):
         dependencies={"page": Provide(provide_page_params, sync_to_thread=False)},
         summary="Audit trail, newest first",
     )
-    def list_entries(
+    def list_audit_entries(
         self,
         db_session: Session,
         page: PageParams,
@@ -105,7 +105,7 @@ class AuditController(Controller):
         )
 
     @get("/verify", sync_to_thread=True, summary="Recompute the hash chain")
-    def verify(self, db_session: Session) -> ChainStatus:
+    def verify_audit_chain(self, db_session: Session) -> ChainStatus:
         report = verify_chain(db_session)
         return ChainStatus(
             ok=report.ok,

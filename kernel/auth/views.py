@@ -58,7 +58,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Log in and get a bearer token",
     )
-    def issue_token(
+    def create_token(
         self, data: TokenRequest, db_session: Session, request: Request[Any, Any, Any], state: State
     ) -> TokenResponse:
         settings: Settings = state.settings
@@ -96,7 +96,7 @@ class AuthController(Controller):
         )
 
     @post("/logout", sync_to_thread=True, status_code=204, summary="Revoke the current token")
-    def logout(self, db_session: Session, me: CurrentUser) -> None:
+    def revoke_token(self, db_session: Session, me: CurrentUser) -> None:
         service.revoke_token(db_session, actor=me.username, token_hash=me.token_hash)
 
 
@@ -105,11 +105,11 @@ class UserController(Controller):
     tags = ["users"]
 
     @get("/me", sync_to_thread=True, summary="The calling user")
-    def me(self, db_session: Session, me: CurrentUser) -> UserOut:
+    def get_current_user(self, db_session: Session, me: CurrentUser) -> UserOut:
         return user_out(service.get_user(db_session, me.username))
 
     @post("/", guards=[admin_only], sync_to_thread=True, summary="Create a user (admin)")
-    def create(self, data: UserCreate, db_session: Session, me: CurrentUser) -> UserOut:
+    def create_user(self, data: UserCreate, db_session: Session, me: CurrentUser) -> UserOut:
         user = service.create_user(
             db_session,
             actor=me.username,
@@ -136,7 +136,7 @@ class UserController(Controller):
         sync_to_thread=True,
         summary="Change a user's role, name, password or active flag (admin)",
     )
-    def update(
+    def update_user(
         self, username: PathKey, data: UserUpdate, db_session: Session, me: CurrentUser
     ) -> UserOut:
         user = service.update_user(

@@ -1,9 +1,9 @@
 """Jinja templates, static files, flash messages and the page-rendering helper.
 
-Templates are looked up in `steristock/web/templates/` and then in each domain's
-`<domain>/templates/` (name them `<domain>/...html` to avoid clashes). Static files are
-served from `steristock/web/static/` at `/static/...` (the Swagger UI keeps
-`/static/swagger/`).
+Templates are looked up in `kernel/web/templates/` and then in each plugin's
+`template_dir` (a domain names its templates `<domain>/...html` to avoid clashes). Static
+files are served at `/static/...` from `kernel/web/static/` and then each plugin's
+`static_dir` (the Swagger UI keeps `/static/swagger/`).
 """
 
 from __future__ import annotations
@@ -53,10 +53,11 @@ def template_config(directories: Sequence[Path]) -> TemplateConfig[JinjaTemplate
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 
 
-def static_files_router() -> Any:
+def static_files_router(directories: Sequence[Path] = (STATIC_DIR,)) -> Any:
+    """`/static/...` from the directories in order (the first that has the file wins)."""
     return create_static_files_router(
         path="/static",
-        directories=[STATIC_DIR],
+        directories=list(directories),
         include_in_schema=False,
         cache_control=CacheControlHeader(max_age=3600, public=True),
     )

@@ -1,7 +1,7 @@
 """Which SteriStock load cycle type a machine program stands for.
 
 The nominal temperature and exposure of the built-in load types (the same figures as
-`sterilization.cycles.BUILTIN_CYCLE_TYPES`; a test keeps the two in step). `flash_132_3` is
+`sterilization.cycle_types.BUILTIN_CYCLE_TYPES`; a test keeps the two in step). `flash_132_3` is
 never inferred: immediate-use sterilization is a decision about how the load is used,
 recorded with a reason and an encounter, which no machine program knows.
 """

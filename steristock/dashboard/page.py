@@ -27,7 +27,7 @@ from inventory import stock_queries
 from kernel.clock import ClinicTime, Clock
 from kernel.web.charts import BarChart, daily_bar_chart
 from kernel.web.templating import render_page
-from sterilization import cycles, recalls, sterilizers
+from sterilization import cycle_queries, recalls, sterilizers
 
 LIST_LIMIT = 15
 EXPIRY_DAYS = 30
@@ -137,7 +137,7 @@ def dashboard(request: Request[Any, Any, Any], db_session: Session, clock: Clock
         expiring_total=expiring_total,
         expiry_days=EXPIRY_DAYS,
         sterilizers=sterilizer_lines(db_session, clinic, now),
-        awaiting_bi=cycles.cycles_awaiting_bi(db_session),
+        awaiting_bi=cycle_queries.cycles_awaiting_bi(db_session),
         open_recalls=recalls.open_recalls(db_session),
         chart_weeks=CHART_WEEKS,
         bin_href=bin_href,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from litestar import get
-from litestar.datastructures import State
 from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
 from kernel.auth.guards import any_role
+from kernel.clock import Clock
 from steristock.scan.resolver import ScanOut, resolve
 
 
@@ -24,9 +24,9 @@ from steristock.scan.resolver import ScanOut, resolve
         "404 naming the text when nothing matches."
     ),
 )
-def scan(
+def resolve_scan(
     db_session: Session,
-    state: State,
+    clock: Clock,
     code: str = Parameter(description="The scanned text, as the scanner sent it"),
 ) -> ScanOut:
-    return resolve(db_session, code, state.settings)
+    return resolve(db_session, code, clock)

@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from inventory.bins import bin_summary, scanned_item
 from inventory.schemas.bins import BinOut, ScannedItemOut
+from kernel.clock import Clock
 from kernel.labels import BinRef, Gs1Ref, PackRef, parse_scan
 from kernel.problems import InvalidInput, NotFound
-from kernel.settings import Settings
-from sterilization.clinic import Clinic
 from sterilization.packs import get_pack_view
+from sterilization.responses import pack_out
 from sterilization.schemas import PackOut
-from sterilization.views import pack_out
 
 SHOWN_LENGTH = 80
 
@@ -50,13 +49,13 @@ def _as(cls: type[msgspec.Struct], value: msgspec.Struct) -> msgspec.Struct:
     return cls(**msgspec.structs.asdict(value))
 
 
-def resolve(session: Session, text: str, settings: Settings) -> ScanOut:
+def resolve(session: Session, text: str, clock: Clock) -> ScanOut:
     """The object the scanned text names; 404 naming the text when nothing matches."""
     ref = parse_scan(text)
     echo = shown(text)
     try:
         if isinstance(ref, PackRef):
-            view = get_pack_view(session, ref.code, clinic=Clinic.from_settings(settings))
+            view = get_pack_view(session, ref.code, zone=clock.zone, now=clock.now())
             return _as(PackScan, pack_out(view))  # type: ignore[return-value]
         if isinstance(ref, BinRef):
             return _as(BinScan, bin_summary(session, ref.location_code, ref.sku))  # type: ignore[return-value]

@@ -1,7 +1,6 @@
 """Fixtures of the inventory tests: a catalogue factory with the clinic's three rooms, the
-headers of a medical assistant and of purchasing, the environment of a CLI run, and a
-count of the SQL statements a request runs (how the tests pin down work that must not
-grow with the data, instead of timing it)."""
+headers of a medical assistant and of purchasing, and the environment of a CLI run (the
+count of SQL statements, `statements`, is shared: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 
 from kernel.auth.models import Role
 from kernel.db import Database
 from kernel.settings import get_settings
 from tests.factories import UserFactory
-from tests.inventory.statement_log import StatementLog
 from tests.inventory_factories import InventoryFactory
 
 
@@ -54,11 +51,3 @@ def cli_env(
     get_settings.cache_clear()
     yield env
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def statements(database: Database) -> Iterator[StatementLog]:
-    log = StatementLog()
-    event.listen(database.engine, "before_cursor_execute", log.record)
-    yield log
-    event.remove(database.engine, "before_cursor_execute", log.record)

@@ -12,7 +12,7 @@ from inventory.models import Item, StockLevel
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role
 from tests.inventory.import_factories import synthetic_catalogue
-from tests.inventory.statement_log import StatementLog
+from tests.statement_log import StatementLog
 
 # Reading the catalogue, suppliers, locations and levels; one executemany per table; the
 # audit chain; the session and idempotency bookkeeping of two requests. Per-row writes

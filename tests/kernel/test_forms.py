@@ -62,7 +62,11 @@ def form_handler(
         request, db_session, me=me, data=data, scope="page POST /test/form", errors=errors,
         action=lambda: run(db_session, me, values["username"]),
         rerender=rerender,
-        done=lambda name: (f"/test/users/{name}", f"Added {name}."),
+        done=lambda name: (
+            (f"/test/users/{name}", f"Added {name}, on probation.", "warning")
+            if name.startswith("probation-")
+            else (f"/test/users/{name}", f"Added {name}.")
+        ),
         fallback_field=form_text(data, "fallback") or None,
     )  # fmt: skip
 
@@ -119,6 +123,13 @@ def test_success_redirects_with_a_flash_and_a_double_tap_runs_nothing_more(
     assert "sent twice" in flash(again)
     assert RUNS == ["nurse1"]
     assert "nurse1" in usernames(database)
+
+
+def test_an_outcome_that_is_not_a_plain_success_flashes_its_level(form_client: Any) -> None:
+    response = form_client(username="probation-1", nonce="n9")
+    cookie = response.cookies[FLASH_COOKIE].strip('"')
+    [shown] = decode_flashes("test-secret-key", cookie)
+    assert (shown.level, shown.text) == ("warning", "Added probation-1, on probation.")
 
 
 def test_a_refusal_naming_a_field_is_shown_there_and_rolled_back(

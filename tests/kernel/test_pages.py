@@ -240,6 +240,7 @@ def test_deactivating_a_user_ends_their_page_session(
         assert tablet.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
 
 
+@pytest.mark.own_app
 def test_role_guard_on_a_page_shows_a_friendly_403(
     app: Litestar, client: TestClient[Litestar], users: UserFactory
 ) -> None:
@@ -321,7 +322,7 @@ def test_static_files_are_served_from_our_own_origin(client: TestClient[Litestar
     css = client.get("/static/css/steristock.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
-    assert client.get("/static/js/scan.js").status_code == 200
+    assert client.get("/static/js/app.js").status_code == 200
     assert client.get("/static/vendor/htmx/htmx-2.0.11.min.js").status_code == 200
     assert client.get("/static/swagger/swagger-ui.css").status_code == 200
 
@@ -408,6 +409,7 @@ def test_oversized_login_fields_are_refused_without_hashing(
     assert "Wrong username or password." in response.text
 
 
+@pytest.mark.own_app
 def test_login_returns_to_a_bin_url_with_an_escaped_slash_intact(
     app: Litestar, client: TestClient[Litestar], users: UserFactory
 ) -> None:

@@ -41,6 +41,8 @@ from schemathesis.specs.openapi.checks import (
 from kernel.auth.models import Role
 from tests.test_auditor_write_operations import World
 
+pytestmark = pytest.mark.slow  # the longest file of the suite: scheduled first
+
 EXAMPLES = int(os.environ.get("STERISTOCK_FUZZ_EXAMPLES", "10"))
 ROLE_EXAMPLES = max(1, EXAMPLES // 3)
 FORBIDDEN_EXAMPLES = 1

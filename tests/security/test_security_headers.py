@@ -54,6 +54,7 @@ def boom_client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield client
 
 
+@pytest.mark.own_app  # boom_client registers a route
 def test_every_kind_of_response_carries_the_security_headers(
     boom_client: TestClient[Litestar], users: UserFactory
 ) -> None:

@@ -202,6 +202,7 @@ def test_no_secret_reaches_the_logs_in_process(
     assert_no_secrets(text, found, log_settings.secret_key, "in-process logs")
 
 
+@pytest.mark.slow  # a real server subprocess
 def test_no_secret_reaches_the_server_output(
     database_url: str, database: Database, tmp_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 
 from inventory.plugin import InventoryPlugin
 from kernel.auth.models import Role
-from kernel.plugin import KernelPlugin, nav_links, template_directories
+from kernel.plugin import KernelPlugin, nav_links, static_directories, template_directories
 from kernel.plugins import domain_plugins
 from sterilization.plugin import SterilizationPlugin
 from steristock.app import plugins
@@ -44,6 +44,19 @@ def test_templates_are_looked_up_in_plugin_order_kernel_first() -> None:
         "steristock",
     ]
     assert all(d.is_dir() for d in directories)
+
+
+def test_static_files_are_served_from_the_kernel_then_each_plugins_directory(
+    client: TestClient[Litestar],
+) -> None:
+    directories = static_directories([KernelPlugin(), *plugins()])
+    assert [d.parent.name for d in directories] == ["web", "steristock"]
+    assert (directories[1] / "js" / "scan.js").is_file()  # the scan page's, not the kernel's
+    assert not (directories[0] / "js" / "scan.js").exists()
+    response = client.get("/static/js/scan.js")
+    assert response.status_code == 200
+    assert response.text == (directories[1] / "js" / "scan.js").read_text()
+    assert client.get("/static/css/steristock.css").status_code == 200  # the kernel's
 
 
 def test_the_header_links_come_from_the_plugins_in_their_order() -> None:

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -126,18 +127,16 @@ def connect(server: LiveServer) -> Connection:
 def connections_per_worker(server: LiveServer, each: int) -> dict[int, list[Connection]]:
     """At least `each` open connections on every one of the two workers."""
     found: dict[int, list[Connection]] = {}
-    spare: list[Connection] = []
-    for _ in range(200):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         connection = connect(server)
         pid = connection.worker()
         if len(found.setdefault(pid, [])) < each:
             found[pid].append(connection)
         else:
-            spare.append(connection)
+            connection.close()
         if len(found) == 2 and all(len(c) >= each for c in found.values()):
             break
-    for connection in spare:
-        connection.close()
     assert len(found) == 2 and all(len(c) >= each for c in found.values()), (
         f"could not reach both workers: {[(pid, len(c)) for pid, c in found.items()]}"
     )
@@ -217,10 +216,19 @@ def test_requests_are_served_by_both_workers_without_errors(server: Server) -> N
         finally:
             connection.close()
 
+    # At least 40 requests, and on until both workers have answered: right after start-up
+    # (or on a busy machine) the kernel may hand a run of connections to one worker.
+    results: list[tuple[int, int]] = []
+    deadline = time.monotonic() + 60
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(one_request, range(40)))
+        while len(results) < 40 or (
+            len({pid for _, pid in results}) < 2 and time.monotonic() < deadline
+        ):
+            results.extend(pool.map(one_request, range(8)))
     assert {status for status, _ in results} == {200}
-    assert len({pid for _, pid in results}) == 2, "every request went to one worker"
+    assert len({pid for _, pid in results}) == 2, (
+        f"all {len(results)} requests in 60 s went to one worker"
+    )
 
 
 def test_login_throttle_holds_whichever_worker_answers(

@@ -17,6 +17,7 @@ import benchkit
 import soak
 
 from tests.conftest import POSTGRES_URL
+from tests.live_server import free_port
 
 
 def soak_database_url(backend: str, tmp_path: Path) -> str:
@@ -33,8 +34,9 @@ def soak_database_url(backend: str, tmp_path: Path) -> str:
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_short_soak_answers_every_request_and_leaves_consistent_records(
-    backend: str, tmp_path: Path
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(benchkit, "free_port", free_port)  # this xdist worker's ports
     url = soak_database_url(backend, tmp_path)
     result = soak.soak(backend, url, duration=5, clients=3)
     print("\n".join(result.lines()))

@@ -24,8 +24,8 @@ from tests.inventory.pages.catalogue_pages import (
     skus_listed,
     value_of,
 )
-from tests.inventory.statement_log import StatementLog
 from tests.inventory_factories import InventoryFactory
+from tests.statement_log import StatementLog
 
 # --- items list ------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sterilization.cycles import BUILTIN_CYCLE_TYPES
+from sterilization.cycle_types import BUILTIN_CYCLE_TYPES
 from sterilization.records.cycle_types import (
     LOAD_CYCLE_TYPES,
     compatible_load_cycle_types,

@@ -1,0 +1,34 @@
+"""The demo record: two sterilizers, thirty days of cycles, packs in every state."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from sterilization.demo import load_demo_data
+from sterilization.models import PACK_STATUSES, BiResult, Cycle, Pack, Recall, Sterilizer
+
+
+def test_demo_loads_two_sterilizers_thirty_days_packs_in_every_state_and_a_resolved_recall(
+    database, statements
+):
+    with database.session() as session:
+        load_demo_data(session, actor="cli")
+    count = statements.count
+    with database.session(write=False) as session:
+        kinds = set(session.scalars(select(Sterilizer.kind)))
+        assert kinds == {"steam_prevac", "steam_gravity"}
+        statuses = set(session.scalars(select(Pack.status).distinct()))
+        assert statuses == set(PACK_STATUSES)
+        bowie_dick = session.scalar(
+            select(func.count()).select_from(Cycle).where(Cycle.cycle_type == "bowie_dick")
+        )
+        assert bowie_dick >= 18  # every working day
+        assert session.scalar(select(func.count()).select_from(BiResult)) >= 6  # weekly, x2
+        recall = session.scalars(select(Recall)).one()
+        assert recall.status == "confirmed"
+        assert recall.pack_count > 0
+        assert set(session.scalars(select(Sterilizer.status))) == {"in_service"}
+        cycles = session.scalar(select(func.count()).select_from(Cycle))
+    # `steristock demo` stays quick: a few dozen statements per cycle (its packs, readings,
+    # BI, uses), never one per pack of a recall or a release.
+    assert count < 40 * cycles, (count, cycles)
