@@ -12,7 +12,8 @@ import msgspec
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.lookups import find_item_by_gtin, get_item, get_location
+from inventory.gtins import find_gtin
+from inventory.lookups import get_item, get_location
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.responses import item_out
 from inventory.schemas.bins import BinOut, ScannedItemOut
@@ -64,14 +65,17 @@ def item_bins(session: Session, item_id: int) -> list[BinOut]:
 def scanned_item(
     session: Session, gtin: str, *, lot: str | None = None, expires_on: dt.date | None = None
 ) -> ScannedItemOut:
-    item = find_item_by_gtin(session, gtin)
-    if item is None:
+    match = find_gtin(session, gtin)
+    if match is None:
         raise NotFound(f"No item has GTIN {gtin}; add the GTIN to the item first.")
+    item = match.item
     base = item_out(item, session.get(Supplier, item.supplier_id))
     return ScannedItemOut(
         **msgspec.structs.asdict(base),
         lot=lot,
         expires_on=expires_on,
+        package_units=match.units,
+        package_name=match.packaging.name if match.packaging else None,
         bins=item_bins(session, item.id or 0),
     )
 

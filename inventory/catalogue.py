@@ -14,7 +14,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inventory.gs1 import gtin_check_digit_problem
+from inventory.gtins import checked_gtin
 from inventory.lookups import get_item, get_location, get_supplier, normalize_code, normalize_sku
 from inventory.models import Item, Location, StockLevel, Supplier
 from inventory.schemas.catalogue import (
@@ -163,26 +163,13 @@ def effective_lead_time(item: Item, supplier: Supplier | None) -> int:
     return DEFAULT_LEAD_TIME_DAYS
 
 
-def _check_gtin_free(session: Session, gtin: str, exclude_id: int | None = None) -> str:
-    if problem := gtin_check_digit_problem(gtin):
-        raise InvalidInput.for_field("gtin", problem)
-    gtin = gtin.zfill(14)  # GTIN-8/12/13 are stored as their 14-digit form
-    query = select(Item.sku).where(Item.gtin == gtin)
-    if exclude_id is not None:
-        query = query.where(Item.id != exclude_id)
-    other = session.scalar(query)
-    if other is not None:
-        raise Conflict(f"GTIN {gtin} already belongs to item {other}.", field="gtin")
-    return gtin
-
-
 def create_item(session: Session, *, actor: str, data: ItemCreate) -> Item:
     sku = normalize_sku(data.sku)
     if session.scalar(select(Item.id).where(Item.sku == sku)) is not None:
         raise Conflict(f"An item with SKU {sku!r} already exists.", field="sku")
     if session.get(Supplier, data.supplier_id) is None:
         raise InvalidInput.for_field("supplier_id", f"No supplier with id {data.supplier_id}.")
-    gtin = _check_gtin_free(session, data.gtin) if data.gtin else None
+    gtin = checked_gtin(session, data.gtin) if data.gtin else None
     item = Item(
         sku=sku,
         name=data.name.strip(),
@@ -224,7 +211,7 @@ def update_item(session: Session, *, actor: str, sku: str, data: ItemUpdate) -> 
     if "unit_cost" in changes:
         changes["unit_cost"] = clean_unit_cost(changes["unit_cost"])
     if changes.get("gtin"):
-        changes["gtin"] = _check_gtin_free(session, changes["gtin"], exclude_id=item.id)
+        changes["gtin"] = checked_gtin(session, changes["gtin"], except_item_id=item.id)
     if "lot_tracked" in changes and changes["lot_tracked"] != item.lot_tracked:
         # Turning lot tracking on or off with stock on hand would orphan or invent lots.
         on_hand = session.scalar(

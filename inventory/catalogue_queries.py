@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from inventory.lookups import get_item, get_location
 from inventory.models import Item, Location, StockLevel, Supplier
+from inventory.schemas.catalogue import ParLevelOut
 from inventory.search import text_matches
+from kernel.problems import NotFound
 
 
 def list_suppliers(
@@ -35,6 +38,26 @@ def list_locations(
     if limit is None or (offset == 0 and len(rows) < limit):
         return rows, offset + len(rows)
     return rows, session.scalar(select(func.count()).select_from(Location)) or 0
+
+
+def get_par_level(session: Session, sku: str, location_code: str) -> ParLevelOut:
+    """An item's par level at a location; 404 when none is set there."""
+    item = get_item(session, sku)
+    location = get_location(session, location_code)
+    level = session.scalar(
+        select(StockLevel).where(
+            StockLevel.item_id == item.id,
+            StockLevel.location_id == location.id,
+            StockLevel.par_level.is_not(None),
+        )
+    )
+    if level is None or level.par_level is None:
+        raise NotFound(f"{item.sku} has no par level at {location.code}.")
+    return ParLevelOut(
+        sku=item.sku, location=location.code, par_level=level.par_level,
+        reorder_point=level.reorder_point if level.reorder_point is not None else 0,
+        on_hand=level.on_hand,
+    )  # fmt: skip
 
 
 def active_location_codes(session: Session) -> list[str]:

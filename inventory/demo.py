@@ -4,12 +4,16 @@
 processing), par levels, lots with expiry dates (a few already expired or expiring soon),
 and 30 days of ledger history: weekly deliveries, morning restock rounds and daily
 consumption. The history is simulated in memory with the same FEFO rules as the ledger and
-written with set-based INSERTs, so balances equal the ledger sums exactly.
+written with set-based INSERTs, so balances equal the ledger sums exactly (each row with
+its running `on_hand_after` and its `used`). Items sold in packs have a "box" packaging
+level (and gloves a "case" of 10 boxes) with their own GTINs, and each supplier has an
+example order file layout (not the distributor's real specification).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from collections import defaultdict
@@ -21,7 +25,17 @@ from sqlalchemy.orm import Session
 
 from inventory.catalogue import default_reorder_point
 from inventory.gs1 import with_check_digit
-from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement, Supplier
+from inventory.models import (
+    NO_LOT,
+    Item,
+    ItemPackaging,
+    Location,
+    StockLevel,
+    StockLot,
+    StockMovement,
+    Supplier,
+    SupplierOrderFormat,
+)
 from kernel import audit
 from kernel.clock import Clock
 from kernel.settings import get_settings
@@ -38,6 +52,15 @@ LOCATIONS = [
     ("STERILE", "Sterile processing"),
 ]
 EXAM_ROOMS = ("EXAM1", "EXAM2")
+# Example order file layouts, one per supplier (columns, quantity in, delimiter).
+ORDER_LAYOUTS = [
+    ([("Item Number", "vendor_sku"), ("Quantity", "quantity"), ("UOM", "order_unit"),
+      ("Description", "name")], "packs", ","),
+    ([("Customer Account", "account_number"), ("Item", "vendor_sku"), ("Qty", "quantity"),
+      ("Unit", "order_unit"), ("Price", "pack_cost")], "packs", "\t"),
+    ([("Medline Item #", "vendor_sku"), ("GTIN", "order_gtin"), ("Order Qty", "quantity"),
+      ("Unit of Measure", "order_unit")], "packs", ";"),
+]  # fmt: skip
 
 # (category, supplier index, lot tracked, where used, [(sku, name, unit, pack, cost)])
 # "where used": "exam" (both exam rooms), "sterile" (sterile processing), "supply" (room only)
@@ -337,9 +360,10 @@ CATALOGUE: list[tuple[str, int, bool, str, list[tuple[str, str, str, int, str]]]
 ]
 
 
-def gtin14(number: int) -> str:
-    """A valid GTIN-14 (GS1 example company prefix 0614141) for demo item `number`."""
-    return with_check_digit(f"00614141{number:05d}")
+def gtin14(number: int, indicator: int = 0) -> str:
+    """A valid GTIN-14 (GS1 example company prefix 0614141) for demo item `number`; the
+    indicator digit tells its packaging levels apart (0 each, 1 box, 2 case)."""
+    return with_check_digit(f"{indicator}0614141{number:05d}")
 
 
 def _par_levels(
@@ -390,10 +414,12 @@ class _Sim:
         actor: str,
         ref: str,
         reason: str | None = None,
+        used: int = 0,
     ) -> None:
         self.movements.append({
             "kind": kind, "item_id": item, "location": loc, "lot": lot, "expires_on": exp,
             "quantity": qty, "at": at, "actor": actor, "reason": reason, "reference": ref,
+            "recorded_at": at, "used": used, "on_hand_after": self.on_hand(item, loc),
         })  # fmt: skip
 
     def reference(self) -> str:
@@ -440,7 +466,8 @@ class _Sim:
             step = min(entry[0], qty)
             entry[0] -= step
             qty -= step
-            self._record(kind, item, loc, lot, entry[1], -step, at, actor, ref)
+            used = step if kind in ("consume", "count") else 0  # usable lots only
+            self._record(kind, item, loc, lot, entry[1], -step, at, actor, ref, used=used)
             taken.append((lot, entry[1], step))
         return taken
 
@@ -477,6 +504,25 @@ def load_demo_data(session: Session, *, actor: str) -> None:
             plans.append((item, pars, daily))
     session.add_all(items)
     session.flush()
+    levels = []
+    for number, item in enumerate(items, start=1):
+        if item.pack_size > 1:
+            levels.append(ItemPackaging(item_id=item.id or 0, gtin=gtin14(number, 1),
+                                        units=item.pack_size, name="box"))  # fmt: skip
+        if item.category == "gloves":
+            levels.append(ItemPackaging(item_id=item.id or 0, gtin=gtin14(number, 2),
+                                        units=item.pack_size * 10, name="case"))  # fmt: skip
+    session.add_all(levels)
+    session.add_all(
+        SupplierOrderFormat(
+            supplier_id=supplier.id or 0, updated_by=actor, quantity_in=quantity_in,
+            delimiter=delimiter, header_row=True,
+            columns_json=json.dumps([[header, field] for header, field in columns]),
+        )
+        for supplier, (columns, quantity_in, delimiter) in zip(
+            suppliers, ORDER_LAYOUTS, strict=True
+        )
+    )  # fmt: skip
 
     sim = _Sim(today)
     start = today - dt.timedelta(days=30)
@@ -596,5 +642,7 @@ def load_demo_data(session: Session, *, actor: str) -> None:
             "items": len(items),
             "movements": len(movement_rows),
             "lots": len(lot_rows),
+            "packaging_levels": len(levels),
+            "order_formats": len(suppliers),
         },
     )

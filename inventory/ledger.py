@@ -11,6 +11,22 @@ How the invariants hold:
 - Each movement row changes one lot balance and the level total by the same signed
   amount, so ``on_hand == sum(lots) == sum(movements)`` per item and location.
 - Quantities are checked before anything is written; CHECK constraints (>= 0) back it up.
+
+Time: `at` is when the movement happened: now, or the request's `occurred_at` (not in
+the future, at most 7 days back). A back-dated movement is applied to the books when it
+is recorded: the stock rules (never negative, FEFO) are checked against the balances as
+they are now, with expiry judged on the day it happened, and its `on_hand_after` is the
+balance right after it was recorded (rows are never rewritten, so in `id` order each row's
+`on_hand_after` is the previous row's plus its quantity). A back-dated count compares the
+counted total with the books *as of its time*: the balance now minus what the movements
+placed after that time changed.
+
+Usage: each row carries `used`, the units it took off the shelf as use: every unit a
+consume takes, and a count's shortfall as far as it comes from lots that were usable that
+day (a count takes a shortfall from usable lots first, earliest expiry first, since
+expired units are never consumed; only a shortfall beyond the usable stock comes from
+expired lots, and that is expired stock gone, not use). Receipts, transfers, adjustments,
+discards and count gains are never use.
 """
 
 from __future__ import annotations
@@ -20,7 +36,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from inventory.lookups import normalize_code, normalize_sku
@@ -33,15 +49,20 @@ from inventory.schemas.stock import (
     LotChange,
     MovementIn,
     MovementOut,
+    PackagingUse,
     ReceiveStock,
     TransferStock,
 )
 from inventory.stock_levels import ensure_stock_levels
 from kernel import audit
+from kernel.clock import ClinicTime
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
 
 REASON_REQUIRED = frozenset({"adjust", "discard"})
+MAX_BACKDATE = dt.timedelta(days=7)
+CLOCK_SKEW = dt.timedelta(minutes=2)  # a tablet's clock a little ahead is not "the future"
+USE_KINDS = frozenset({"consume", "count"})  # the kinds whose taking can be use
 
 
 # The hot path (a consume is the most frequent request) uses Core statements built once
@@ -102,6 +123,13 @@ _SET_LEVEL = (
 )
 _NEW_LOT = insert(_lots_t).returning(_lots_t.c.id)
 _NEW_MOVEMENT = insert(_movements_t).returning(_movements_t.c.id)
+# What the movements placed after an instant changed: a back-dated count's correction.
+_CHANGED_SINCE = select(func.coalesce(func.sum(_movements_t.c.quantity), 0)).where(
+    _movements_t.c.item_id == bindparam("item_id"),
+    _movements_t.c.location_id == bindparam("location_id"),
+    _movements_t.c.at > bindparam("since"),
+)
+_LOT_CHANGED_SINCE = _CHANGED_SINCE.where(_movements_t.c.lot == bindparam("lot"))
 
 
 @dataclass
@@ -135,6 +163,16 @@ class LotRow:
     expires_on: dt.date | None
     quantity: int
     before: int
+
+
+@dataclass(frozen=True)
+class PackagingRef:
+    """The packaging level a receipt was scanned at (`inventory.packagings`)."""
+
+    id: int
+    gtin: str
+    name: str
+    units: int
 
 
 def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemRef, LocationRef]:
@@ -184,6 +222,8 @@ class _Change:
     lot: LotRow
     location: LocationRef
     quantity: int  # signed
+    on_hand_after: int  # the level's on-hand right after this row
+    used: int = 0  # units taken off the shelf as use
 
 
 class _Move:
@@ -210,9 +250,18 @@ class _Move:
         return self._lots[location.id]
 
     def take(
-        self, location: LocationRef, quantity: int, *, lot: str | None, usable_only: bool
+        self,
+        location: LocationRef,
+        quantity: int,
+        *,
+        lot: str | None,
+        usable_only: bool,
+        as_use: bool = False,
+        usable_first: bool = False,
     ) -> list[tuple[LotRow, int]]:
-        """Remove `quantity` units: from `lot` if given, else earliest expiry first."""
+        """Remove `quantity` units: from `lot` if given, else earliest expiry first (with
+        `usable_first`, unexpired lots before expired ones). With `as_use`, what comes
+        from lots usable that day is use (`used`)."""
         level = self.levels[location.id]
         item = self.item
         where = f"{item.sku} at {location.code}"
@@ -238,6 +287,8 @@ class _Move:
                 for r in lots
                 if r.quantity > 0 and not (usable_only and is_expired(r.expires_on, self.today))
             ]
+            if usable_first:  # stable: earliest expiry first within each group
+                candidates.sort(key=lambda r: is_expired(r.expires_on, self.today))
             available = sum(r.quantity for r in candidates)
             if available < quantity:
                 raise self._shortage(location, level, quantity, available, usable_only)
@@ -252,7 +303,8 @@ class _Move:
         for row, step in picked:
             row.quantity -= step
             level.on_hand -= step
-            self.changes.append(_Change(row, location, -step))
+            used = step if as_use and not is_expired(row.expires_on, self.today) else 0
+            self.changes.append(_Change(row, location, -step, level.on_hand, used))
         return picked
 
     def _shortage(
@@ -311,11 +363,28 @@ class _Move:
             lots.append(row)
         row.quantity += quantity
         level.on_hand += quantity
-        self.changes.append(_Change(row, location, quantity))
+        self.changes.append(_Change(row, location, quantity, level.on_hand))
         return row
 
+    def changed_since(self, location: LocationRef, since: dt.datetime, lot: str | None) -> int:
+        """The net change the movements placed after `since` made (at this location, of
+        `lot` if given): the books as of `since` are today's balance minus this."""
+        params = {"item_id": self.item.id, "location_id": location.id, "since": since}
+        if lot is None:
+            return int(self.session.connection().execute(_CHANGED_SINCE, params).scalar_one())
+        statement = _LOT_CHANGED_SINCE
+        return int(self.session.connection().execute(statement, params | {"lot": lot}).scalar_one())
+
     def write(
-        self, *, kind: str, actor: str, reason: str | None, reference: str, at: dt.datetime
+        self,
+        *,
+        kind: str,
+        actor: str,
+        reason: str | None,
+        reference: str,
+        at: dt.datetime,
+        recorded_at: dt.datetime,
+        packaging: PackagingRef | None = None,
     ) -> list[int]:
         """Write the lot balances, level totals and movement rows; the movement ids."""
         conn = self.session.connection()
@@ -340,7 +409,10 @@ class _Move:
                     {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
                      "lot": change.lot.lot, "expires_on": change.lot.expires_on,
                      "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
-                     "reference": reference},
+                     "reference": reference, "recorded_at": recorded_at, "used": change.used,
+                     "on_hand_after": change.on_hand_after,
+                     "packaging_id": packaging.id if packaging else None,
+                     "packages": change.quantity // packaging.units if packaging else None},
                 ).scalar_one()
             )  # fmt: skip
         return ids
@@ -378,6 +450,22 @@ def _validate(data: MovementIn, item: ItemRef) -> None:
         )
 
 
+def occurred_instant(occurred_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When a movement recorded after the fact happened: not in the future (a clock up to
+    two minutes ahead is taken as now), at most 7 days back."""
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidInput.for_field(
+            "occurred_at", "occurred_at is in the future; record what has already happened."
+        )
+    if occurred_at < now - MAX_BACKDATE:
+        raise InvalidInput.for_field(
+            "occurred_at",
+            "occurred_at is more than 7 days back; correct older stock with a count or an "
+            "adjustment dated now.",
+        )
+    return min(occurred_at.astimezone(dt.UTC), now)
+
+
 def record_movement(
     session: Session,
     *,
@@ -385,13 +473,28 @@ def record_movement(
     data: MovementIn,
     today: dt.date,
     reference: str | None = None,
+    now: dt.datetime | None = None,
+    zone: ClinicTime | None = None,
+    packaging: PackagingRef | None = None,
 ) -> MovementOut:
-    """Apply one stock action; all or nothing (raises before anything is written)."""
+    """Apply one stock action; all or nothing (raises before anything is written).
+
+    `today` is the clinic's day (expiry is judged on it); `now` the time of recording
+    (default: the system clock); `zone` the clinic's zone, which places a back-dated
+    movement (`occurred_at`) on its day. `packaging`: a receipt counted in packages of
+    that level (`quantity` is already in units)."""
+    now = now or utcnow()
+    at, day = now, today
+    if data.occurred_at is not None:
+        at = occurred_instant(data.occurred_at, now)
+        day = (zone or ClinicTime(dt.UTC)).local_date(at)
     item, location = find_item_and_location(session, data.sku, data.location)
     to_location = (
         find_location(session, data.to_location, field="to_location") if data.to_location else None
     )
     _validate(data, item)
+    if packaging is not None and data.kind != "receive":
+        raise InvalidInput("Only receipts are counted in packages.")
     if data.kind == "receive" and not item.active:
         raise Conflict(f"{item.sku} is inactive; reactivate it before receiving stock.")
     if data.kind in ("receive", "transfer"):
@@ -400,15 +503,16 @@ def record_movement(
             raise Conflict(f"Location {target.code} is inactive; stock cannot be moved there.")
     ids = [location.id] + ([to_location.id] if to_location else [])
     levels = lock_levels(session, item.id, ids)
-    move = _Move(session, item=item, levels=levels, today=today)
+    move = _Move(session, item=item, levels=levels, today=day)
     lot = data.lot.strip() if data.lot else None
     kind, quantity = data.kind, data.quantity
+    expected: int | None = None
 
     match data:
         case ReceiveStock():
             move.put(location, quantity, lot=lot or NO_LOT, expires_on=data.expires_on)
         case ConsumeStock():
-            move.take(location, quantity, lot=lot, usable_only=True)
+            move.take(location, quantity, lot=lot, usable_only=True, as_use=True)
         case DiscardStock():
             move.take(location, quantity, lot=lot, usable_only=False)
         case TransferStock():
@@ -425,12 +529,17 @@ def record_movement(
         case AdjustStock():
             move.take(location, -quantity, lot=lot, usable_only=False)
         case CountStock():
-            _count(move, location, quantity, lot=lot, expires_on=data.expires_on)
+            as_of = at if data.occurred_at is not None else None
+            expected = _count(
+                move, location, quantity, lot=lot, expires_on=data.expires_on, as_of=as_of
+            )
 
     reference = reference or uuid.uuid4().hex
-    at = utcnow()
     reason = data.reason.strip() if data.reason else None
-    movement_ids = move.write(kind=kind, actor=actor, reason=reason, reference=reference, at=at)
+    movement_ids = move.write(
+        kind=kind, actor=actor, reason=reason, reference=reference, at=at, recorded_at=now,
+        packaging=packaging,
+    )  # fmt: skip
     level = levels[location.id]
     lots = [
         LotChange(
@@ -438,9 +547,11 @@ def record_movement(
             lot=c.lot.lot or None,
             expires_on=c.lot.expires_on,
             quantity=c.quantity,
+            used=c.used,
         )
         for c in move.changes
     ]
+    used = sum(c.used for c in move.changes)
     single = move.changes[0].lot if len({c.lot.lot for c in move.changes}) == 1 else None
     out = MovementOut(
         id=movement_ids[0],
@@ -450,15 +561,22 @@ def record_movement(
         quantity=quantity,
         on_hand_after=level.on_hand,
         at=at,
+        recorded_at=now,
         actor=actor,
         reference=reference,
         lots=lots,
+        used=used,
         lot=(single.lot or None) if single else None,
         expires_on=single.expires_on if single else None,
         to_location=to_location.code if to_location else None,
         to_on_hand_after=levels[to_location.id].on_hand if to_location else None,
         reason=reason,
-    )
+        expected_on_hand=expected,
+        packaging=PackagingUse(
+            gtin=packaging.gtin, name=packaging.name, units=packaging.units,
+            packages=quantity // packaging.units,
+        ) if packaging else None,
+    )  # fmt: skip
     audit.record(
         session,
         actor=actor,
@@ -477,25 +595,44 @@ def record_movement(
             "lots": [[c.location, c.lot, c.quantity] for c in lots],
         }
         | ({"to_location": out.to_location, "to_on_hand": out.to_on_hand_after}
-           if to_location else {}),
+           if to_location else {})
+        | ({"occurred_at": at.isoformat()} if data.occurred_at is not None else {})
+        | ({"used": used} if used else {})
+        | ({"expected_on_hand": expected} if expected is not None else {})
+        | ({"packaging": packaging.gtin, "packages": out.packaging.packages}
+           if packaging and out.packaging else {}),
     )  # fmt: skip
     return out
 
 
 def _count(
     move: _Move, location: LocationRef, counted: int, *, lot: str | None,
-    expires_on: dt.date | None,
-) -> None:  # fmt: skip
-    """Record the difference between the counted total and the books."""
+    expires_on: dt.date | None, as_of: dt.datetime | None,
+) -> int:  # fmt: skip
+    """Record the difference between the counted total and the books (as of `as_of` for a
+    count recorded after the fact); the expected on-hand it was compared with.
+
+    A shortfall comes off usable lots first (earliest expiry first) and is use; only what
+    exceeds the usable stock comes off expired lots (expired stock gone, not use)."""
     level = move.levels[location.id]
     if lot is not None:
         row = next((r for r in move.lots_at(location) if r.lot == lot), None)
         current = row.quantity if row else 0
     else:
         current = level.on_hand
-    diff = counted - current
+    expected = current - (move.changed_since(location, as_of, lot) if as_of else 0)
+    diff = counted - expected
     if diff < 0:
-        move.take(location, -diff, lot=lot, usable_only=False)
+        if -diff > current:
+            what = f"lot {lot} of {move.item.sku}" if lot else move.item.sku
+            raise Conflict.for_field(
+                "quantity",
+                f"The count of {what} at {location.code} found {counted} when the books held "
+                f"{expected}, but only {current} are on hand now: movements recorded after "
+                f"the count's time took the rest. Check the count's time and quantity.",
+                extra={"on_hand": level.on_hand, "expected_on_hand": expected},
+            )
+        move.take(location, -diff, lot=lot, usable_only=False, as_use=True, usable_first=True)
     elif diff > 0 or not move.changes:
         if lot is None and diff > 0 and move.item.lot_tracked:
             raise InvalidInput.for_field(
@@ -504,3 +641,4 @@ def _count(
                 f"count that lot and give its lot number.",
             )
         move.put(location, diff, lot=lot or NO_LOT, expires_on=expires_on)
+    return expected

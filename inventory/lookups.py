@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inventory.gtins import find_gtin
 from inventory.models import Item, Location, Supplier
 from kernel.problems import NotFound
 
@@ -50,5 +51,7 @@ def get_item(session: Session, sku: str) -> Item:
 
 
 def find_item_by_gtin(session: Session, gtin: str) -> Item | None:
-    """The item a scanned supply barcode names (GTINs are stored as 14 digits)."""
-    return session.scalar(select(Item).where(Item.gtin == gtin.zfill(14)))
+    """The item a scanned supply barcode names, at its own level or a packaging level
+    (GTINs are stored as 14 digits; `inventory.gtins.find_gtin` says which level)."""
+    match = find_gtin(session, gtin)
+    return match.item if match is not None else None

@@ -6,6 +6,12 @@ Invariant kept by `inventory.ledger` in every write transaction:
 ``stock_levels.on_hand == sum(stock_lots.quantity) == sum(stock_movements.quantity)`` per
 item and location, and no quantity is ever negative (also enforced by CHECK constraints).
 
+Each movement row also carries ``used`` (the units it took off the shelf as use: a
+consume, or a count's shortfall of usable stock; the reorder usage sums it) and
+``on_hand_after`` (the item's on-hand at that location right after the row, in recording
+order: ``id`` order). ``at`` is when it happened (a movement may be recorded up to 7 days
+after the fact), ``recorded_at`` when it was written.
+
 Purchase orders: ``draft`` → ``submitted`` → ``partially_received`` → ``received``, or
 ``cancelled`` (from draft, submitted or partially received). Lines of submitted and
 partially received orders that are not yet received count as *on order* in the reorder
@@ -76,6 +82,24 @@ class Item(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ItemPackaging(SQLModel, table=True):
+    """A packaging level of an item with its own GTIN (a box of 100, a case of 10 boxes).
+
+    Its GTIN shares one uniqueness space with the items' own GTINs (an item's GTIN is its
+    "each" level, 1 unit): `inventory.packagings` checks both tables under one lock.
+    """
+
+    __tablename__ = "item_packagings"
+    __table_args__ = (CheckConstraint("units > 0", name="ck_item_packagings_units"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="items.id", index=True)
+    gtin: str = Field(max_length=14, unique=True)
+    units: int  # units of the item in one package of this level
+    name: str = Field(max_length=40)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class StockLevel(SQLModel, table=True):
     """One item at one location: its on-hand total and the par level purchasing set.
 
@@ -129,6 +153,8 @@ class StockMovement(SQLModel, table=True):
             "kind IN ('receive','consume','transfer','count','adjust','discard')",
             name="ck_stock_movements_kind",
         ),
+        CheckConstraint("used >= 0", name="ck_stock_movements_used"),
+        CheckConstraint("packages IS NULL OR packages > 0", name="ck_stock_movements_packages"),
         Index("ix_stock_movements_item_location", "item_id", "location_id"),
         Index("ix_stock_movements_at", "at"),
     )
@@ -140,21 +166,28 @@ class StockMovement(SQLModel, table=True):
     lot: str = Field(default=NO_LOT, max_length=40)
     expires_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     quantity: int
-    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # when it happened
     actor: str = Field(max_length=64)
     reason: str | None = Field(default=None, max_length=500)
     reference: str | None = Field(default=None, max_length=64, index=True)
+    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    used: int = Field(default=0)  # units taken off the shelf as use (usage)
+    on_hand_after: int = Field(default=0)  # the level's on-hand after this row (id order)
+    packaging_id: int | None = Field(default=None, foreign_key="item_packagings.id")
+    packages: int | None = Field(default=None)  # packages of that level (a scanned receipt)
 
 
-# The reorder usage query (consumption per item over 8 weeks) reads this index only, in
-# item order, with no table look-ups and no sort: 0.4 s instead of 2-11 s for 2 million
-# movements on SQLite (migration 0005 creates it).
+# The reorder usage query (units used per item over 8 weeks) reads this partial index only,
+# in item order, with no table look-ups and no sort; rows that are not use (receipts,
+# transfers, most counts) are not in it (migration 0009 creates it).
+_movements_c = StockMovement.__table__.c  # type: ignore[attr-defined]
 usage_index = Index(
     "ix_stock_movements_usage",
-    StockMovement.__table__.c.item_id,  # type: ignore[attr-defined]
-    StockMovement.__table__.c.kind,  # type: ignore[attr-defined]
-    StockMovement.__table__.c.at,  # type: ignore[attr-defined]
-    StockMovement.__table__.c.quantity,  # type: ignore[attr-defined]
+    _movements_c.item_id,
+    _movements_c.at,
+    _movements_c.used,
+    sqlite_where=_movements_c.used > 0,
+    postgresql_where=_movements_c.used > 0,
 )
 
 
@@ -203,6 +236,32 @@ class PurchaseOrderLine(SQLModel, table=True):
     unit_cost: Decimal = Field(default=Decimal(0), sa_type=Money)  # per unit, when ordered
 
 
+# --- supplier order files ------------------------------------------------------------
+
+ORDER_QUANTITY_IN = ("units", "packs")
+ORDER_DELIMITERS = (",", ";", "\t", "|")
+
+
+class SupplierOrderFormat(SQLModel, table=True):
+    """The layout of one supplier's bulk-order upload file: its columns (header and the
+    reorder-row field each holds, JSON), whether quantities are units or packs, the
+    delimiter and whether the file starts with a header row."""
+
+    __tablename__ = "supplier_order_formats"
+    __table_args__ = (
+        CheckConstraint("quantity_in IN ('units','packs')", name="ck_order_formats_quantity_in"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_id: int = Field(foreign_key="suppliers.id", unique=True)
+    columns_json: str = Field(sa_column=Column(Text, nullable=False))  # [[header, field], ...]
+    quantity_in: str = Field(default="units", max_length=5)
+    delimiter: str = Field(default=",", max_length=1)
+    header_row: bool = Field(default=True)
+    updated_by: str = Field(max_length=64)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # --- catalogue import ------------------------------------------------------------------
 
 
@@ -226,4 +285,6 @@ class CatalogueUpload(SQLModel, table=True):
     items_csv: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     par_levels_name: str | None = Field(default=None, max_length=200)
     par_levels_csv: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    packagings_name: str | None = Field(default=None, max_length=200)
+    packagings_csv: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -304,9 +304,20 @@ def cancel(session: Session, *, actor: str, po_id: int, reason: str | None) -> P
 
 
 def receive(
-    session: Session, *, actor: str, po_id: int, data: ReceiveIn, today: dt.date
+    session: Session,
+    *,
+    actor: str,
+    po_id: int,
+    data: ReceiveIn,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    zone: ClinicTime | None = None,
+    occurred_at: dt.datetime | None = None,
+    packaging: ledger.PackagingRef | None = None,
 ) -> ReceiptOut:
-    """Book a (partial) delivery: `receive` movements through the ledger, all or nothing."""
+    """Book a (partial) delivery: `receive` movements through the ledger, all or nothing.
+    `occurred_at` and `packaging`: a delivery recorded after the fact, or scanned at a
+    packaging level (`POST /stock/receive-barcode` with a `purchase_order_id`)."""
     po = get_po(session, po_id, lock=True)
     number = po_number(po_id)
     if po.status not in OPEN_FOR_RECEIPT:
@@ -361,10 +372,9 @@ def receive(
                     data=ReceiveStock(
                         sku=sku, location=location, quantity=line_in.quantity,
                         lot=line_in.lot, expires_on=line_in.expires_on,
-                        reason=f"received on {number}",
+                        reason=f"received on {number}", occurred_at=occurred_at,
                     ),
-                    today=today,
-                    reference=number,
+                    today=today, reference=number, now=now, zone=zone, packaging=packaging,
                 )
             )  # fmt: skip
         except (Conflict, InvalidInput) as exc:

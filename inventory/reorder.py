@@ -1,19 +1,23 @@
 """Reorder suggestions and the par review, computed with pandas from a few set-based queries.
 
-Per item, across all locations (spec section 3, "Reorder and purchasing"):
+Per item, across all locations (spec sections 3 and 13, "Reorder and purchasing"):
 
-- ``on_hand``: sum over locations; ``on_order``: unreceived units on submitted and partially
-  received purchase orders; ``par``: sum of par levels; ``reorder_point``: sum of reorder
-  points; ``position = on_hand + on_order``.
+- ``on_hand``: usable units, summed over locations: lots past their expiry date are left
+  out and shown as ``expired_on_hand`` (they are thrown away, not used, so counting them
+  would under-order exactly the items being discarded); ``on_order``: unreceived units on
+  submitted and partially received purchase orders; ``par``: sum of par levels;
+  ``reorder_point``: sum of reorder points; ``position = on_hand + on_order``.
 - The item needs ordering when ``position <= reorder_point`` (and ``par > position``, so
   there is something to order). Then ``need = par - position``,
   ``order_packs = ceil(need / pack_size)`` raised so ``order_packs * pack_size >=
   min_order_qty``, ``suggested_qty = order_packs * pack_size``,
   ``line_total = suggested_qty * unit_cost``.
-- Usage: ``avg_daily_usage`` = units consumed (``consume`` movements) on the 56 complete
-  clinic days before today / 56; ``days_of_cover = on_hand / avg_daily_usage`` (null without
-  usage); ``usage_par = ceil(avg_daily_usage * (lead_time_days + 7) * 1.2)``, with the
-  lead time of the item, else its supplier's, else 7 days.
+- Usage: ``units_used`` = the units that left the shelf as use on the 56 complete clinic
+  days before today (the ledger rows' ``used``: consumption, plus shortfalls a count found
+  in usable stock; see `inventory.ledger`), placed on the day they happened;
+  ``avg_daily_usage = units_used / 56``; ``days_of_cover = on_hand / avg_daily_usage``
+  (null without usage); ``usage_par = ceil(avg_daily_usage * (lead_time_days + 7) * 1.2)``,
+  with the lead time of the item, else its supplier's, else 7 days.
 
 Every quantity is an integer and money is kept in exact ten-thousandths (how `Money`
 stores it), so no figure carries binary float noise; ``usage_par`` is computed with
@@ -22,8 +26,8 @@ integer arithmetic (``ceil(consumed * (lead + 7) * 12 / 560)``), not floats.
 Inactive items and items without any par level never appear. An item whose supplier is
 missing appears under an empty supplier with ``supplier_missing`` true.
 
-The whole computation is four aggregate queries (items, levels, on order, usage) into
-DataFrames, whatever the number of items: no per-item queries.
+The whole computation is five aggregate queries (items, levels, expired lots, on order,
+usage) into DataFrames, whatever the number of items: no per-item queries.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
+from sqlalchemy import BigInteger, case, func, select, type_coerce
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -45,6 +49,7 @@ from inventory.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     StockLevel,
+    StockLot,
     StockMovement,
     Supplier,
 )
@@ -61,12 +66,14 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 EXTRA_COLUMNS = [
     "supplier_id", "supplier_missing", "reorder_point", "position", "need", "min_order_qty",
-    "lead_time_days", "avg_daily_usage", "days_of_cover", "usage_par", "reason",
+    "lead_time_days", "expired_on_hand", "units_used", "avg_daily_usage", "days_of_cover",
+    "usage_par", "gtin", "pack_cost", "reason",
 ]  # fmt: skip
 SUGGESTION_COLUMNS = CSV_COLUMNS + EXTRA_COLUMNS
 PAR_REVIEW_COLUMNS = [
     "supplier", "supplier_id", "sku", "name", "unit", "par", "usage_par", "change",
-    "change_pct", "avg_daily_usage", "lead_time_days", "on_hand", "reason",
+    "change_pct", "units_used", "avg_daily_usage", "lead_time_days", "on_hand",
+    "expired_on_hand", "reason",
 ]  # fmt: skip
 
 _USAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reorder-usage")
@@ -74,6 +81,7 @@ _USAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reorder-usag
 _items = Item.__table__  # type: ignore[attr-defined]
 _suppliers = Supplier.__table__  # type: ignore[attr-defined]
 _levels = StockLevel.__table__  # type: ignore[attr-defined]
+_lots = StockLot.__table__  # type: ignore[attr-defined]
 _movements = StockMovement.__table__  # type: ignore[attr-defined]
 _po = PurchaseOrder.__table__  # type: ignore[attr-defined]
 _lines = PurchaseOrderLine.__table__  # type: ignore[attr-defined]
@@ -100,6 +108,16 @@ def _usage_frame(engine: Engine, statement: Any) -> pd.DataFrame:
         return _frame(connection, statement, ["item_id", "consumed"])
 
 
+def usage_query(start: dt.datetime, end: dt.datetime) -> Any:
+    """Units used per item in [start, end): the ledger's `used`, by when it happened (reads
+    the partial index `ix_stock_movements_usage` only)."""
+    return (
+        select(_movements.c.item_id, func.sum(_movements.c.used))
+        .where(_movements.c.used > 0, _movements.c.at >= start, _movements.c.at < end)
+        .group_by(_movements.c.item_id)
+    )
+
+
 def _load(
     session: Session,
     *,
@@ -110,35 +128,26 @@ def _load(
 ) -> pd.DataFrame:
     """One row per active item with a par level: the raw figures, before any formula.
 
-    With `parallel`, the consumption query (the expensive one: millions of movements)
-    runs on a second connection while this one reads the rest. That is consistent: it
-    covers only complete past days, and movements are append-only and stamped with the
-    time they are written, so no transaction can change those days any more. On-hand and
-    on-order, which a receipt changes together, are read in the same transaction.
-    Only for read-only sessions (a writer's second connection would wait for its lock).
+    With `parallel`, the usage query (the expensive one: millions of movements) runs on a
+    second connection while this one reads the rest. The usage is an 8-week statistic of
+    complete past days, which only a movement recorded after the fact (at most 7 days
+    back) can still change, so reading it a moment apart from the stock is harmless;
+    on-hand, expired stock and on-order, which a receipt changes together, are read in
+    the same transaction. Only for read-only sessions (a writer's second connection would
+    wait for its lock).
     """
     start, end = usage_window(today, zone)
-    usage_q = (
-        select(_movements.c.item_id, -func.sum(_movements.c.quantity))
-        .where(
-            and_(
-                _movements.c.kind == "consume",
-                _movements.c.at >= start,
-                _movements.c.at < end,
-            )
-        )
-        .group_by(_movements.c.item_id)
-    )
+    usage_q = usage_query(start, end)
     connection = session.connection()
     if not parallel:
-        df = _load_current(connection, supplier_id=supplier_id)
+        df = _load_current(connection, today=today, supplier_id=supplier_id)
         usage = _frame(connection, usage_q, ["item_id", "consumed"])
     else:
         engine = session.get_bind()
         assert isinstance(engine, Engine)
         future = _USAGE_POOL.submit(_usage_frame, engine, usage_q)
         try:
-            df = _load_current(connection, supplier_id=supplier_id)
+            df = _load_current(connection, today=today, supplier_id=supplier_id)
         finally:
             usage = future.result()  # never leave the other connection running
     if df.empty:
@@ -146,15 +155,18 @@ def _load(
     return df.merge(usage, on="item_id", how="left")
 
 
-def _load_current(connection: Connection, *, supplier_id: int | None) -> pd.DataFrame:
-    """Items, their summed levels and what is on order, from one transaction."""
+def _load_current(
+    connection: Connection, *, today: dt.date, supplier_id: int | None
+) -> pd.DataFrame:
+    """Items, their summed levels, their expired lots and what is on order, from one
+    transaction."""
     item_q = (
         select(
             _items.c.id, _items.c.sku, _items.c.name, _items.c.unit, _items.c.pack_size,
             _items.c.supplier_id, _items.c.vendor_sku,
             type_coerce(_items.c.unit_cost, BigInteger),  # exact ten-thousandths
             _items.c.lead_time_days, _items.c.min_order_qty, _suppliers.c.name,
-            _suppliers.c.lead_time_days,
+            _suppliers.c.lead_time_days, _items.c.gtin,
         )
         .select_from(_items.outerjoin(_suppliers, _suppliers.c.id == _items.c.supplier_id))
         .where(_items.c.active.is_(True))
@@ -165,7 +177,7 @@ def _load_current(connection: Connection, *, supplier_id: int | None) -> pd.Data
         connection,
         item_q,
         ["item_id", "sku", "name", "unit", "pack_size", "supplier_id", "vendor_sku",
-         "unit_cost_e4", "item_lead", "min_order_qty", "supplier", "supplier_lead"],
+         "unit_cost_e4", "item_lead", "min_order_qty", "supplier", "supplier_lead", "gtin"],
     )  # fmt: skip
     if items.empty:
         return items
@@ -195,9 +207,16 @@ def _load_current(connection: Connection, *, supplier_id: int | None) -> pd.Data
         .group_by(_lines.c.item_id)
     )
     on_order = _frame(connection, on_order_q, ["item_id", "on_order"])
+    # A lot is usable through its expiry date (`inventory.ledger.is_expired`).
+    expired_q = (
+        select(_lots.c.item_id, func.sum(_lots.c.quantity))
+        .where(_lots.c.expires_on < today, _lots.c.quantity > 0)
+        .group_by(_lots.c.item_id)
+    )
+    expired = _frame(connection, expired_q, ["item_id", "expired_on_hand"])
     df = items.merge(levels, on="item_id", how="inner")
     df = df[df["par_count"] > 0]
-    return df.merge(on_order, on="item_id", how="left")
+    return df.merge(on_order, on="item_id", how="left").merge(expired, on="item_id", how="left")
 
 
 def _ceil_div(a: pd.Series, b: pd.Series | int) -> pd.Series:
@@ -228,13 +247,16 @@ def compute(
     `parallel=True` only for read-only sessions (see `_load`)."""
     df = _load(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
     if df.empty:
-        empty = pd.DataFrame(columns=[*SUGGESTION_COLUMNS, "consumed"])
+        empty = pd.DataFrame(columns=[*SUGGESTION_COLUMNS, "consumed", "item_id"])
         empty["to_order"] = pd.Series(dtype=bool)
         return empty
     ints = ["pack_size", "min_order_qty", "on_hand", "par", "reorder_point", "unit_cost_e4"]
     for col in ints:
         df[col] = df[col].astype("int64")
+    df["expired_on_hand"] = df["expired_on_hand"].fillna(0).astype("int64")
+    df["on_hand"] = df["on_hand"] - df["expired_on_hand"]  # usable stock only
     df["on_order"] = df["on_order"].fillna(0).astype("int64")
+    df["gtin"] = df["gtin"].fillna("")
     df["consumed"] = df["consumed"].fillna(0).astype("int64")
     df["supplier_missing"] = df["supplier"].isna()
     df["supplier"] = df["supplier"].fillna("")
@@ -255,6 +277,7 @@ def compute(
     line_total_e4 = df["suggested_qty"] * df["unit_cost_e4"]
 
     consumed = df["consumed"]
+    df["units_used"] = consumed
     df["avg_daily_usage"] = (consumed / USAGE_WINDOW_DAYS).round(3)
     df["days_of_cover"] = (df["on_hand"] * USAGE_WINDOW_DAYS / consumed.where(consumed > 0)).round(
         1
@@ -262,6 +285,7 @@ def compute(
     df["usage_par"] = _ceil_div(consumed * (df["lead_time_days"] + 7) * 12, 560)
 
     df["unit_cost"] = _money(df["unit_cost_e4"], cents=False)
+    df["pack_cost"] = _money(df["unit_cost_e4"] * df["pack_size"], cents=False)
     df["line_total"] = _money(line_total_e4, cents=True)
 
     where = np.where(df["position"] < df["reorder_point"], "below", "at")
@@ -271,6 +295,11 @@ def compute(
         + df["reorder_point"].astype(str)
         + ": on hand "
         + df["on_hand"].astype(str)
+        + np.where(
+            df["expired_on_hand"] > 0,
+            " usable (" + df["expired_on_hand"].astype(str) + " expired not counted)",
+            "",
+        )
         + " + on order "
         + df["on_order"].astype(str)
         + "; "
@@ -298,11 +327,30 @@ def suggestions(
     zone: ClinicTime,
     supplier_id: int | None = None,
     parallel: bool = False,
+    with_item_id: bool = False,
 ) -> pd.DataFrame:
-    """The items to order, sorted by supplier then SKU, in the output columns' order."""
+    """The items to order, sorted by supplier then SKU, in the output columns' order (and
+    `item_id` last with `with_item_id`)."""
     df = compute(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
     df = df[df["to_order"]].sort_values(["supplier", "sku"], kind="stable")
-    return df[SUGGESTION_COLUMNS].reset_index(drop=True)
+    columns = [*SUGGESTION_COLUMNS, "item_id"] if with_item_id else SUGGESTION_COLUMNS
+    return df[columns].reset_index(drop=True)
+
+
+def sample_rows(
+    session: Session, *, today: dt.date, zone: ClinicTime, supplier_id: int, count: int
+) -> pd.DataFrame:
+    """The supplier's first items with a par level (by SKU) as if one pack of each were
+    ordered: what an order-file preview shows when there is nothing to order."""
+    df = compute(session, today=today, zone=zone, supplier_id=supplier_id)
+    df = df.sort_values("sku", kind="stable").head(count).copy()
+    if df.empty:
+        return df[[*SUGGESTION_COLUMNS, "item_id"]]
+    df["order_packs"] = 1
+    df["suggested_qty"] = df["pack_size"]
+    df["line_total"] = _money(df["pack_size"] * df["unit_cost_e4"], cents=True)
+    df["reason"] = "sample row: nothing to order now"
+    return df[[*SUGGESTION_COLUMNS, "item_id"]].reset_index(drop=True)
 
 
 def par_review(

@@ -70,11 +70,14 @@ def item_out(item: Item, supplier: Supplier | None = None) -> ItemOut:
     )
 
 
-def movement_row(m: StockMovement, sku: str, location: str) -> MovementRow:
+def movement_row(
+    m: StockMovement, sku: str, location: str, packaging_gtin: str | None = None
+) -> MovementRow:
     return MovementRow(
         id=m.id or 0, kind=m.kind, sku=sku, location=location, lot=m.lot or None,
-        expires_on=m.expires_on, quantity=m.quantity, at=m.at, actor=m.actor,
-        reason=m.reason, reference=m.reference,
+        expires_on=m.expires_on, quantity=m.quantity, on_hand_after=m.on_hand_after,
+        used=m.used, at=m.at, recorded_at=m.recorded_at, actor=m.actor, reason=m.reason,
+        reference=m.reference, packaging_gtin=packaging_gtin, packages=m.packages,
     )  # fmt: skip
 
 

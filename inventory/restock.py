@@ -76,6 +76,7 @@ def record_restock_round(
     from_location: str,
     lines: list[RestockLine],
     today: dt.date,
+    now: dt.datetime | None = None,
 ) -> tuple[str, list[MovementOut]]:
     """The whole round as transfers in one transaction: all lines succeed or none."""
     source = get_location(session, from_location)
@@ -108,6 +109,7 @@ def record_restock_round(
                     ),
                     today=today,
                     reference=reference,
+                    now=now,
                 )
             )
         except (Conflict, InvalidInput) as exc:

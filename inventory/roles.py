@@ -35,3 +35,13 @@ def check_kind_allowed(me: CurrentUser, kind: str) -> None:
             f"Your role (purchasing) may receive stock but not {kind} it; "
             "that needs one of: admin, ma."
         )
+
+
+def check_may_book_on_orders(me: CurrentUser) -> None:
+    """Booking a receipt on a purchase order is purchasing's (as its receive endpoint)."""
+    if not keeps_catalogue(me):
+        raise PermissionDenied(
+            f"Your role ({me.role}) may receive stock but not book it on a purchase order; "
+            "that needs one of: admin, purchasing.",
+            field="purchase_order_id",
+        )

@@ -1,7 +1,8 @@
 """The one item search: `GET /api/v1/items`, the catalogue's items page and its par-level
 grid all find items through `item_conditions`.
 
-Text (`q`) matches anywhere in the SKU, name, vendor SKU or GTIN, ignoring case; `%`, `_`
+Text (`q`) matches anywhere in the SKU, name, vendor SKU or GTIN (the item's own or one
+of its packaging levels'), ignoring case; `%`, `_`
 and `\\` in it are plain characters, not LIKE wildcards. The filters: supplier, category
 (exact), below reorder point somewhere, and active / inactive / all. Filtering, sorting and
 paging happen in the database, so a catalogue of thousands of items costs one page of rows
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from inventory.models import Item, StockLevel, Supplier
+from inventory.models import Item, ItemPackaging, StockLevel, Supplier
 
 ITEM_STATUSES = ("active", "inactive", "all")
 LIKE_ESCAPE = "\\"
@@ -44,13 +45,18 @@ def contains_pattern(text: str) -> str:
 
 
 def text_matches(q: str) -> Any:
-    """The item's SKU, name, vendor SKU or GTIN contains `q` (case-insensitive)."""
+    """The item's SKU, name, vendor SKU or GTIN (its own or a packaging level's) contains
+    `q` (case-insensitive)."""
     pattern = contains_pattern(q)
     return or_(
         func.lower(Item.sku).like(pattern, escape=LIKE_ESCAPE),
         func.lower(Item.name).like(pattern, escape=LIKE_ESCAPE),
         func.lower(Item.vendor_sku).like(pattern, escape=LIKE_ESCAPE),
         Item.gtin.like(pattern, escape=LIKE_ESCAPE),
+        exists().where(
+            ItemPackaging.item_id == Item.id,
+            ItemPackaging.gtin.like(pattern, escape=LIKE_ESCAPE),
+        ),
     )
 
 

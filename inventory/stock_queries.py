@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from inventory.ledger import LOTS_BY_EXPIRY, find_item_and_location, is_expired
 from inventory.lookups import normalize_code, normalize_sku
-from inventory.models import Item, Location, StockLevel, StockLot, StockMovement
+from inventory.models import Item, ItemPackaging, Location, StockLevel, StockLot, StockMovement
 from inventory.responses import movement_row
 from inventory.schemas.stock import ExpiringRow, MovementRow, StockRow
 from kernel.clock import ClinicTime
+from kernel.problems import NotFound
 
 _levels_t = StockLevel.__table__  # type: ignore[attr-defined]
 _items_t = Item.__table__  # type: ignore[attr-defined]
@@ -112,6 +113,16 @@ def expiring_rows(
     ], total  # fmt: skip
 
 
+def _ledger_rows(*conditions: Any) -> Any:
+    return (
+        select(StockMovement, Item.sku, Location.code, ItemPackaging.gtin)
+        .join(Item, Item.id == StockMovement.item_id)
+        .join(Location, Location.id == StockMovement.location_id)
+        .outerjoin(ItemPackaging, ItemPackaging.id == StockMovement.packaging_id)
+        .where(*conditions)
+    )
+
+
 def list_movements(
     session: Session,
     *,
@@ -121,7 +132,8 @@ def list_movements(
     limit: int,
     offset: int,
 ) -> tuple[list[MovementRow], int]:
-    """The ledger, newest first, optionally of one item, location or reference."""
+    """The ledger in recording order, newest first, optionally of one item, location or
+    reference."""
     conditions: list[Any] = []
     if sku:
         conditions.append(Item.sku == normalize_sku(sku))
@@ -129,15 +141,18 @@ def list_movements(
         conditions.append(Location.code == normalize_code(location))
     if reference:
         conditions.append(StockMovement.reference == reference)
-    base = (
-        select(StockMovement, Item.sku, Location.code)
-        .join(Item, Item.id == StockMovement.item_id)
-        .join(Location, Location.id == StockMovement.location_id)
-        .where(*conditions)
-    )
+    base = _ledger_rows(*conditions)
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = session.execute(base.order_by(StockMovement.id.desc()).limit(limit).offset(offset)).all()
-    return [movement_row(m, s, c) for m, s, c in rows], total
+    return [movement_row(m, s, c, g) for m, s, c, g in rows], total
+
+
+def get_movement(session: Session, movement_id: int) -> MovementRow:
+    """One ledger row by its id; 404 when there is none."""
+    row = session.execute(_ledger_rows(StockMovement.id == movement_id)).first()
+    if row is None:
+        raise NotFound(f"No stock movement {movement_id}.")
+    return movement_row(*row)
 
 
 @dataclass(frozen=True)
@@ -162,7 +177,8 @@ def lots_in_bin(session: Session, *, sku: str, location: str, today: dt.date) ->
 
 @dataclass(frozen=True)
 class ItemConsumption:
-    """How much of one item was consumed on each day of a period (oldest day first)."""
+    """How much of one item was used on each day of a period (oldest day first): its
+    ledger rows' `used` (consumption and count shortfalls), on the day they happened."""
 
     sku: str
     name: str
@@ -174,15 +190,15 @@ class ItemConsumption:
 def daily_consumption(
     session: Session, *, first_day: dt.date, days: int, zone: ClinicTime, top: int = 5
 ) -> list[ItemConsumption]:
-    """Units consumed per clinic day over `days` days from `first_day`, for the `top`
-    most-consumed items of the period (most first). Days are `zone`'s."""
+    """Units used per clinic day over `days` days from `first_day`, for the `top` most-used
+    items of the period (most first). Days are `zone`'s."""
     start, end = zone.days_bounds(first_day, first_day + dt.timedelta(days=days - 1))
     in_period = (
-        StockMovement.kind == "consume",
+        StockMovement.used > 0,
         StockMovement.at >= start,
         StockMovement.at < end,
     )
-    consumed = func.sum(-StockMovement.quantity)
+    consumed = func.sum(StockMovement.used)
     leaders = session.execute(
         select(StockMovement.item_id, consumed)
         .where(*in_period)
@@ -194,14 +210,14 @@ def daily_consumption(
         return []
     ids = [item_id for item_id, _ in leaders]
     per_day: dict[int, list[int]] = {item_id: [0] * days for item_id in ids}
-    for item_id, at, quantity in session.execute(
-        select(StockMovement.item_id, StockMovement.at, StockMovement.quantity).where(
+    for item_id, at, used in session.execute(
+        select(StockMovement.item_id, StockMovement.at, StockMovement.used).where(
             *in_period, StockMovement.item_id.in_(ids)
         )
     ):
         index = (zone.local_date(at) - first_day).days
         if 0 <= index < days:
-            per_day[item_id][index] -= quantity
+            per_day[item_id][index] += used
     items = {
         row.id: row
         for row in session.execute(

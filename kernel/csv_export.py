@@ -62,11 +62,13 @@ def csv_text(
     header: Sequence[str] | None = None,
     *,
     text_columns: Sequence[int] | None = None,
+    delimiter: str = ",",
 ) -> str:
     """Rows (and a header) as CSV text, defused. `text_columns`: on a hot export, the
-    indexes of the only cells that can hold free text (the others are written as is)."""
+    indexes of the only cells that can hold free text (the others are written as is).
+    `delimiter`: `,` by default; `;`, tab or `|` for files another system reads."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=LINE_END)
+    writer = csv.writer(out, lineterminator=LINE_END, delimiter=delimiter)
     if header is not None:
         writer.writerow([defuse(name) for name in header])
     writer.writerows(_defused_rows(rows, text_columns))

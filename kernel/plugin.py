@@ -194,11 +194,14 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         self.operation_ids.register(route)
 
     def behind_proxies(self, app: Litestar) -> Litestar:
-        """Believe X-Forwarded-* from the trusted proxies (STERISTOCK_TRUSTED_PROXIES).
-        This wraps the whole ASGI app, 404s and static files included, so it runs on the
+        """Believe X-Forwarded-* from the trusted proxies (STERISTOCK_TRUSTED_PROXIES), and
+        route the path aliases routes declare (`kernel.web.path_aliases`: `/{id}.pdf`).
+        Both wrap the whole ASGI app, 404s and static files included, so they run on the
         built app: Litestar has no plugin hook after its ASGI handler exists."""
         from kernel.proxies import trust_forwarded_headers
+        from kernel.web.path_aliases import serve_path_aliases
 
+        serve_path_aliases(app)
         trust_forwarded_headers(app, app.state.settings.trusted_proxies)
         return app
 

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # X-Forwarded-Proto are believed: the client address (login throttle, audit) and
     # whether the browser used HTTPS (Secure cookies, HSTS). Empty: believe no one.
     trusted_proxies: str = Field(default="", alias="STERISTOCK_TRUSTED_PROXIES")
+    # The clinic as printed on purchase orders (letterhead and ship-to): its name and its
+    # address, lines separated by "|" or newlines ("12 Main St|Springfield, IL 62701").
+    clinic_name: str = Field(default="", alias="STERISTOCK_CLINIC_NAME", max_length=200)
+    clinic_address: str = Field(default="", alias="STERISTOCK_CLINIC_ADDRESS", max_length=500)
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
     # full: every commit is on disk before it is acknowledged (survives power loss);
     # normal: faster on slow disks but may lose the last commits on power loss.
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def clinic_address_lines(self) -> list[str]:
+        lines = self.clinic_address.replace("\\n", "\n").replace("|", "\n").splitlines()
+        return [line.strip() for line in lines if line.strip()]
 
     @property
     def tz(self) -> ZoneInfo:

@@ -93,7 +93,8 @@ def generate(shape: Shape) -> dict[str, list[tuple]]:
                 move_id += 1
                 at = now - dt.timedelta(days=365, minutes=rng.randint(0, 1440))
                 movements.append((move_id, "receive", item_id, loc_id, lot, exp, qty, at,
-                                  "bench", None, f"r{move_id}"))  # fmt: skip
+                                  "bench", None, f"r{move_id}", at, 0,
+                                  sum(balances.values())))  # fmt: skip
             for _ in range(per_pair - len(lot_names)):
                 lot = lot_names[0]
                 q = rng.randint(1, 20)
@@ -101,7 +102,8 @@ def generate(shape: Shape) -> dict[str, list[tuple]]:
                 move_id += 1
                 at = now - dt.timedelta(minutes=rng.randint(0, 364 * 1440))
                 movements.append((move_id, "consume", item_id, loc_id, lot, expiry[lot], -q, at,
-                                  "bench", None, f"c{move_id}"))  # fmt: skip
+                                  "bench", None, f"c{move_id}", at, q,
+                                  sum(balances.values())))  # fmt: skip
             for lot in lot_names:
                 lot_id += 1
                 lots.append((lot_id, item_id, loc_id, lot, expiry[lot], balances[lot]))
@@ -125,7 +127,7 @@ COLUMNS = {
     "stock_levels": "id, item_id, location_id, on_hand, par_level, reorder_point",
     "stock_lots": "id, item_id, location_id, lot, expires_on, quantity",
     "stock_movements": "id, kind, item_id, location_id, lot, expires_on, quantity, at, actor, "
-    "reason, reference",
+    "reason, reference, recorded_at, used, on_hand_after",
 }
 
 

@@ -2,10 +2,13 @@
 
 Dataset (generated with numpy and bulk-loaded with executemany / COPY, never through the
 API): 3 suppliers, 20,000 items, 10 locations, every item stocked at every location with a
-par level (200,000 stock levels), 2,000,000 `consume` movements spread over the 8-week
-usage window (plus one `receive` per item and location before it), and 1,000 submitted
-purchase orders with 5,000 open lines (so `on_order` is non-trivial). About a third of the
-items end up at or below their reorder point.
+par level (200,000 stock levels), 2,000,000 movements in the 8-week usage window: half the
+item-locations are counted instead of scanned (a weekly `count` whose shortfall is use,
+800,000 rows), the other half `consume` (1,200,000 rows); one `receive` per item and
+location before the window, and for one in twenty an expired lot still on the shelf (so
+the usable-stock query has work). 1,000 submitted purchase orders with 5,000 open lines
+(so `on_order` is non-trivial); the suppliers have order file layouts (the supplier file
+is fetched too). About a third of the items end up at or below their reorder point.
 
 Measured through the real app (`steristock serve`, Granian, 1 worker) per database:
 `GET /api/v1/reorder/suggestions.csv` a few times (urllib, one at a time), the first
@@ -21,6 +24,7 @@ Usage: python scripts/bench.py reorder [--scale F] [--backend B] [--regenerate]
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import statistics
@@ -36,12 +40,14 @@ from sqlalchemy import create_engine, text
 
 ITEMS = 20_000
 LOCATIONS = 10
-MOVEMENTS = 2_000_000  # consume movements inside the 8-week window
+MOVEMENTS = 2_000_000  # count and consume movements inside the 8-week window
+COUNT_WEEKS = 8  # weekly counts of the counted item-locations, inside the window
+EXPIRED_EVERY = 20  # one item-location in 20 holds an expired lot
 SUPPLIERS = 3
 PURCHASE_ORDERS = 1_000
 LINES_PER_PO = 5
 WINDOW_DAYS = 55  # inside the 56 complete days the suggestions look at
-MARKER = "bench_reorder_v1"
+MARKER = "bench_reorder_v3"
 CHUNK = 200_000
 
 COLUMNS = {
@@ -50,8 +56,11 @@ COLUMNS = {
     "items": "id, sku, name, unit, pack_size, supplier_id, vendor_sku, unit_cost, gtin, "
     "lead_time_days, min_order_qty, lot_tracked, category, active, created_at, updated_at",
     "stock_levels": "id, item_id, location_id, on_hand, par_level, reorder_point",
+    "stock_lots": "id, item_id, location_id, lot, expires_on, quantity",
     "stock_movements": "id, kind, item_id, location_id, lot, expires_on, quantity, at, actor, "
-    "reason, reference",
+    "reason, reference, recorded_at, used, on_hand_after",
+    "supplier_order_formats": "id, supplier_id, columns_json, quantity_in, delimiter, "
+    "header_row, updated_by, updated_at",
     "purchase_orders": "id, supplier_id, status, notes, created_by, created_at, submitted_at, "
     "received_at, cancelled_at, cancel_reason",
     "purchase_order_lines": "id, purchase_order_id, item_id, quantity, received_quantity, "
@@ -77,20 +86,25 @@ class Dataset:
         self.window_start = today_start - dt.timedelta(days=WINDOW_DAYS)
         self.created = _ts(self.now - dt.timedelta(days=400))
         pairs = self.items * LOCATIONS
-        # consume movements per (item, location): 10 on average, varied
-        counts = self.rng.multinomial(self.movements, np.full(pairs, 1 / pairs))
-        self.consume_counts = counts
-        self.consume_qty = self.rng.integers(1, 6, size=self.movements, dtype=np.int64)
-        pair_of_move = np.repeat(np.arange(pairs), counts)
-        used = np.bincount(pair_of_move, weights=self.consume_qty, minlength=pairs).astype(np.int64)
-        # on hand after the window: between 0 and 100 units per location
+        self.counted = np.flatnonzero(np.arange(pairs) % 2 == 0)  # counted, not scanned
+        count_rows = len(self.counted) * COUNT_WEEKS
+        consume_rows = max(self.movements - count_rows, 0)
+        scanned = np.flatnonzero(np.arange(pairs) % 2 == 1)
+        per_pair = self.rng.multinomial(consume_rows, np.full(len(scanned), 1 / len(scanned)))
+        self.consume_qty = self.rng.integers(1, 6, size=consume_rows, dtype=np.int64)
+        self.pair_of_move = np.repeat(scanned, per_pair)
+        self.shortfalls = self.rng.integers(0, 40, size=(len(self.counted), COUNT_WEEKS))
+        used = np.bincount(self.pair_of_move, weights=self.consume_qty, minlength=pairs)
+        used = used.astype(np.int64)
+        used[self.counted] += self.shortfalls.sum(axis=1)
+        # usable on hand after the window: between 0 and 100 units per location
         self.on_hand = self.rng.integers(0, 101, size=pairs, dtype=np.int64)
         self.received = used + self.on_hand
-        self.pair_of_move = pair_of_move
+        self.expired = np.where(np.arange(pairs) % EXPIRED_EVERY == 3, 25, 0)
 
     def tables(self) -> Iterator[tuple[str, Iterator[tuple]]]:
         yield "suppliers", iter(
-            [(i, f"Bench supplier {i}", None, None, None, 2 + i, self.created)
+            [(i, f"Bench supplier {i}", f"ACCT-{i}", None, None, 2 + i, self.created)
              for i in range(1, SUPPLIERS + 1)]
         )  # fmt: skip
         codes = ["SUPPLY", *[f"EXAM{i}" for i in range(1, LOCATIONS - 1)], "STERILE"]
@@ -106,6 +120,7 @@ class Dataset:
             for i in range(1, self.items + 1)
         )  # fmt: skip
         yield "stock_levels", self._levels()
+        yield "stock_lots", self._lots()
         yield "stock_movements", self._movements()
         yield "purchase_orders", (
             (p, 1 + p % SUPPLIERS, "submitted" if p % 2 else "partially_received", None,
@@ -113,6 +128,12 @@ class Dataset:
             for p in range(1, self.orders + 1)
         )  # fmt: skip
         yield "purchase_order_lines", self._po_lines()
+        layout = json.dumps([["Item Number", "vendor_sku"], ["Quantity", "quantity"],
+                             ["UOM", "order_unit"], ["Description", "name"]])  # fmt: skip
+        yield "supplier_order_formats", iter(
+            [(i, i, layout, "packs", ",", True, "bench", self.created)
+             for i in range(1, SUPPLIERS + 1)]
+        )  # fmt: skip
 
     def _levels(self) -> Iterator[tuple]:
         n = 0
@@ -121,26 +142,66 @@ class Dataset:
                 pair = (item - 1) * LOCATIONS + loc - 1
                 par = 60 + item % 60
                 n += 1
-                yield (n, item, loc, int(self.on_hand[pair]), par, (par + 1) // 2)
+                on_hand = int(self.on_hand[pair] + self.expired[pair])
+                yield (n, item, loc, on_hand, par, (par + 1) // 2)
+
+    def _lots(self) -> Iterator[tuple]:
+        n = 0
+        expired_on = (self.window_start - dt.timedelta(days=1)).date()
+        for pair in range(self.items * LOCATIONS):
+            item, loc = pair // LOCATIONS + 1, pair % LOCATIONS + 1
+            n += 1
+            yield (n, item, loc, "", None, int(self.on_hand[pair]))
+            if self.expired[pair]:
+                n += 1
+                yield (n, item, loc, "OLD", expired_on, int(self.expired[pair]))
 
     def _movements(self) -> Iterator[tuple]:
+        """Receipts before the window, then the weekly counts, then the consumes; each
+        row with its running balance (`on_hand_after`) per item and location."""
         pairs = self.items * LOCATIONS
         before = _ts(self.window_start - dt.timedelta(days=3))
+        expired_on = (self.window_start - dt.timedelta(days=1)).date()
+        balance = self.received.copy()
+        n = 0
         for pair in range(pairs):
-            yield (pair + 1, "receive", pair // LOCATIONS + 1, pair % LOCATIONS + 1, "", None,
-                   int(self.received[pair]), before, "bench", None, f"r{pair}")  # fmt: skip
+            item, loc = pair // LOCATIONS + 1, pair % LOCATIONS + 1
+            n += 1
+            yield (n, "receive", item, loc, "", None, int(self.received[pair]), before,
+                   "bench", None, f"r{pair}", before, 0, int(balance[pair]))  # fmt: skip
+            if self.expired[pair]:
+                n += 1
+                yield (n, "receive", item, loc, "OLD", expired_on, int(self.expired[pair]),
+                       before, "bench", None, f"o{pair}", before, 0,
+                       int(balance[pair] + self.expired[pair]))  # fmt: skip
+        balance = balance + self.expired
+        for week in range(COUNT_WEEKS):
+            at = _ts(self.window_start + dt.timedelta(days=3 + 7 * week, hours=15))
+            for k, counted in enumerate(self.counted):
+                pair, short = int(counted), int(self.shortfalls[k, week])  # no numpy ints
+                balance[pair] -= short
+                n += 1
+                yield (n, "count", pair // LOCATIONS + 1, pair % LOCATIONS + 1, "", None,
+                       -short, at, "bench", None, None, at, short, int(balance[pair]))  # fmt: skip
         span = WINDOW_DAYS * 86_400 - 1
         base = self.window_start.timestamp()
-        for start in range(0, self.movements, CHUNK):
-            stop = min(start + CHUNK, self.movements)
+        for start in range(0, len(self.pair_of_move), CHUNK):
+            stop = min(start + CHUNK, len(self.pair_of_move))
             secs = self.rng.integers(0, span, size=stop - start)
             pair = self.pair_of_move[start:stop]
             qty = self.consume_qty[start:stop]
             for k in range(stop - start):
-                at = dt.datetime.fromtimestamp(base + int(secs[k]), dt.UTC)
-                p = int(pair[k])
-                yield (pairs + start + k + 1, "consume", p // LOCATIONS + 1, p % LOCATIONS + 1,
-                       "", None, -int(qty[k]), _ts(at), "bench", None, None)  # fmt: skip
+                at = _ts(dt.datetime.fromtimestamp(base + int(secs[k]), dt.UTC))
+                p, q = int(pair[k]), int(qty[k])
+                balance[p] -= q
+                n += 1
+                yield (n, "consume", p // LOCATIONS + 1, p % LOCATIONS + 1, "", None, -q, at,
+                       "bench", None, None, at, q, int(balance[p]))  # fmt: skip
+
+    def movement_count(self) -> int:
+        pairs = self.items * LOCATIONS
+        return (pairs + int(np.count_nonzero(self.expired)) + len(self.counted) * COUNT_WEEKS
+                + len(self.pair_of_move))  # fmt: skip
 
     def _po_lines(self) -> Iterator[tuple]:
         n = 0
@@ -201,7 +262,7 @@ def has_dataset(url: str, data: Dataset) -> bool:
             count = conn.execute(text("SELECT count(*) FROM stock_movements")).scalar()
             orders = conn.execute(text("SELECT count(*) FROM purchase_orders")).scalar()
         engine.dispose()
-        return count == data.movements + data.items * LOCATIONS and orders == data.orders
+        return count == data.movement_count() and orders == data.orders
     except Exception:
         return False
 
@@ -287,6 +348,8 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
             if run:
                 cpu_warm += cpu_seconds(pids) - cpu_before
         json_s, _, _ = fetch(base + "/api/v1/reorder/suggestions?limit=1000", headers)
+        order_url = base + "/api/v1/reorder/suggestions.csv?supplier_id=1&format=supplier"
+        order_s, order_body, _ = fetch(order_url, headers)
         pages = benchkit.page_figures(
             name, base, benchkit.page_session(url), ["/", "/purchasing", "/b/EXAM1/BR-000003"]
         )
@@ -304,6 +367,8 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         "warm_median_s": round(statistics.median(times[1:] or times), 3),
         "warm_max_s": round(max(times[1:] or times), 3),
         "json_first_page_s": round(json_s, 3),
+        "order_file_s": round(order_s, 3),
+        "order_file_rows": order_body.count(b"\n") - 1,
         "server_cpu_per_warm_request_s": round(cpu_warm / max(runs - 1, 1), 3),
         "rss_before_mb": round(rss_before, 1),
         "peak_rss_mb": round(peak, 1),
@@ -316,7 +381,8 @@ def run_backend(name: str, url: str, runs: int) -> dict[str, object]:
         f"{name}: reorder CSV ({rows:,} rows, {len(body) / 1e6:.1f} MB): cold {times[0]:.2f}s, "
         f"warm median {result['warm_median_s']:.2f}s (max {result['warm_max_s']:.2f}s) over "
         f"{runs - 1} runs (server CPU {result['server_cpu_per_warm_request_s']:.2f}s each); "
-        f"JSON first page {json_s:.2f}s; server RSS peak {peak:.0f} MB "
+        f"JSON first page {json_s:.2f}s; supplier 1's order file {order_s:.2f}s; "
+        f"server RSS peak {peak:.0f} MB "
         f"(before {rss_before:.0f} MB, VmHWM {hwm:.0f} MB; pids {pids}); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
@@ -363,13 +429,19 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
             benchkit.Figure(
                 "JSON suggestions, first page of 1,000", backend, r["json_first_page_s"], "s",
             ),
+            benchkit.Figure(
+                "one supplier's order file (format=supplier)", backend, r["order_file_s"], "s",
+                target=2, comparison="<", note=f"{r['order_file_rows']:,} rows",
+            ),
         ]  # fmt: skip
         figures += r["pages"]
     return benchkit.ScenarioResult(
         dataset=(
             f"{SUPPLIERS} suppliers, {items:,} items \u00d7 {LOCATIONS} locations with par levels, "
-            f"{movements:,} consume movements in the 8-week window, {orders:,} open "
-            f"purchase orders with {orders * LINES_PER_PO:,} lines (bulk-loaded)"
+            f"{movements:,} movements in the 8-week window (weekly counts of half the "
+            f"item-locations, consumes of the other half), expired lots at one in "
+            f"{EXPIRED_EVERY}, {orders:,} open purchase orders with {orders * LINES_PER_PO:,} "
+            "lines (bulk-loaded)"
         ),
         figures=figures,
         notes=notes,

@@ -6,7 +6,9 @@
 #
 # Environment: DATABASE_URL (and STERISTOCK_TIMEZONE) as for `steristock serve`;
 # REORDER_DIR (default ./data/reorder); STERISTOCK_BIN (default .venv/bin/steristock);
-# optional SUPPLIER_ID to export one supplier only.
+# optional SUPPLIER_ID to export one supplier only, and ORDER_FILES, a space-separated
+# list of supplier ids whose order file (their own layout, `--format supplier`) is
+# written beside the CSV as order-<id>-YYYY-MM-DD.csv.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -24,3 +26,8 @@ else
     "$STERISTOCK_BIN" reorder export --out "$OUT"
 fi
 echo "$OUT"
+for ID in ${ORDER_FILES:-}; do
+    ORDER="$REORDER_DIR/order-$ID-$STAMP.csv"
+    "$STERISTOCK_BIN" reorder export --out "$ORDER" --supplier "$ID" --format supplier
+    echo "$ORDER"
+done

@@ -4,6 +4,7 @@ import sterilization.models  # noqa: F401  (sterilization tables)
 from inventory.models import (
     CatalogueUpload,
     Item,
+    ItemPackaging,
     Location,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -11,6 +12,7 @@ from inventory.models import (
     StockLot,
     StockMovement,
     Supplier,
+    SupplierOrderFormat,
 )
 from kernel.audit.models import AuditEntry, AuditHead
 from kernel.auth.models import ApiToken, LoginFailure, User
@@ -23,6 +25,7 @@ __all__ = [
     "CatalogueUpload",
     "IdempotencyRecord",
     "Item",
+    "ItemPackaging",
     "Location",
     "LoginFailure",
     "PurchaseOrder",
@@ -31,5 +34,6 @@ __all__ = [
     "StockLot",
     "StockMovement",
     "Supplier",
+    "SupplierOrderFormat",
     "User",
 ]

@@ -192,6 +192,44 @@ def _import_par_levels(w: World) -> Call:
     return Call("/api/v1/par-levels/import", files={"file": ("par.csv", csv.encode(), "text/csv")})
 
 
+PACK_GTINS = (f"1061414{n:05d}" for n in itertools.count(1))
+
+
+def _box_gtin() -> str:
+    from inventory.gs1 import with_check_digit
+
+    return with_check_digit(next(PACK_GTINS))
+
+
+def _packaging(w: World) -> tuple[str, int]:
+    sku = w.item()
+    level = w.post(f"/api/v1/items/{sku}/packagings", {"gtin": _box_gtin(), "units": 10,
+                                                       "name": "box"})  # fmt: skip
+    return sku, level["id"]
+
+
+def _import_packagings(w: World) -> Call:
+    csv = f"sku,gtin,units,name\r\n{w.item()},{_box_gtin()},12,box\r\n"
+    return Call("/api/v1/packagings/import",
+                files={"file": ("packagings.csv", csv.encode(), "text/csv")})  # fmt: skip
+
+
+ORDER_LAYOUT = {
+    "columns": [{"header": "Item", "field": "vendor_sku"}, {"header": "Qty", "field": "quantity"}],
+    "quantity_in": "packs",
+}
+
+
+def _supplier_with_layout(w: World) -> int:
+    supplier = w.supplier()
+    w.post("/api/v1/items", {"sku": w.name("SKU"), "name": "Gauze", "unit": "box",
+                             "supplier_id": supplier, "unit_cost": "1"})  # fmt: skip
+    response = w.client.put(f"/api/v1/suppliers/{supplier}/order-format", json=ORDER_LAYOUT,
+                            headers=w.admin)  # fmt: skip
+    assert response.status_code == 200, response.text
+    return supplier
+
+
 # (method, path template) -> a minimal valid request, made ready in a fresh world.
 OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("POST", "/api/v1/auth/token"): _login,
@@ -232,6 +270,25 @@ OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
         f"/api/v1/items/{w.item()}/par-levels/{w.location()}", {"par_level": 10}
     ),
     ("POST", "/api/v1/items/import"): _import_items,
+    ("POST", "/api/v1/packagings/import"): _import_packagings,
+    ("POST", "/api/v1/items/{sku}/packagings"): lambda w: Call(
+        f"/api/v1/items/{w.item()}/packagings",
+        {"gtin": _box_gtin(), "units": 100, "name": "box"},
+        expect=201,
+    ),
+    ("PATCH", "/api/v1/items/{sku}/packagings/{packaging_id}"): lambda w: Call(
+        "/api/v1/items/{}/packagings/{}".format(*_packaging(w)), {"name": "carton"}
+    ),
+    ("DELETE", "/api/v1/items/{sku}/packagings/{packaging_id}"): lambda w: Call(
+        "/api/v1/items/{}/packagings/{}".format(*_packaging(w)), expect=204
+    ),
+    ("PUT", "/api/v1/suppliers/{supplier_id}/order-format"): lambda w: Call(
+        f"/api/v1/suppliers/{_supplier_with_layout(w)}/order-format",
+        {**ORDER_LAYOUT, "delimiter": ";"},
+    ),
+    ("DELETE", "/api/v1/suppliers/{supplier_id}/order-format"): lambda w: Call(
+        f"/api/v1/suppliers/{_supplier_with_layout(w)}/order-format", expect=204
+    ),
     ("POST", "/api/v1/par-levels/import"): _import_par_levels,
     ("POST", "/api/v1/stock/movements"): lambda w: Call(
         "/api/v1/stock/movements",

@@ -1,6 +1,7 @@
-"""The catalogue as CSV files: `POST /api/v1/items/import`, `POST /api/v1/par-levels/import`
-(all or nothing, with a row-by-row report) and `GET /api/v1/items.csv`,
-`GET /api/v1/par-levels.csv` in the same formats (`inventory.catalogue_import`)."""
+"""The catalogue as CSV files: `POST /api/v1/items/import`, `POST /api/v1/par-levels/import`,
+`POST /api/v1/packagings/import` (all or nothing, with a row-by-row report) and
+`GET /api/v1/items.csv`, `GET /api/v1/par-levels.csv`, `GET /api/v1/packagings.csv` in the
+same formats (`inventory.catalogue_import`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from inventory.api.downloads import csv_attachment
 from inventory.catalogue_import import (
     ITEM_COLUMNS,
     MAX_UPLOAD_BYTES,
+    PACKAGING_COLUMNS,
     PAR_COLUMNS,
     ImportRejected,
     UploadTooLarge,
@@ -57,7 +59,7 @@ def read_upload(upload: UploadFile) -> bytes:
 
 def run_import(session: Session, me: CurrentUser, *, dry_run: bool, **files: bytes) -> ImportReport:
     result = catalogue_import.import_catalogue(session, actor=me.username, dry_run=dry_run, **files)
-    report = result.items or result.par_levels
+    report = result.items or result.par_levels or result.packagings
     assert report is not None
     if not result.accepted:
         raise ImportRejected(report)
@@ -118,6 +120,30 @@ def import_par_levels(
     return run_import(db_session, me, dry_run=dry_run, par_levels=read_upload(data.file))
 
 
+@post(
+    "/api/v1/packagings/import",
+    guards=[can_purchase],
+    sync_to_thread=True,
+    status_code=200,
+    request_max_body_size=MAX_REQUEST_BYTES,
+    tags=["inventory"],
+    summary="Import packaging levels from a CSV file (box, case: their GTINs and units)",
+    description=IMPORT_DESCRIPTION.format(columns=",".join(PACKAGING_COLUMNS))
+    + " Rows are matched by GTIN: a new GTIN adds a level to the SKU's item, a known one "
+    "changes its units (only while no receipt was counted in it) and name. GTINs are unique "
+    "across items' own GTINs and every level. An import never removes a level.",
+    responses=IMPORT_RESPONSES,
+    opt={"problems": [413]},  # a file over 5 MB
+)
+def import_packagings(
+    data: Annotated[CsvUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    db_session: Session,
+    me: CurrentUser,
+    dry_run: DryRun = False,
+) -> ImportReport:
+    return run_import(db_session, me, dry_run=dry_run, packagings=read_upload(data.file))
+
+
 @get(
     "/api/v1/items.csv",
     guards=[can_read],
@@ -144,3 +170,17 @@ def download_items_csv(db_session: Session) -> Response[bytes]:
 )
 def download_par_levels_csv(db_session: Session) -> Response[bytes]:
     return csv_attachment(catalogue_import.par_levels_csv(db_session), "par-levels.csv")
+
+
+@get(
+    "/api/v1/packagings.csv",
+    guards=[can_read],
+    sync_to_thread=True,
+    tags=["inventory"],
+    media_type="text/csv",
+    summary="Packaging levels as CSV, in the import's format",
+    description=f"Columns: {','.join(PACKAGING_COLUMNS)}; one row per packaging level, by SKU "
+    "and size.",
+)
+def download_packagings_csv(db_session: Session) -> Response[bytes]:
+    return csv_attachment(catalogue_import.packagings_csv(db_session), "packagings.csv")

@@ -3,8 +3,8 @@ way stock changes (a stock action, `inventory.ledger.record_movement`)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -13,25 +13,28 @@ from litestar.openapi.spec import Discriminator, Operation, RequestBody, Schema
 from litestar.params import Parameter
 from sqlalchemy.orm import Session
 
-from inventory import ledger, lookups, stock_queries
+from inventory import ledger, stock_queries
 from inventory.api.params import PAGED, CodeQuery, SkuQuery
-from inventory.gs1 import parse_supply_barcode
-from inventory.roles import can_move_stock, can_read, check_kind_allowed
+from inventory.receiving import receive_scanned
+from inventory.roles import (
+    can_move_stock,
+    can_read,
+    check_kind_allowed,
+    check_may_book_on_orders,
+)
 from inventory.schemas.stock import (
     MOVEMENT_ACTIONS,
     BarcodeReceive,
     MovementIn,
     MovementOut,
     MovementRow,
-    ReceiveStock,
 )
 from kernel import idempotency
 from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
-from kernel.fields import PRINTABLE
+from kernel.fields import PRINTABLE, RowId
 from kernel.idempotency import IdempotencyKeyHeader
 from kernel.pagination import Page, PageParams
-from kernel.problems import InvalidInput
 
 
 def record_once(
@@ -41,16 +44,13 @@ def record_once(
     *,
     scope: str,
     payload: Any,
-    movement: MovementIn,
-    today: dt.date,
+    action: Callable[[], Any],
 ) -> Response[MovementOut]:
-    """One stock action through the ledger, once per `Idempotency-Key`, committed."""
+    """One stock action (`action`, through the ledger), once per `Idempotency-Key`,
+    committed."""
     response = idempotency.respond(
-        db_session, me=me, key=key, scope=scope, payload=payload, status_code=201,
-        action=lambda: ledger.record_movement(
-            db_session, actor=me.username, data=movement, today=today
-        ),
-    )  # fmt: skip
+        db_session, me=me, key=key, scope=scope, payload=payload, status_code=201, action=action
+    )
     return committed(db_session, response)
 
 
@@ -137,9 +137,21 @@ class MovementController(Controller):
     ) -> Response[MovementOut]:
         check_kind_allowed(me, data.kind)
         return record_once(
-            db_session, me, idempotency_key, scope="POST /api/v1/stock/movements",
-            payload=data, movement=data, today=clock.today(),
+            db_session, me, idempotency_key, scope="POST /api/v1/stock/movements", payload=data,
+            action=lambda: ledger.record_movement(
+                db_session, actor=me.username, data=data, today=clock.today(), now=clock.now(),
+                zone=clock.zone,
+            ),
         )  # fmt: skip
+
+    @get(
+        "/movements/{movement_id:int}",
+        guards=[can_read],
+        sync_to_thread=True,
+        summary="One ledger row",
+    )
+    def get_movement(self, movement_id: RowId, db_session: Session) -> MovementRow:
+        return stock_queries.get_movement(db_session, movement_id)
 
     @post(
         "/receive-barcode",
@@ -147,6 +159,12 @@ class MovementController(Controller):
         sync_to_thread=True,
         status_code=201,
         summary="Receive stock by scanning its GS1 barcode (GTIN, lot, expiry)",
+        description=(
+            "`quantity` counts packages of the level the GTIN names: the item's own GTIN is "
+            "one unit, a packaging level's GTIN (`/items/{sku}/packagings`) that many units; "
+            "the movement records units and the packaging. With `purchase_order_id` the "
+            "receipt is booked on that submitted order (its outstanding quantity shrinks)."
+        ),
     )
     def receive_by_barcode(
         self,
@@ -156,24 +174,13 @@ class MovementController(Controller):
         clock: Clock,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MovementOut]:
-        scanned = parse_supply_barcode(data.barcode)
-        item = lookups.find_item_by_gtin(db_session, scanned.gtin)
-        if item is None:
-            raise InvalidInput(
-                f"No item has GTIN {scanned.gtin}; add the GTIN to the item first.",
-                extra={
-                    "gtin": scanned.gtin,
-                    "errors": [{"field": "barcode", "message": "unknown GTIN", "source": "body"}],
-                },
-            )
-        movement = ReceiveStock(
-            sku=item.sku,
-            location=data.location,
-            quantity=data.quantity,
-            lot=scanned.lot,
-            expires_on=scanned.expires_on,
-        )
+        if data.purchase_order_id is not None:
+            check_may_book_on_orders(me)
         return record_once(
             db_session, me, idempotency_key, scope="POST /api/v1/stock/receive-barcode",
-            payload=data, movement=movement, today=clock.today(),
+            payload=data,
+            action=lambda: receive_scanned(
+                db_session, actor=me.username, data=data, today=clock.today(), now=clock.now(),
+                zone=clock.zone,
+            ),
         )  # fmt: skip

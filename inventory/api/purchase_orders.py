@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get, post
+from litestar.datastructures import State
 from sqlalchemy.orm import Session
 
 from inventory import purchasing
 from inventory.api.params import PAGED, SupplierFilter
+from inventory.po_pdf import po_pdf_response
 from inventory.roles import can_purchase, can_read
 from inventory.schemas.purchasing import (
     CancelIn,
@@ -94,6 +96,25 @@ class PurchaseOrderController(Controller):
     def get_purchase_order(self, po_id: RowId, db_session: Session) -> PurchaseOrderOut:
         return purchasing.po_out(db_session, purchasing.get_po(db_session, po_id))
 
+    @get(
+        "/{po_id:int}/pdf",
+        guards=[can_read],
+        sync_to_thread=True,
+        media_type="application/pdf",
+        opt={"path_alias": "/api/v1/purchase-orders/{po_id}.pdf"},
+        summary="The purchase order as a printable PDF (also at /purchase-orders/{po_id}.pdf)",
+        description=(
+            "Letterhead and ship-to from STERISTOCK_CLINIC_NAME / STERISTOCK_CLINIC_ADDRESS, "
+            "the supplier and the clinic's account number there, one line per item with the "
+            "vendor item number, the quantity in packs and units, costs and the total. A "
+            "draft or cancelled order is marked across the page."
+        ),
+    )
+    def get_purchase_order_pdf(
+        self, po_id: RowId, db_session: Session, state: State, clock: Clock
+    ) -> Response[bytes]:
+        return po_pdf_response(db_session, state.settings, clock, po_id)
+
     @post(
         "/{po_id:int}/submit",
         guards=[can_purchase],
@@ -140,7 +161,8 @@ class PurchaseOrderController(Controller):
             db_session, me=me, key=idempotency_key,
             scope=f"POST /api/v1/purchase-orders/{po_id}/receive", payload=data, status_code=201,
             action=lambda: purchasing.receive(
-                db_session, actor=me.username, po_id=po_id, data=data, today=clock.today()
+                db_session, actor=me.username, po_id=po_id, data=data, today=clock.today(),
+                now=clock.now(),
             ),
         )  # fmt: skip
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import pandas as pd
 from litestar import Controller, Response, get
+from litestar.params import QueryParameter
 from sqlalchemy.orm import Session
 
-from inventory import lookups, reorder
+from inventory import lookups, order_formats, reorder
 from inventory.api.downloads import csv_attachment
 from inventory.api.params import PAGED, SupplierFilter
 from inventory.roles import can_read
 from inventory.schemas.purchasing import ParReviewRow, SuggestionRow
 from kernel.clock import Clock
 from kernel.pagination import Page, PageParams
+from kernel.problems import InvalidInput
 
 T = TypeVar("T", bound=Any)
 
@@ -31,15 +33,42 @@ def check_supplier(session: Session, supplier_id: int | None) -> None:
 
 
 def reorder_csv(
-    session: Session, clock: Clock, supplier_id: int | None, *, parallel: bool = True
+    session: Session,
+    clock: Clock,
+    supplier_id: int | None,
+    *,
+    file_format: str = "standard",
+    parallel: bool = True,
 ) -> Response[bytes]:
-    """The reorder CSV download; the API and the purchasing page both answer with it."""
+    """The reorder CSV download, standard or in the supplier's order format; the API and
+    the purchasing page both answer with it."""
     check_supplier(session, supplier_id)
     today = clock.today()
+    if file_format == "supplier":
+        if supplier_id is None:
+            raise InvalidInput.for_field(
+                "supplier_id",
+                "format=supplier writes one supplier's order file: give supplier_id.",
+                source="query",
+            )
+        order = order_formats.render_order_file(
+            session, supplier_id=supplier_id, today=today, zone=clock.zone, parallel=parallel
+        )
+        return csv_attachment(order.text, order.filename)
     df = reorder.suggestions(
         session, today=today, zone=clock.zone, supplier_id=supplier_id, parallel=parallel
     )
     return csv_attachment(reorder.to_csv(df), reorder.csv_filename(today, supplier_id))
+
+
+FileFormat = Annotated[
+    Literal["standard", "supplier"],
+    QueryParameter(
+        name="format",
+        description="`standard`: the reorder CSV; `supplier`: the supplier's order file "
+        "(its own columns, units or packs, delimiter; needs `supplier_id`)",
+    ),
+]
 
 
 class ReorderController(Controller):
@@ -78,14 +107,19 @@ class ReorderController(Controller):
         summary="The weekly reorder CSV (download)",
         description=(
             "Columns: supplier,vendor_sku,sku,name,unit,pack_size,on_hand,on_order,par,"
-            "suggested_qty,order_packs,unit_cost,line_total, then the figures behind them."
+            "suggested_qty,order_packs,unit_cost,line_total, then the figures behind them. "
+            "With `format=supplier&supplier_id=`, that supplier's order file instead."
         ),
         media_type="text/csv",
     )
     def download_reorder_csv(
-        self, db_session: Session, clock: Clock, supplier_id: SupplierFilter = None
+        self,
+        db_session: Session,
+        clock: Clock,
+        supplier_id: SupplierFilter = None,
+        file_format: FileFormat = "standard",
     ) -> Response[bytes]:
-        return reorder_csv(db_session, clock, supplier_id)
+        return reorder_csv(db_session, clock, supplier_id, file_format=file_format)
 
     @get(
         "/par-review",

@@ -63,6 +63,7 @@ class RestockController(Controller):
                 from_location=data.from_location,
                 lines=data.lines,
                 today=clock.today(),
+                now=clock.now(),
             )
             return RestockRoundOut(
                 from_location=lookups.normalize_code(data.from_location),

@@ -6,7 +6,9 @@ import is a round trip:
 - items: ``sku,name,unit,pack_size,supplier,vendor_sku,unit_cost,gtin,lead_time_days,
   min_order_qty,lot_tracked,category`` (supplier by name, created if new);
 - par levels: ``sku,location,par_level,reorder_point`` (location by code, created if new;
-  a blank reorder point is half the par level, rounded up, as the PUT endpoint does).
+  a blank reorder point is half the par level, rounded up, as the PUT endpoint does);
+- packagings: ``sku,gtin,units,name`` (a packaging level by its GTIN: created if new,
+  its units and name updated; never removed by an import).
 
 An import is all or nothing. Every row is checked first (and every problem of every row
 is reported with its spreadsheet row number, the header being row 1); only a file without
@@ -29,6 +31,8 @@ Modules, in the order an import runs: `reading` (the CSV as a table of strings),
 from inventory.catalogue_import.export import (
     items_csv,
     items_frame,
+    packagings_csv,
+    packagings_frame,
     par_levels_csv,
     par_levels_frame,
 )
@@ -36,6 +40,7 @@ from inventory.catalogue_import.importer import import_catalogue
 from inventory.catalogue_import.reading import (
     ITEM_COLUMNS,
     MAX_UPLOAD_BYTES,
+    PACKAGING_COLUMNS,
     PAR_COLUMNS,
     ImportRejected,
     UploadTooLarge,
@@ -44,12 +49,15 @@ from inventory.catalogue_import.reading import (
 __all__ = [
     "ITEM_COLUMNS",
     "MAX_UPLOAD_BYTES",
+    "PACKAGING_COLUMNS",
     "PAR_COLUMNS",
     "ImportRejected",
     "UploadTooLarge",
     "import_catalogue",
     "items_csv",
     "items_frame",
+    "packagings_csv",
+    "packagings_frame",
     "par_levels_csv",
     "par_levels_frame",
 ]

@@ -1,5 +1,6 @@
-"""The catalogue as the CSV files the import reads: items and par levels, money as a plain
-decimal, booleans as yes/no, formula-like cells defused (`kernel.csv_export`)."""
+"""The catalogue as the CSV files the import reads: items, par levels and packaging
+levels, money as a plain decimal, booleans as yes/no, formula-like cells defused
+(`kernel.csv_export`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.catalogue_import.reading import ITEM_COLUMNS, PAR_COLUMNS
-from inventory.models import Item, Location, StockLevel, Supplier
+from inventory.catalogue_import.reading import ITEM_COLUMNS, PACKAGING_COLUMNS, PAR_COLUMNS
+from inventory.models import Item, ItemPackaging, Location, StockLevel, Supplier
 from inventory.responses import unit_cost_text
 from kernel.csv_export import frame_csv
 
@@ -18,6 +19,7 @@ _items_t = Item.__table__  # type: ignore[attr-defined]
 _suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
 _locations_t = Location.__table__  # type: ignore[attr-defined]
 _levels_t = StockLevel.__table__  # type: ignore[attr-defined]
+_packagings_t = ItemPackaging.__table__  # type: ignore[attr-defined]
 
 
 def _text(value: Any) -> str:
@@ -60,6 +62,16 @@ def par_levels_frame(session: Session) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(PAR_COLUMNS), dtype=object)
 
 
+def packagings_frame(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(_items_t.c.sku, _packagings_t.c.gtin, _packagings_t.c.units, _packagings_t.c.name)
+        .join(_items_t, _items_t.c.id == _packagings_t.c.item_id)
+        .order_by(_items_t.c.sku, _packagings_t.c.units, _packagings_t.c.gtin)
+    ).all()
+    records = [{"sku": s, "gtin": g, "units": str(u), "name": n} for s, g, u, n in rows]
+    return pd.DataFrame(records, columns=list(PACKAGING_COLUMNS), dtype=object)
+
+
 def to_csv(df: pd.DataFrame) -> str:
     """CSV text as the import reads it back; formula-like cells defused (OWASP)."""
     return frame_csv(df)
@@ -71,3 +83,7 @@ def items_csv(session: Session) -> str:
 
 def par_levels_csv(session: Session) -> str:
     return to_csv(par_levels_frame(session))
+
+
+def packagings_csv(session: Session) -> str:
+    return to_csv(packagings_frame(session))

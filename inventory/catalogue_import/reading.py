@@ -33,6 +33,8 @@ ITEM_COLUMNS = (
 ITEM_REQUIRED = ("sku", "name", "unit", "supplier", "unit_cost")
 PAR_COLUMNS = ("sku", "location", "par_level", "reorder_point")
 PAR_REQUIRED = ("sku", "location", "par_level")
+PACKAGING_COLUMNS = ("sku", "gtin", "units", "name")
+PACKAGING_REQUIRED = PACKAGING_COLUMNS
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 
@@ -46,7 +48,11 @@ class ImportRejected(DomainError):
         problems = (
             report.problems
             if isinstance(report, ImportReport)
-            else [*_problems(report.items), *_problems(report.par_levels)]
+            else [
+                *_problems(report.items),
+                *_problems(report.par_levels),
+                *_problems(report.packagings),
+            ]
         )
         count = len(problems)
         first = problems[0] if problems else None

@@ -14,10 +14,21 @@ import msgspec
 import pandas as pd
 
 from inventory.catalogue import checked_reorder_point, clean_unit_cost
-from inventory.catalogue_import.reading import ITEM_REQUIRED, PAR_REQUIRED, Table
+from inventory.catalogue_import.reading import (
+    ITEM_REQUIRED,
+    PACKAGING_REQUIRED,
+    PAR_REQUIRED,
+    Table,
+)
 from inventory.gs1 import gtin_check_digit_problem
 from inventory.lookups import normalize_code, normalize_sku
-from inventory.schemas.catalogue import ItemCreate, LocationCreate, ParLevelSet, SupplierCreate
+from inventory.schemas.catalogue import (
+    ItemCreate,
+    LocationCreate,
+    PackagingCreate,
+    ParLevelSet,
+    SupplierCreate,
+)
 from kernel.problems import DomainError
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1"})
@@ -81,6 +92,7 @@ _ITEM_TYPES = {f.name: f.type for f in msgspec.structs.fields(ItemCreate)}
 _PAR_TYPES = {f.name: f.type for f in msgspec.structs.fields(ParLevelSet)}
 _CODE_TYPE = {f.name: f.type for f in msgspec.structs.fields(LocationCreate)}["code"]
 _SUPPLIER_NAME_TYPE = {f.name: f.type for f in msgspec.structs.fields(SupplierCreate)}["name"]
+_PACKAGING_TYPES = {f.name: f.type for f in msgspec.structs.fields(PackagingCreate)}
 # What each column must look like, in a spreadsheet user's words; the limits themselves
 # are the API schema's (ItemCreate, ParLevelSet, LocationCreate), checked below.
 RULES = {
@@ -96,12 +108,16 @@ RULES = {
     "location": "must be 1-20 letters, digits or _ . -",
     "par_level": "must be a whole number from 0 to 1,000,000",
     "reorder_point": "must be a whole number from 0 to 1,000,000",
+    "units": "must be a whole number from 1 to 1,000,000",
+    "packaging_name": "must be 1-40 characters (box, case...)",
 }
 
 
 def _convert(column: str, text: str, type_: Any) -> Any:
     value: Any = text
-    if column in ("pack_size", "lead_time_days", "min_order_qty", "par_level", "reorder_point"):
+    if column in (
+        "pack_size", "lead_time_days", "min_order_qty", "par_level", "reorder_point", "units"
+    ):  # fmt: skip
         if not WHOLE.match(text):
             raise CellError(f"{text!r} {RULES[column]}.")
         value = int(text.split(".")[0])
@@ -117,6 +133,15 @@ class ItemRow:
     sku: str
     values: dict[str, Any]  # item columns as stored (supplier_id filled in later)
     supplier: str
+
+
+@dataclass
+class PackagingRow:
+    row: int
+    sku: str
+    gtin: str
+    units: int
+    name: str
 
 
 @dataclass
@@ -195,6 +220,14 @@ PAR_PARSERS = {
 }
 
 
+PACKAGING_PARSERS = {
+    "sku": lambda t: normalize_sku(_convert("sku", t, _ITEM_TYPES["sku"])),
+    "gtin": parse_gtin,
+    "units": _typed("units", _PACKAGING_TYPES),
+    "name": lambda t: _convert("packaging_name", t, _PACKAGING_TYPES["name"]).strip(),
+}
+
+
 def parse_item_rows(table: Table) -> list[ItemRow]:
     assert table.frame is not None
     rows: list[ItemRow] = []
@@ -220,23 +253,32 @@ def parse_item_rows(table: Table) -> list[ItemRow]:
     return rows
 
 
+def _checked_rows(
+    table: Table, parsers: dict[str, Any], required: tuple[str, ...]
+) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(row, typed values) of every row whose cells all passed (a blank required cell was
+    reported when the file was read, so its other cells are still checked)."""
+    assert table.frame is not None
+    blank_required = {p.row for p in table.problems}
+    for row, cells in _records(table.frame):
+        checks = {c: p for c, p in parsers.items() if not (row in blank_required and
+                  c in required and not cells[c])}  # fmt: skip
+        values = _check_cells(table, int(row), cells, checks)
+        if values is not None and row not in blank_required:
+            yield int(row), values
+
+
 def parse_par_rows(table: Table) -> list[ParRow]:
     assert table.frame is not None
     rows: list[ParRow] = []
-    blank_required = {p.row for p in table.problems}
-    for row, cells in _records(table.frame):
-        parsers = {c: p for c, p in PAR_PARSERS.items() if not (row in blank_required and
-                   c in PAR_REQUIRED and not cells[c])}  # fmt: skip
-        values = _check_cells(table, int(row), cells, parsers)
-        if values is None or row in blank_required:
-            continue
+    for row, values in _checked_rows(table, PAR_PARSERS, PAR_REQUIRED):
         try:
             reorder_point = checked_reorder_point(values["par_level"], values["reorder_point"])
         except DomainError as exc:
-            table.file_problem(exc.detail, row=int(row), column="reorder_point")
+            table.file_problem(exc.detail, row=row, column="reorder_point")
             continue
         rows.append(
-            ParRow(int(row), values["sku"], values["location"], values["par_level"], reorder_point)
+            ParRow(row, values["sku"], values["location"], values["par_level"], reorder_point)
         )
     keys = [
         (int(row), f"{sku.upper()} at {code.upper()}")
@@ -246,6 +288,16 @@ def parse_par_rows(table: Table) -> list[ParRow]:
         if sku and code
     ]
     _check_duplicates(table, keys, "location", "par level for")
+    return rows
+
+
+def parse_packaging_rows(table: Table) -> list[PackagingRow]:
+    rows = [
+        PackagingRow(row, values["sku"], values["gtin"], values["units"], values["name"])
+        for row, values in _checked_rows(table, PACKAGING_PARSERS, PACKAGING_REQUIRED)
+    ]
+    gtins = [(r.row, r.gtin) for r in rows]
+    _check_duplicates(table, gtins, "gtin", "GTIN")
     return rows
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from inventory.catalogue_import.planning import ITEM_FIELDS, Plan, supplier_ids
-from inventory.models import Item, Location, StockLevel, Supplier
+from inventory.models import Item, ItemPackaging, Location, StockLevel, Supplier
 from kernel import audit
 from kernel.db import utcnow
 
@@ -18,6 +18,7 @@ _items_t = Item.__table__  # type: ignore[attr-defined]
 _suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
 _locations_t = Location.__table__  # type: ignore[attr-defined]
 _levels_t = StockLevel.__table__  # type: ignore[attr-defined]
+_packagings_t = ItemPackaging.__table__  # type: ignore[attr-defined]
 
 
 def _item_snapshot(row: dict[str, Any]) -> dict[str, Any]:
@@ -118,3 +119,40 @@ def write_par_levels(session: Session, *, actor: str, plan: Plan) -> None:
             .values(par_level=bindparam("par_level"), reorder_point=bindparam("reorder_point")),
             updates,
         )
+
+
+def write_packagings(session: Session, *, actor: str, plan: Plan) -> None:
+    """New levels inserted, changed ones updated, each audited as the API does
+    (`item.packaging_add`, `item.packaging_update`)."""
+    if not plan.new_packagings and not plan.changed_packagings:
+        return
+    connection = session.connection()
+    now = utcnow()
+    items = dict(session.execute(select(_items_t.c.sku, _items_t.c.id)).all())
+    if plan.new_packagings:
+        connection.execute(
+            insert(_packagings_t),
+            [{"item_id": items[r.sku], "gtin": r.gtin, "units": r.units, "name": r.name,
+              "created_at": now} for r in plan.new_packagings],
+        )  # fmt: skip
+        ids = dict(session.execute(select(_packagings_t.c.gtin, _packagings_t.c.id)).all())
+        for r in plan.new_packagings:
+            audit.record(
+                session, actor=actor, action="item.packaging_add", entity="item",
+                entity_id=r.sku,
+                after={"id": ids[r.gtin], "gtin": r.gtin, "units": r.units, "name": r.name},
+            )  # fmt: skip
+    if plan.changed_packagings:
+        connection.execute(
+            update(_packagings_t)
+            .where(_packagings_t.c.id == bindparam("b_id"))
+            .values(units=bindparam("units"), name=bindparam("name")),
+            [{"b_id": c["id"], "units": r.units, "name": r.name}
+             for c, r in plan.changed_packagings],
+        )  # fmt: skip
+        for current, r in plan.changed_packagings:
+            before = {k: current[k] for k in ("id", "gtin", "units", "name")}
+            audit.record(
+                session, actor=actor, action="item.packaging_update", entity="item",
+                entity_id=r.sku, before=before, after=before | {"units": r.units, "name": r.name},
+            )  # fmt: skip

@@ -4,10 +4,12 @@
 |---|---|
 | `bins` | `/b/{location}/{sku}` (the tablet page a bin label opens) |
 | `items` | `/catalogue/items[/new, /{sku}]` |
+| `packagings` | `/catalogue/packagings[/{id}/remove]` (forms on the item page) |
 | `par_levels` | `/catalogue/par-levels` |
-| `suppliers` | `/catalogue/suppliers[/{id}]` |
+| `suppliers` | `/catalogue/suppliers[/{id}]` (the page itself: `supplier_page`) |
+| `order_formats` | `/catalogue/suppliers/{id}/order-format` (the supplier page's layout form) |
 | `locations` | `/catalogue/locations[/{code}]` |
-| `catalogue_import` | `/catalogue/import[/confirm, /items.csv, /par-levels.csv]` |
+| `catalogue_import` | `/catalogue/import[/confirm, /items.csv, /par-levels.csv, /packagings.csv]` |
 | `purchasing` | `/purchasing`, `/purchasing/reorder.csv`, `/purchasing/from-suggestions` |
 | `purchase_orders` | `/purchasing/orders[/new, /{id}, /{id}/submit, /{id}/receive]` |
 
@@ -23,6 +25,8 @@ from inventory.pages import (
     catalogue_import,
     items,
     locations,
+    order_formats,
+    packagings,
     par_levels,
     purchase_orders,
     purchasing,
@@ -34,8 +38,10 @@ page_handlers: list[Any] = [
     *purchasing.page_handlers,
     *purchase_orders.page_handlers,
     *items.page_handlers,
+    *packagings.page_handlers,
     *par_levels.page_handlers,
     *suppliers.page_handlers,
+    *order_formats.page_handlers,
     *locations.page_handlers,
     *catalogue_import.page_handlers,
 ]

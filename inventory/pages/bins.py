@@ -147,7 +147,7 @@ def record_bin_action(
         movement = movement_from_form(data, action=action, sku=item.sku, location=loc.code)
         check_kind_allowed(me, movement.kind)
         return ledger.record_movement(
-            db_session, actor=me.username, data=movement, today=clock.today()
+            db_session, actor=me.username, data=movement, today=clock.today(), now=clock.now()
         )
 
     return submit_form(

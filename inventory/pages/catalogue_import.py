@@ -1,4 +1,4 @@
-"""`/catalogue/import`: upload the items and/or par-levels CSV, read the
+"""`/catalogue/import`: upload the items, par-levels and/or packagings CSV, read the
 dry-run report as a table, then confirm to import the same files.
 
 The checked files wait in `catalogue_uploads` under a random token (any app worker can
@@ -49,7 +49,9 @@ def render_import(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    reports = [r for r in (result.items, result.par_levels) if r] if result else []
+    reports = (
+        [r for r in (result.items, result.par_levels, result.packagings) if r] if result else []
+    )
     return render_page(
         request,
         "inventory/catalogue_import.html",
@@ -90,7 +92,7 @@ def _uploaded(value: Any) -> tuple[str, bytes] | None:
     PAGE,
     guards=[can_purchase],
     sync_to_thread=True,
-    request_max_body_size=2 * MAX_UPLOAD_BYTES + 64 * 1024,
+    request_max_body_size=3 * MAX_UPLOAD_BYTES + 64 * 1024,
 )
 def check_upload(
     request: Request[Any, Any, Any], data: MultipartForm, db_session: Session, me: CurrentUser
@@ -99,20 +101,28 @@ def check_upload(
     try:
         items = _uploaded(data.get("items_file"))
         par_levels = _uploaded(data.get("par_levels_file"))
+        packagings = _uploaded(data.get("packagings_file"))
     except UploadTooLarge as exc:
         return render_import(request, error=exc.detail, status_code=413)
-    if items is None and par_levels is None:
+    if items is None and par_levels is None and packagings is None:
         return render_import(
-            request, error="Choose an items file, a par-levels file, or both.", status_code=422
+            request,
+            error="Choose an items file, a par-levels file or a packagings file.",
+            status_code=422,
         )
     result = catalogue_import.import_catalogue(
         db_session,
         actor=me.username,
         items=items[1] if items else None,
         par_levels=par_levels[1] if par_levels else None,
+        packagings=packagings[1] if packagings else None,
         dry_run=True,
     )
-    names = {"items": items[0] if items else "", "par_levels": par_levels[0] if par_levels else ""}
+    names = {
+        "items": items[0] if items else "",
+        "par_levels": par_levels[0] if par_levels else "",
+        "packagings": packagings[0] if packagings else "",
+    }
     if not result.accepted:
         return render_import(request, result=result, names=names, status_code=422)
     db_session.execute(
@@ -127,6 +137,8 @@ def check_upload(
             items_csv=items[1].decode("utf-8-sig") if items else None,
             par_levels_name=par_levels[0] if par_levels else None,
             par_levels_csv=par_levels[1].decode("utf-8-sig") if par_levels else None,
+            packagings_name=packagings[0] if packagings else None,
+            packagings_csv=packagings[1].decode("utf-8-sig") if packagings else None,
         )
     )
     return render_import(request, result=result, token=token, names=names)
@@ -134,7 +146,11 @@ def check_upload(
 
 def _summary(result: CatalogueImport) -> str:
     parts = []
-    for label, report in (("items", result.items), ("par levels", result.par_levels)):
+    for label, report in (
+        ("items", result.items),
+        ("par levels", result.par_levels),
+        ("packaging levels", result.packagings),
+    ):
         if report is not None:
             parts.append(
                 f"{label}: {report.created} created, {report.updated} updated, "
@@ -175,10 +191,15 @@ def confirm_import(
         actor=me.username,
         items=upload.items_csv.encode() if upload.items_csv is not None else None,
         par_levels=upload.par_levels_csv.encode() if upload.par_levels_csv is not None else None,
+        packagings=upload.packagings_csv.encode() if upload.packagings_csv is not None else None,
     )
     if not result.accepted:  # the catalogue changed since the dry run
         db_session.rollback()
-        names = {"items": upload.items_name or "", "par_levels": upload.par_levels_name or ""}
+        names = {
+            "items": upload.items_name or "",
+            "par_levels": upload.par_levels_name or "",
+            "packagings": upload.packagings_name or "",
+        }
         return render_import(
             request, result=result, names=names, status_code=422,
             error="The catalogue changed since the check: these rows no longer import. "
@@ -198,10 +219,16 @@ def download_par_levels_csv_page(db_session: Session) -> Response[bytes]:
     return csv_attachment(catalogue_import.par_levels_csv(db_session), "par-levels.csv")
 
 
+@get(f"{PAGE}/packagings.csv", guards=[can_purchase], sync_to_thread=True, media_type="text/csv")
+def download_packagings_csv_page(db_session: Session) -> Response[bytes]:
+    return csv_attachment(catalogue_import.packagings_csv(db_session), "packagings.csv")
+
+
 page_handlers: list[Any] = [
     import_page,
     check_upload,
     confirm_import,
     download_items_csv_page,
     download_par_levels_csv_page,
+    download_packagings_csv_page,
 ]

@@ -17,7 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from inventory import catalogue, catalogue_queries, lookups, search
+from inventory import catalogue, catalogue_queries, lookups, packagings, search
 from inventory.models import Item, Supplier
 from inventory.pages.form_messages import HINTS, refusal_message
 from inventory.pages.paging import fetch_page, page_count, page_number, query_text
@@ -149,6 +149,9 @@ NEW_ITEM_VALUES: dict[str, Any] = {name: "" for name in ITEM_TEXT_FIELDS} | {
 }  # fmt: skip
 
 
+PACKAGING_FIELDS = ("gtin", "units", "name")
+
+
 def render_item_form(
     request: Request[Any, Any, Any],
     session: Session,
@@ -159,11 +162,17 @@ def render_item_form(
     errors: dict[str, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
+    packaging: dict[str, Any] | None = None,
 ) -> Template:
+    """The item form (or, for readers, its facts) and its packaging levels; `packaging`:
+    the packaging form's values, errors and message when it was refused."""
     supplier_name = None
+    levels = []
     if item is not None:
         supplier = session.get(Supplier, item.supplier_id)
         supplier_name = supplier.name if supplier else None
+        levels = packagings.list_packagings(session, item.sku)
+    packaging = packaging or {}
     return render_page(
         request,
         "inventory/catalogue/item_form.html",
@@ -180,6 +189,12 @@ def render_item_form(
         can_edit=keeps_catalogue(me),
         nonce=new_nonce(),
         cost_text=unit_cost_text,
+        levels=levels,
+        packaging_values=packaging.get("values") or dict.fromkeys(PACKAGING_FIELDS, ""),
+        packaging_errors=packaging.get("errors") or {},
+        packaging_error=packaging.get("error"),
+        packaging_nonce=new_nonce(),
+        remove_nonces={level.id: new_nonce() for level in levels},
     )
 
 

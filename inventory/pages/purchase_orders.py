@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from inventory.models import PO_STATUSES
 from inventory.pages.form_messages import refusal_detail
 from inventory.pages.paging import MAX_ROW_ID
 from inventory.pages.purchasing import STATUS_TAGS, render_purchasing, status_words
+from inventory.po_pdf import po_pdf_response
 from inventory.roles import can_purchase, can_read, keeps_catalogue
 from inventory.schemas.purchasing import PoLineIn, PurchaseOrderCreate, ReceiveIn, ReceiveLineIn
 from kernel.auth.service import CurrentUser
@@ -265,6 +267,19 @@ def order_page(
     return render_order(request, db_session, clock, po_id, me=me)
 
 
+@get(
+    f"{ORDERS}/{{po_id:int}}/pdf",
+    guards=[can_read],
+    sync_to_thread=True,
+    media_type="application/pdf",
+    opt={"path_alias": f"{ORDERS}/{{po_id}}.pdf"},
+)
+def order_pdf_page(po_id: int, db_session: Session, state: State, clock: Clock) -> Response[bytes]:
+    """The API's printable order (same function and bytes), with the session cookie."""
+    check_po_id(po_id)
+    return po_pdf_response(db_session, state.settings, clock, po_id)
+
+
 @post(f"{ORDERS}/{{po_id:int}}/submit", guards=[can_purchase], sync_to_thread=True)
 def submit_order(
     request: Request[Any, Any, Any],
@@ -380,7 +395,12 @@ def receive_order(
     def receive() -> Any:
         read["receipt"], read["numbers"] = receipt_from_form(data)
         return purchasing.receive(
-            db_session, actor=me.username, po_id=po_id, data=read["receipt"], today=clock.today()
+            db_session,
+            actor=me.username,
+            po_id=po_id,
+            data=read["receipt"],
+            today=clock.today(),
+            now=clock.now(),
         )
 
     def rerender(refusal: FormRefusal) -> Template:
@@ -412,6 +432,7 @@ page_handlers: list[Any] = [
     new_order_page,
     create_order,
     order_page,
+    order_pdf_page,
     submit_order,
     receive_order,
 ]

@@ -16,8 +16,9 @@ from litestar import Request, Response, get, post
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from inventory import purchasing, reorder
-from inventory.api.reorder import reorder_csv
+from inventory import order_formats, purchasing, reorder
+from inventory.api.params import SupplierFilter
+from inventory.api.reorder import FileFormat, reorder_csv
 from inventory.pages.form_messages import refusal_detail
 from inventory.roles import can_purchase, can_read, keeps_catalogue
 from kernel.auth.service import CurrentUser
@@ -50,6 +51,13 @@ def render_purchasing(
         {"supplier": supplier, "rows": list(group)}
         for supplier, group in groupby(rows, key=lambda r: r["supplier"])
     ]
+    with_layout = order_formats.has_order_format(
+        session, [g["rows"][0]["supplier_id"] for g in groups if g["rows"][0]["supplier_id"]]
+    )
+    for group in groups:
+        supplier_id = group["rows"][0]["supplier_id"]
+        group["supplier_id"] = supplier_id
+        group["order_file"] = supplier_id in with_layout
     orders = []
     for status in OPEN_STATUSES:
         found, _ = purchasing.list_pos(
@@ -80,9 +88,15 @@ def purchasing_page(
 
 
 @get("/purchasing/reorder.csv", guards=[can_read], sync_to_thread=True, media_type="text/csv")
-def download_reorder_csv_page(db_session: Session, clock: Clock) -> Response[bytes]:
-    """The API's CSV (same function, bytes and filename), with the session cookie."""
-    return reorder_csv(db_session, clock, None, parallel=False)
+def download_reorder_csv_page(
+    db_session: Session,
+    clock: Clock,
+    supplier_id: SupplierFilter = None,
+    file_format: FileFormat = "standard",
+) -> Response[bytes]:
+    """The API's CSV or a supplier's order file (same function, bytes and filename), with
+    the session cookie."""
+    return reorder_csv(db_session, clock, supplier_id, file_format=file_format, parallel=False)
 
 
 def drafts_created(out: dict[str, Any]) -> tuple[str, str, str]:

@@ -8,28 +8,21 @@ from litestar import Request, Response, get, post
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
-from inventory import catalogue, catalogue_queries, lookups
-from inventory.models import Supplier
+from inventory import catalogue, catalogue_queries
 from inventory.pages.form_messages import HINTS, refusal_message
-from inventory.pages.paging import MAX_ROW_ID
+from inventory.pages.supplier_page import (
+    SUPPLIER_FIELDS,
+    render_supplier,
+    supplier_or_404,
+    supplier_values,
+)
 from inventory.roles import can_keep_catalogue, can_read, keeps_catalogue
 from inventory.schemas.catalogue import SupplierCreate, SupplierUpdate
 from kernel.auth.service import CurrentUser
-from kernel.problems import NotFound
 from kernel.web.forms import FormData, convert_form_fields, form_text, new_nonce, submit_form
 from kernel.web.templating import redirect_with_flash, render_page
 
-SUPPLIER_FIELDS = ("name", "account_number", "email", "phone", "lead_time_days")
 LIST = "/catalogue/suppliers"
-
-
-def supplier_values(supplier: Supplier | None) -> dict[str, str]:
-    if supplier is None:
-        return {name: "" for name in SUPPLIER_FIELDS}
-    return {
-        name: "" if getattr(supplier, name) is None else str(getattr(supplier, name))
-        for name in SUPPLIER_FIELDS
-    }
 
 
 def render_suppliers(
@@ -54,29 +47,6 @@ def render_suppliers(
         errors=errors or {},
         error=error,
         can_edit=keeps_catalogue(me),
-        nonce=new_nonce(),
-    )
-
-
-def render_supplier(
-    request: Request[Any, Any, Any],
-    session: Session,
-    supplier: Supplier,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    return render_page(
-        request,
-        "inventory/catalogue/supplier_form.html",
-        status_code=status_code,
-        section="suppliers",
-        supplier=supplier,
-        values=values or supplier_values(supplier),
-        errors=errors or {},
-        error=error,
         nonce=new_nonce(),
     )
 
@@ -108,17 +78,11 @@ def create_supplier(
     )  # fmt: skip
 
 
-def _supplier(session: Session, supplier_id: int) -> Supplier:
-    if not 1 <= supplier_id <= MAX_ROW_ID:
-        raise NotFound(f"No supplier with id {supplier_id}.")
-    return lookups.get_supplier(session, supplier_id)
-
-
 @get(f"{LIST}/{{supplier_id:int}}", guards=[can_keep_catalogue], sync_to_thread=True)
 def supplier_page(
     request: Request[Any, Any, Any], supplier_id: int, db_session: Session
 ) -> Template:
-    return render_supplier(request, db_session, _supplier(db_session, supplier_id))
+    return render_supplier(request, db_session, supplier_or_404(db_session, supplier_id))
 
 
 @post(f"{LIST}/{{supplier_id:int}}", guards=[can_keep_catalogue], sync_to_thread=True)
@@ -129,7 +93,7 @@ def update_supplier(
     db_session: Session,
     me: CurrentUser,
 ) -> Response[Any]:
-    supplier = _supplier(db_session, supplier_id)
+    supplier = supplier_or_404(db_session, supplier_id)
     values = {name: form_text(data, name) for name in SUPPLIER_FIELDS}
     converted, errors = convert_form_fields(values, SupplierCreate, required={"name"}, hints=HINTS)
     stored = supplier_values(supplier)
@@ -144,7 +108,7 @@ def update_supplier(
             data=SupplierUpdate(**changes),
         ).id,
         rerender=lambda refusal: render_supplier(
-            request, db_session, _supplier(db_session, supplier_id), values=values,
+            request, db_session, supplier_or_404(db_session, supplier_id), values=values,
             errors=refusal.errors, error=refusal_message(refusal),
             status_code=refusal.status_code,
         ),

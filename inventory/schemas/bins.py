@@ -22,8 +22,12 @@ class BinOut(msgspec.Struct):
 
 class ScannedItemOut(ItemOut):
     """The item a GS1 barcode names, with the lot and expiry printed on that box and the
-    bins that stock it (those with stock first)."""
+    bins that stock it (those with stock first). `package_units`: units in what was
+    scanned (1 for the item's own GTIN; a box or case level's units, named
+    `package_name`)."""
 
     lot: str | None = None
+    package_units: int = 1
+    package_name: str | None = None
     expires_on: dt.date | None = None
     bins: list[BinOut] = msgspec.field(default_factory=list)

@@ -18,6 +18,7 @@ from inventory.schemas.fields import (
     Gtin,
     Id,
     Name,
+    PackagingName,
     Phone,
     PositiveQuantity,
     Short,
@@ -127,6 +128,34 @@ class ItemOut(msgspec.Struct):
     lot_tracked: bool
     category: str | None
     active: bool
+
+
+# --- packaging levels ------------------------------------------------------------------
+
+
+class PackagingCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A packaging level with its own GTIN: `units` of the item in one package (a box of
+    100: 100; a case of 10 boxes: 1000)."""
+
+    gtin: Gtin
+    units: PositiveQuantity
+    name: PackagingName
+
+
+class PackagingUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Rename a level, or change its units while no receipt was counted in it."""
+
+    units: PositiveQuantity | None = None
+    name: PackagingName | None = None
+
+
+class PackagingOut(msgspec.Struct):
+    id: int
+    sku: str
+    gtin: str
+    units: int
+    name: str
+    receipts: int  # receipts counted in packages of this level
 
 
 class ParLevelSet(msgspec.Struct, forbid_unknown_fields=True):

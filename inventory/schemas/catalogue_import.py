@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-FileKind = Literal["items", "par_levels"]
+FileKind = Literal["items", "par_levels", "packagings"]
 RowAction = Literal["create", "update", "unchanged", "rejected"]
 
 
@@ -27,6 +27,7 @@ class ImportRow(msgspec.Struct, omit_defaults=True):
     sku: str
     action: RowAction
     location: str | None = None
+    gtin: str | None = None  # a packagings row's GTIN (its key)
     changed: list[str] = []  # the columns an update changes
     problems: list[str] = []
 
@@ -49,12 +50,13 @@ class ImportReport(msgspec.Struct):
 
 
 class CatalogueImport(msgspec.Struct):
-    """Both files' reports (a file not given is null)."""
+    """Every file's report (a file not given is null)."""
 
     dry_run: bool
     accepted: bool
     items: ImportReport | None
     par_levels: ImportReport | None
+    packagings: ImportReport | None = None
 
 
 class ImportRejectedProblem(msgspec.Struct, kw_only=True):

@@ -6,6 +6,7 @@ rule runs, and the pages check form fields against the same types.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import msgspec
@@ -25,9 +26,12 @@ Units = Annotated[int, msgspec.Meta(ge=0, le=MAX_QUANTITY)]
 Quantity = Annotated[int, msgspec.Meta(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
 PositiveQuantity = Annotated[int, msgspec.Meta(gt=0, le=MAX_QUANTITY)]
 Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=PRINTABLE)]
+PackagingName = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=NOT_BLANK)]
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=NOT_BLANK)]
 Short = Annotated[str, msgspec.Meta(max_length=64, pattern=PRINTABLE)]
 Phone = Annotated[str, msgspec.Meta(max_length=40, pattern=PRINTABLE)]
 Email = Annotated[
     str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
 ]
+# A time with its offset (`2026-12-01T16:30:00-06:00` or `...Z`): when a movement happened.
+OccurredAt = Annotated[dt.datetime, msgspec.Meta(tz=True)]

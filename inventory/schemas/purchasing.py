@@ -20,6 +20,10 @@ Notes = Text(500, pattern=MULTILINE)
 
 
 class SuggestionRow(msgspec.Struct):
+    """One item's reorder figures. `on_hand` is usable stock (lots past their expiry date
+    are left out and shown as `expired_on_hand`); `units_used` is what left the shelf as
+    use in the last 56 complete days (consumption and count shortfalls)."""
+
     supplier: str  # "" when the item has no supplier (then supplier_missing is true)
     vendor_sku: str
     sku: str
@@ -40,9 +44,13 @@ class SuggestionRow(msgspec.Struct):
     need: int
     min_order_qty: int
     lead_time_days: int
+    expired_on_hand: int
+    units_used: int
     avg_daily_usage: float
     days_of_cover: float | None
     usage_par: int
+    gtin: str
+    pack_cost: str  # unit_cost x pack_size
     reason: str
 
 
@@ -56,10 +64,46 @@ class ParReviewRow(msgspec.Struct):
     usage_par: int
     change: int  # usage_par - par
     change_pct: float | None
+    units_used: int
     avg_daily_usage: float
     lead_time_days: int
     on_hand: int
+    expired_on_hand: int
     reason: str
+
+
+# --- supplier order files --------------------------------------------------------------
+
+QuantityIn = Literal["units", "packs"]
+Delimiter = Literal[",", ";", "\t", "|"]
+ColumnHeader = Text(64, min_length=1)
+FieldName = Text(40, min_length=1, pattern=r"^[a-z_]+$")
+
+
+class OrderColumn(msgspec.Struct, forbid_unknown_fields=True):
+    header: ColumnHeader  # as the supplier's upload expects it, e.g. "Item Number"
+    field: FieldName  # a reorder-row field, e.g. "vendor_sku" (docs/reorder.md lists them)
+
+
+class OrderFormatIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A supplier's bulk-order file: its columns in order, the quantity in units or in
+    packs (`pack_size` units each), the delimiter and whether a header row comes first."""
+
+    columns: Annotated[list[OrderColumn], msgspec.Meta(min_length=1, max_length=40)]
+    quantity_in: QuantityIn = "units"
+    delimiter: Delimiter = ","
+    header_row: bool = True
+
+
+class OrderFormatOut(msgspec.Struct):
+    supplier_id: int
+    supplier: str
+    columns: list[OrderColumn]
+    quantity_in: QuantityIn
+    delimiter: Delimiter
+    header_row: bool
+    updated_by: str
+    updated_at: dt.datetime
 
 
 # --- purchase orders -------------------------------------------------------------------

@@ -4,7 +4,9 @@ A movement request is one of six actions, told apart by `kind` (a msgspec tagged
 one Struct per action). Every action takes the same fields, so a field an action does not
 use is refused by that action's rule in `inventory.ledger`, in a sentence naming the field
 ("to_location is only for transfers."), not by the decoder; the docstrings say what each
-action uses. `quantity` is in units.
+action uses. `quantity` is in units. `occurred_at` (optional, with an offset) records a
+movement after the fact: not in the future, at most 7 days back; usage and reports place
+it then.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from typing import Annotated
 
 import msgspec
 
-from inventory.schemas.fields import Code, Lot, PositiveQuantity, Quantity, Reason, Sku
+from inventory.schemas.fields import (
+    Code,
+    Id,
+    Lot,
+    OccurredAt,
+    PositiveQuantity,
+    Quantity,
+    Reason,
+    Sku,
+)
 from kernel.fields import SCANNED, Text
 
 
@@ -28,6 +39,7 @@ class StockAction(msgspec.Struct, forbid_unknown_fields=True, tag_field="kind"):
     expires_on: dt.date | None = None
     to_location: Code | None = None
     reason: Reason | None = None
+    occurred_at: OccurredAt | None = None
 
     @property
     def kind(self) -> str:
@@ -83,9 +95,24 @@ class LotChange(msgspec.Struct):
     lot: str | None
     expires_on: dt.date | None
     quantity: int
+    used: int = 0  # units of this row that are use (consumed, or a count's shortfall)
+
+
+class PackagingUse(msgspec.Struct):
+    """A receipt scanned at a packaging level: `packages` of `units` each."""
+
+    gtin: str
+    name: str
+    units: int
+    packages: int
 
 
 class MovementOut(msgspec.Struct):
+    """`at`: when it happened; `recorded_at`: when it was written. `on_hand_after`: the
+    on-hand at `location` right after it was recorded (a back-dated movement changes the
+    books when it is recorded). `used`: the units that count as use. `expected_on_hand`:
+    what a count was compared with (the books as of its time)."""
+
     id: int
     kind: str
     sku: str
@@ -93,20 +120,30 @@ class MovementOut(msgspec.Struct):
     quantity: int
     on_hand_after: int
     at: dt.datetime
+    recorded_at: dt.datetime
     actor: str
     reference: str
     lots: list[LotChange]
+    used: int = 0
     lot: str | None = None
     expires_on: dt.date | None = None
     to_location: str | None = None
     to_on_hand_after: int | None = None
     reason: str | None = None
+    expected_on_hand: int | None = None
+    packaging: PackagingUse | None = None
 
 
 class BarcodeReceive(msgspec.Struct, forbid_unknown_fields=True):
+    """`quantity` counts packages of the level the barcode names: the item's own GTIN is
+    one unit, a packaging level's GTIN that many units. With `purchase_order_id` the
+    receipt is booked on that order (it must list the item)."""
+
     barcode: Text(200, min_length=1, pattern=SCANNED)  # may hold FNC1 (\x1d)
     location: Code
     quantity: PositiveQuantity
+    occurred_at: OccurredAt | None = None
+    purchase_order_id: Id | None = None
 
 
 class StockRow(msgspec.Struct):
@@ -129,6 +166,10 @@ class ExpiringRow(msgspec.Struct):
 
 
 class MovementRow(msgspec.Struct):
+    """One ledger row. In `id` order, per item and location, `on_hand_after` is the previous
+    row's plus `quantity`; `at` (when it happened) may be up to 7 days before
+    `recorded_at`."""
+
     id: int
     kind: str
     sku: str
@@ -136,10 +177,15 @@ class MovementRow(msgspec.Struct):
     lot: str | None
     expires_on: dt.date | None
     quantity: int
+    on_hand_after: int
+    used: int
     at: dt.datetime
+    recorded_at: dt.datetime
     actor: str
     reason: str | None
     reference: str | None
+    packaging_gtin: str | None = None
+    packages: int | None = None
 
 
 # --- restock rounds --------------------------------------------------------------------

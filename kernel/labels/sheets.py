@@ -50,6 +50,17 @@ def pdf_text(text: str) -> str:
     return "".join(out)
 
 
+def fit_text(pdf: FPDF, text: str, width: float) -> str:
+    """`text` as the current font prints it in a cell `width` wide: cut with ".." when
+    longer (a table cell of a report or a printed order)."""
+    text = pdf_text(text)
+    if pdf.get_string_width(text) <= width - 1.5:
+        return text
+    while text and pdf.get_string_width(text + "..") > width - 1.5:
+        text = text[:-1]
+    return text + ".."
+
+
 class PdfLabelSheet:
     """An fpdf document plus the state needed to place labels on it."""
 

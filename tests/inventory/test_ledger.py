@@ -17,7 +17,10 @@ def test_receive_then_consume_updates_on_hand_and_ledger(client, inv, ma):
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["on_hand_after"] == 7
-    assert body["lots"] == [{"location": "SUPPLY", "lot": None, "expires_on": None, "quantity": -3}]
+    assert body["lots"] == [
+        {"location": "SUPPLY", "lot": None, "expires_on": None, "quantity": -3, "used": 3}
+    ]
+    assert body["used"] == 3
     assert on_hand(client, ma, sku, "SUPPLY") == 7
     assert inv.invariant_violations() == []
 

@@ -53,3 +53,10 @@ def test_frames_are_defused_and_numbers_stay_numbers() -> None:
     frame = pd.DataFrame({"name": ["=1+1", "Gloves"], "qty": [-2, 5]})
     assert frame_csv(frame) == "name,qty\r\n'=1+1,-2\r\nGloves,5\r\n"
     assert frame["name"][0] == "=1+1"  # the caller's frame is not changed
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_text_writes_another_delimiter_quoting_cells_that_hold_it(delimiter: str) -> None:
+    text = csv_text([("=x", f"a{delimiter}b", 3)], header=("n", "m", "q"), delimiter=delimiter)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    assert rows == [["n", "m", "q"], ["'=x", f"a{delimiter}b", "3"]]

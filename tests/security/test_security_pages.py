@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from inventory import purchasing
-from inventory.models import Item, Location, PurchaseOrder, StockLevel, Supplier
+from inventory.models import Item, ItemPackaging, Location, PurchaseOrder, StockLevel, Supplier
 from kernel.audit.models import AuditEntry
 from kernel.auth.models import Role, User
 from kernel.auth.service import create_user
@@ -95,6 +95,10 @@ def path_values(database: Database) -> dict[str, list[str]]:
             "code": [*one_per(Pack.code, Pack.status), "PK-NOPE"],
             "cycle_id": [*one_per(Cycle.id, Cycle.status), "999999"],
             "po_id": [*one_per(PurchaseOrder.id, PurchaseOrder.status), "999999"],
+            "packaging_id": [
+                *map(str, session.scalars(select(ItemPackaging.id).limit(2))),
+                "999999",
+            ],
             "location": [location for location, _ in bins],
             "/catalogue/locations/{code}": [*sorted({location for location, _ in bins}), "NOPE"],
             "supplier_id": [*one_per(Supplier.id, Supplier.name)[:3], "999999"],
