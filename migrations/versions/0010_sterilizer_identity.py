@@ -42,9 +42,7 @@ def upgrade() -> None:
             "ck_sterilizers_bi_frequency",
             f"bi_frequency IN ({','.join(repr(v) for v in BI_FREQUENCIES)})",
         )
-    op.create_index(
-        "ix_sterilizers_serial_number", "sterilizers", ["serial_number"], unique=True
-    )
+    op.create_index("ix_sterilizers_serial_number", "sterilizers", ["serial_number"], unique=True)
 
 
 def downgrade() -> None:

@@ -43,15 +43,17 @@ def test_a_serial_number_belongs_to_one_sterilizer_only(steri, client):
         headers=steri.admin,
     )
     assert again.status_code == 409
-    assert again.json()["errors"][0]["field"] == "serial_number" and "AC-Z" in again.json()["detail"]
+    assert (
+        again.json()["errors"][0]["field"] == "serial_number" and "AC-Z" in again.json()["detail"]
+    )
     other = steri.sterilizer(code="AC-W")
     patched = client.patch(
         "/api/v1/sterilizers/AC-W", json={"serial_number": "SN-1"}, headers=steri.admin
     )
     assert patched.status_code == 409 and patched.json()["errors"][0]["field"] == "serial_number"
-    assert steri.ok(client.get("/api/v1/sterilizers/AC-W", headers=steri.ma))[
-        "serial_number"
-    ] is None
+    assert (
+        steri.ok(client.get("/api/v1/sterilizers/AC-W", headers=steri.ma))["serial_number"] is None
+    )
     assert other["serial_number"] is None
     # Any number of sterilizers may have no serial number.
     steri.sterilizer()
