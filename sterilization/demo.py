@@ -147,11 +147,14 @@ def load_demo_data(session: Session, *, actor: str) -> None:
     today = clock.zone.local_date(now)
     first_day = today - dt.timedelta(days=DAYS)
     sterilizers.create_sterilizer(
-        session, code="AC-A", name="Autoclave A", kind="steam_prevac", actor=ADMIN
-    )
+        session, code="AC-A", name="Autoclave A", kind="steam_prevac", actor=ADMIN,
+        manufacturer="Tuttnauer", model="Elara 11", serial_number="EL11-2410375",
+        bi_frequency="weekly",
+    )  # fmt: skip
     sterilizers.create_sterilizer(
-        session, code="AC-B", name="Autoclave B", kind="steam_gravity", actor=ADMIN
-    )
+        session, code="AC-B", name="Autoclave B", kind="steam_gravity", actor=ADMIN,
+        manufacturer="Midmark", model="M11", serial_number="V6-219834", bi_frequency="weekly",
+    )  # fmt: skip
     # The Tuesday about two weeks back: Monday's BI in Autoclave B reads positive.
     positive_day = next(
         d for d in (today - dt.timedelta(days=n) for n in range(9, 16)) if d.weekday() == 1

@@ -17,6 +17,8 @@ from kernel.db import UTCDateTime, utcnow
 
 STERILIZER_KINDS = ("steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat")
 STERILIZER_STATUSES = ("in_service", "out_of_service")
+# How often a spore (BI) test is due: once a week, once a day, or in every load.
+BI_FREQUENCIES = ("weekly", "daily", "every_load")
 CYCLE_STATUSES = ("running", "passed", "failed", "awaiting_bi")
 PACK_STATUSES = (
     "assembled",
@@ -41,12 +43,20 @@ class Sterilizer(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("kind", STERILIZER_KINDS), name="ck_sterilizers_kind"),
         CheckConstraint(_in("status", STERILIZER_STATUSES), name="ck_sterilizers_status"),
+        CheckConstraint(_in("bi_frequency", BI_FREQUENCIES), name="ck_sterilizers_bi_frequency"),
+        # Unique when set: any number of sterilizers may have no serial number.
+        Index("ix_sterilizers_serial_number", "serial_number", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
     kind: str = Field(max_length=20)
+    manufacturer: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    # The maker's serial: how a machine's own printout (record import) is matched.
+    serial_number: str | None = Field(default=None, max_length=80)
+    bi_frequency: str = Field(default="weekly", max_length=20)
     status: str = Field(default="in_service", max_length=20)
     status_reason: str | None = Field(default=None, max_length=500)
     last_bi_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -19,6 +19,9 @@ Temperature = Annotated[float, msgspec.Meta(ge=0, le=400)]
 Minutes = Annotated[float, msgspec.Meta(ge=0, le=1440)]
 SterilizerKind = Literal["steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat"]
 SterilizerStatus = Literal["in_service", "out_of_service"]
+BiFrequency = Literal["weekly", "daily", "every_load"]
+Maker = Text(200, min_length=1, pattern=NOT_BLANK)
+SerialNumber = Text(80, min_length=1, pattern=NOT_BLANK)
 PackStatus = Literal[
     "assembled", "loaded", "sterile", "quarantined", "failed", "used", "recalled", "compromised"
 ]
@@ -33,17 +36,40 @@ class SterilizerCreate(msgspec.Struct, forbid_unknown_fields=True):
     code: Code
     name: ShortText
     kind: SterilizerKind
+    manufacturer: Maker | None = None
+    model: Maker | None = None
+    serial_number: SerialNumber | None = None
+    bi_frequency: BiFrequency = "weekly"
 
 
 class SterilizerStatusChange(msgspec.Struct, forbid_unknown_fields=True):
+    """The sterilizers page's status form: both fields required."""
+
     status: SterilizerStatus
     reason: Reason
+
+
+class SterilizerUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """`PATCH`: only the fields given change. `manufacturer`, `model` and `serial_number`
+    may be set to null to clear them; a `status` needs a `reason`."""
+
+    name: ShortText | None = None
+    manufacturer: Maker | msgspec.UnsetType | None = msgspec.UNSET
+    model: Maker | msgspec.UnsetType | None = msgspec.UNSET
+    serial_number: SerialNumber | msgspec.UnsetType | None = msgspec.UNSET
+    bi_frequency: BiFrequency | None = None
+    status: SterilizerStatus | None = None
+    reason: Reason | None = None
 
 
 class SterilizerOut(msgspec.Struct):
     code: str
     name: str
     kind: str
+    manufacturer: str | None
+    model: str | None
+    serial_number: str | None
+    bi_frequency: str
     status: str
     status_reason: str | None
     last_bi_at: dt.datetime | None

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kernel import audit
-from kernel.problems import Conflict, NotFound
+from kernel.problems import Conflict, InvalidInput, NotFound
 from sterilization.models import Sterilizer
 
 if TYPE_CHECKING:
@@ -25,17 +25,64 @@ def get_sterilizer(session: Session, code: str) -> Sterilizer:
     return sterilizer
 
 
+def _clean(value: str | None) -> str | None:
+    """Surrounding spaces dropped; an empty value is no value."""
+    value = (value or "").strip()
+    return value or None
+
+
+def _serial_taken(session: Session, serial: str, *, other_than: int | None = None) -> Conflict:
+    holder = session.scalar(
+        select(Sterilizer.code).where(
+            Sterilizer.serial_number == serial,
+            *([Sterilizer.id != other_than] if other_than is not None else []),
+        )
+    )
+    return Conflict.for_field(
+        "serial_number",
+        f"Serial number {serial!r} already belongs to sterilizer {holder or 'another'}.",
+        message="already taken",
+    )
+
+
 def create_sterilizer(
-    session: Session, *, code: str, name: str, kind: str, actor: str
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    actor: str,
+    manufacturer: str | None = None,
+    model: str | None = None,
+    serial_number: str | None = None,
+    bi_frequency: str = "weekly",
 ) -> Sterilizer:
     if session.scalar(select(Sterilizer.id).where(Sterilizer.code == code)) is not None:
         raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code")
-    sterilizer = Sterilizer(code=code, name=name.strip(), kind=kind, status="in_service")
+    serial = _clean(serial_number)
+    if serial is not None and session.scalar(
+        select(Sterilizer.id).where(Sterilizer.serial_number == serial)
+    ):
+        raise _serial_taken(session, serial)
+    sterilizer = Sterilizer(
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        manufacturer=_clean(manufacturer),
+        model=_clean(model),
+        serial_number=serial,
+        bi_frequency=bi_frequency,
+        status="in_service",
+    )
     session.add(sterilizer)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:  # created by someone else a moment ago
+        if serial is not None and session.scalar(
+            select(Sterilizer.id).where(Sterilizer.serial_number == serial)
+        ):
+            raise _serial_taken(session, serial) from exc
         raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code") from exc
     audit.record(
         session,
@@ -45,6 +92,80 @@ def create_sterilizer(
         entity_id=code,
         after=audit.snapshot(sterilizer),
     )
+    return sterilizer
+
+
+IDENTITY_FIELDS = ("name", "manufacturer", "model", "serial_number", "bi_frequency")
+
+
+def update_details(
+    session: Session, sterilizer: Sterilizer, changes: dict[str, str | None], *, actor: str
+) -> None:
+    """Name, make, model, serial and BI cadence: only the keys given change (None clears
+    an optional one), audited before -> after. A serial number another sterilizer has is
+    a 409 naming `serial_number`."""
+    values: dict[str, str | None] = {}
+    for key, value in changes.items():
+        if key not in IDENTITY_FIELDS:
+            raise ValueError(key)
+        values[key] = _clean(value) if key in ("manufacturer", "model", "serial_number") else value
+    if "name" in values and values["name"] is not None:
+        values["name"] = values["name"].strip()
+    values = {k: v for k, v in values.items() if getattr(sterilizer, k) != v}
+    if not values:
+        return
+    serial = values.get("serial_number")
+    if serial is not None and session.scalar(
+        select(Sterilizer.id).where(
+            Sterilizer.serial_number == serial, Sterilizer.id != sterilizer.id
+        )
+    ):
+        raise _serial_taken(session, serial, other_than=sterilizer.id)
+    before = {k: getattr(sterilizer, k) for k in values}
+    try:
+        with session.begin_nested():
+            session.execute(
+                update(Sterilizer)
+                .where(Sterilizer.id == sterilizer.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as exc:  # the serial was given to another one a moment ago
+        raise _serial_taken(session, serial or "", other_than=sterilizer.id) from exc
+    session.refresh(sterilizer)
+    audit.record(
+        session,
+        actor=actor,
+        action="sterilizer.update",
+        entity="sterilizer",
+        entity_id=sterilizer.code,
+        before=before,
+        after=values,
+    )
+
+
+def update_sterilizer(
+    session: Session,
+    code: str,
+    *,
+    changes: dict[str, str | None],
+    status: str | None = None,
+    reason: str | None = None,
+    actor: str,
+) -> Sterilizer:
+    """The API's `PATCH`: details first, then the service status (which needs a reason)."""
+    sterilizer = get_sterilizer(session, code)
+    if status is not None and not (reason or "").strip():
+        raise InvalidInput.for_field(
+            "reason", "Say why the status changes: it goes in the sterilizer's record."
+        )
+    if status is None and reason is not None:
+        raise InvalidInput.for_field("status", "A reason goes with a status change.")
+    if status is None and not changes:
+        raise InvalidInput.for_field("status", "Nothing to change: give at least one field.")
+    update_details(session, sterilizer, changes, actor=actor)
+    if status is not None:
+        set_status(session, sterilizer, status=status, reason=(reason or "").strip(), actor=actor)
     return sterilizer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from kernel.fields import PathKey
 from kernel.pagination import Page, PageParams, paginate, provide_page_params
 from sterilization import sterilizers
 from sterilization.responses import sterilizer_out
-from sterilization.schemas import SterilizerCreate, SterilizerOut, SterilizerStatusChange
+from sterilization.schemas import SterilizerCreate, SterilizerOut, SterilizerUpdate
 
 
 class SterilizerController(Controller):
@@ -25,7 +26,15 @@ class SterilizerController(Controller):
         self, data: SterilizerCreate, db_session: Session, me: CurrentUser
     ) -> SterilizerOut:
         s = sterilizers.create_sterilizer(
-            db_session, code=data.code, name=data.name, kind=data.kind, actor=me.username
+            db_session,
+            code=data.code,
+            name=data.name,
+            kind=data.kind,
+            manufacturer=data.manufacturer,
+            model=data.model,
+            serial_number=data.serial_number,
+            bi_frequency=data.bi_frequency,
+            actor=me.username,
         )
         return sterilizer_out(s)
 
@@ -41,12 +50,24 @@ class SterilizerController(Controller):
         "/{code:str}",
         guards=[admin_only],
         sync_to_thread=True,
-        summary="Put a sterilizer in or out of service, with a reason (admin)",
+        summary="Change a sterilizer's details or BI cadence, or put it in or out of service "
+        "with a reason (admin)",
     )
-    def change_sterilizer_status(
-        self, code: PathKey, data: SterilizerStatusChange, db_session: Session, me: CurrentUser
+    def update_sterilizer(
+        self, code: PathKey, data: SterilizerUpdate, db_session: Session, me: CurrentUser
     ) -> SterilizerOut:
-        s = sterilizers.change_status(
-            db_session, code, status=data.status, reason=data.reason, actor=me.username
+        changes = {
+            key: value
+            for key in sterilizers.IDENTITY_FIELDS
+            if (value := getattr(data, key)) is not msgspec.UNSET
+            and (value is not None or key not in ("name", "bi_frequency"))
+        }
+        s = sterilizers.update_sterilizer(
+            db_session,
+            code,
+            changes=changes,
+            status=data.status,
+            reason=data.reason,
+            actor=me.username,
         )
         return sterilizer_out(s)

@@ -26,7 +26,7 @@ from kernel.web.templating import render_page
 from sterilization import sterilizers
 from sterilization.guards import sterilizer_readers
 from sterilization.models import STERILIZER_KINDS, Sterilizer
-from sterilization.schemas import SterilizerCreate, SterilizerStatusChange
+from sterilization.schemas import SterilizerCreate, SterilizerStatusChange, SterilizerUpdate
 
 PATH = "/admin/sterilizers"
 KIND_LABELS = {
@@ -36,6 +36,14 @@ KIND_LABELS = {
     "dry_heat": "Dry heat",
 }
 KIND_OPTIONS = [(kind, KIND_LABELS.get(kind, kind)) for kind in STERILIZER_KINDS]
+BI_FREQUENCY_LABELS = {
+    "weekly": "Weekly",
+    "daily": "Daily",
+    "every_load": "Every load",
+}
+BI_FREQUENCY_OPTIONS = list(BI_FREQUENCY_LABELS.items())
+ADD_FIELDS = ("code", "name", "kind", "manufacturer", "model", "serial_number", "bi_frequency")
+DETAIL_FIELDS = ("name", "manufacturer", "model", "serial_number", "bi_frequency")
 MAX_CODE_IN_PATH = 40
 
 
@@ -48,10 +56,12 @@ def render_sterilizers(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_form: dict[str, str] | None = None,
+    details_form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    """`form`/`errors` belong to the add form, unless `status_form` names the sterilizer
-    whose status form was refused (then `errors` are that form's)."""
+    """`form`/`errors` belong to the add form, unless `status_form` (or `details_form`)
+    names the sterilizer whose status (details) form was refused: then `errors` are that
+    form's."""
     rows = sterilizers.list_sterilizers(session)
     return render_page(
         request,
@@ -61,11 +71,16 @@ def render_sterilizers(
         local_text=clock.zone.local_text,
         kind_labels=KIND_LABELS,
         kind_options=KIND_OPTIONS,
+        bi_frequency_labels=BI_FREQUENCY_LABELS,
+        bi_frequency_options=BI_FREQUENCY_OPTIONS,
+        details_form=details_form or {},
         can_manage=me.role == Role.ADMIN,
         form=form or {},
         errors=errors or {},
         status_form=status_form or {},
-        nonces={"create": new_nonce()} | {s.code: new_nonce() for s in rows},
+        nonces={"create": new_nonce()}
+        | {s.code: new_nonce() for s in rows}
+        | {f"details-{s.code}": new_nonce() for s in rows},
     )
 
 
@@ -84,7 +99,8 @@ def add_sterilizer(
     me: CurrentUser,
     clock: Clock,
 ) -> Response[Any]:
-    form = {k: form_text(data, k) for k in ("code", "name", "kind")}
+    form = {k: form_text(data, k) for k in ADD_FIELDS}
+    form["bi_frequency"] = form["bi_frequency"] or "weekly"
 
     def rerender(refusal: FormRefusal) -> Template:
         return render_sterilizers(
@@ -98,6 +114,8 @@ def add_sterilizer(
         fallback_field="code",
         action=lambda: sterilizers.create_sterilizer(
             db_session, code=form["code"], name=form["name"], kind=form["kind"],
+            manufacturer=form["manufacturer"], model=form["model"],
+            serial_number=form["serial_number"], bi_frequency=form["bi_frequency"],
             actor=me.username,
         ).code,
         rerender=rerender,
@@ -158,4 +176,44 @@ def change_status(
     )  # fmt: skip
 
 
-page_handlers: list[Any] = [sterilizers_page, add_sterilizer, change_status]
+@post(PATH + "/{code:str}/details", guards=[admin_only], sync_to_thread=True)
+def change_details(
+    request: Request[Any, Any, Any],
+    code: str,
+    data: FormData,
+    db_session: Session,
+    me: CurrentUser,
+    clock: Clock,
+) -> Response[Any]:
+    """Make, model, serial number and BI cadence (and the name): an empty optional field
+    clears it."""
+    sterilizer = sterilizers.get_sterilizer(db_session, code[:MAX_CODE_IN_PATH])  # 404 first
+    details_form = {"code": sterilizer.code} | {k: form_text(data, k) for k in DETAIL_FIELDS}
+    values = {k: details_form[k] for k in DETAIL_FIELDS if details_form[k]}
+    errors = field_errors(values, SterilizerUpdate)
+    for required in ("name", "bi_frequency"):
+        if not details_form[required]:
+            errors[required] = "Required."
+
+    def rerender(refusal: FormRefusal) -> Template:
+        return render_sterilizers(
+            request, db_session, clock, me=me, details_form=details_form,
+            errors=refusal.errors, status_code=refusal.status_code,
+        )  # fmt: skip
+
+    return submit_form(
+        request, db_session, me=me, data=data,
+        scope=f"page POST {PATH}/{sterilizer.code}/details",
+        errors=errors,
+        fallback_field="serial_number",
+        action=lambda: sterilizers.update_details(
+            db_session, sterilizer, {k: details_form[k] or None for k in DETAIL_FIELDS},
+            actor=me.username,
+        ),
+        rerender=rerender,
+        done=lambda _: (PATH, f"Saved the details of {sterilizer.code}."),
+        again="Already saved: that form was sent twice.",
+    )  # fmt: skip
+
+
+page_handlers: list[Any] = [sterilizers_page, add_sterilizer, change_status, change_details]

@@ -206,6 +206,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/sterilizers"): only(M, U),
     ("POST", "/admin/sterilizers"): ADMIN,
     ("POST", "/admin/sterilizers/{code}/status"): ADMIN,
+    ("POST", "/admin/sterilizers/{code}/details"): ADMIN,
     ("GET", "/purchasing"): EVERYONE,
     ("GET", "/purchasing/reorder.csv"): EVERYONE,
     ("POST", "/purchasing/from-suggestions"): INVENTORY,

@@ -215,3 +215,42 @@ def test_a_double_tap_records_once_and_a_stale_page_is_refused(
             select(AuditEntry).where(AuditEntry.action == "sterilizer.status")
         ).all()
     assert len(entries) == 1
+
+
+def test_admin_records_make_model_serial_and_bi_cadence_on_the_page(
+    client: TestClient[Litestar], admin: str, autoclave: str, database: Database
+) -> None:
+    added = form_post(
+        client, PATH, "add-sterilizer-form", code="AC-C", name="Autoclave C",
+        kind="steam_gravity", manufacturer="Tuttnauer", model="Elara 11",
+        serial_number="SN-77", bi_frequency="daily",
+    )  # fmt: skip
+    assert added.status_code == 303
+    row = table_row(client.get(PATH).text, "AC-C")
+    assert "Tuttnauer Elara 11" in row and "S/N SN-77" in row and "Daily" in row
+    changed = form_post(
+        client, PATH, f"details-{autoclave}-form", name="Autoclave A",
+        manufacturer="Midmark", model="M11", serial_number="SN-1", bi_frequency="every_load",
+    )  # fmt: skip
+    assert changed.status_code == 303
+    stored = sterilizer_row(database, autoclave)
+    assert (stored.manufacturer, stored.model, stored.serial_number, stored.bi_frequency) == (
+        "Midmark", "M11", "SN-1", "every_load"
+    )  # fmt: skip
+    assert "Every load" in table_row(client.get(PATH).text, autoclave)
+
+
+def test_a_serial_number_taken_by_another_sterilizer_is_shown_at_its_field(
+    client: TestClient[Litestar], admin: str, autoclave: str, database: Database
+) -> None:
+    form_post(client, PATH, "add-sterilizer-form", code="AC-D", name="Autoclave D",
+              kind="dry_heat", serial_number="SN-5", bi_frequency="weekly")  # fmt: skip
+    refused = form_post(
+        client, PATH, f"details-{autoclave}-form", name="Autoclave A", manufacturer="X",
+        model="", serial_number="SN-5", bi_frequency="weekly",
+    )  # fmt: skip
+    assert refused.status_code == 409
+    assert "AC-D" in field_error(refused.text, f"serial_number-{autoclave}")
+    assert input_value(refused.text, f"manufacturer-{autoclave}") == "X"
+    stored = sterilizer_row(database, autoclave)
+    assert stored.serial_number is None and stored.manufacturer is None
