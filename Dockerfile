@@ -18,6 +18,7 @@ COPY constraints.txt pyproject.toml README.md ./
 COPY kernel ./kernel
 COPY inventory ./inventory
 COPY sterilization ./sterilization
+COPY equipment ./equipment
 COPY steristock ./steristock
 RUN python -m venv /opt/steristock \
     && /opt/steristock/bin/pip install --constraint constraints.txt --upgrade pip \

@@ -30,6 +30,7 @@ from inventory.stock_levels import lock_stock_level
 from kernel import audit
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput
+from kernel.sites.service import site_id_or_main
 
 DEFAULT_LEAD_TIME_DAYS = 7
 MAX_UNIT_COST = Decimal("1000000")
@@ -113,11 +114,14 @@ def update_supplier(
 # --- locations -------------------------------------------------------------------------
 
 
-def create_location(session: Session, *, actor: str, data: LocationCreate) -> Location:
+def create_location(
+    session: Session, *, actor: str, data: LocationCreate, site_id: int | None = None
+) -> Location:
+    """A new location of site `site_id` (codes are unique across the group: docs/sites.md)."""
     code = normalize_code(data.code)
     if session.scalar(select(Location.id).where(Location.code == code)) is not None:
         raise Conflict(f"A location with code {code!r} already exists.", field="code")
-    loc = Location(code=code, name=data.name.strip())
+    loc = Location(code=code, name=data.name.strip(), site_id=site_id_or_main(session, site_id))
     session.add(loc)
     session.flush()
     audit.record(

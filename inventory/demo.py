@@ -39,6 +39,7 @@ from inventory.models import (
 from kernel import audit
 from kernel.clock import Clock
 from kernel.settings import get_settings
+from kernel.sites.service import main_site_id
 
 SUPPLIERS = [
     ("Henry Schein Medical", "HS-448812", "orders@henryschein.example", "800-772-4346", 2),
@@ -482,7 +483,8 @@ def load_demo_data(session: Session, *, actor: str) -> None:
         Supplier(name=n, account_number=a, email=e, phone=p, lead_time_days=lt)
         for n, a, e, p, lt in SUPPLIERS
     ]
-    locations = [Location(code=c, name=n) for c, n in LOCATIONS]
+    main = main_site_id(session)
+    locations = [Location(code=c, name=n, site_id=main) for c, n in LOCATIONS]
     session.add_all([*suppliers, *locations])
     session.flush()
     loc_id = {loc.code: loc.id or 0 for loc in locations}

@@ -58,6 +58,7 @@ from kernel import audit
 from kernel.clock import ClinicTime
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.sites.query_scope import site_visible
 
 REASON_REQUIRED = frozenset({"adjust", "discard"})
 MAX_BACKDATE = dt.timedelta(days=7)
@@ -78,15 +79,15 @@ _ITEM_AND_LOCATION = (
     select(
         _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit,
         _items_t.c.lot_tracked, _items_t.c.active,
-        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active,
+        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id,
     )
     .select_from(_items_t)
     .outerjoin(_locations_t, _locations_t.c.code == bindparam("code"))
     .where(_items_t.c.sku == bindparam("sku"))
 )  # fmt: skip
-_LOCATION_BY_CODE = select(_locations_t.c.id, _locations_t.c.code, _locations_t.c.active).where(
-    _locations_t.c.code == bindparam("code")
-)
+_LOCATION_BY_CODE = select(
+    _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id
+).where(_locations_t.c.code == bindparam("code"))
 _LOCK_LEVELS = (
     select(_levels_t.c.id, _levels_t.c.location_id, _levels_t.c.on_hand)
     .where(
@@ -147,6 +148,7 @@ class LocationRef:
     id: int
     code: str
     active: bool
+    site_id: int
 
 
 @dataclass
@@ -184,14 +186,14 @@ def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemR
     )
     if row is None:
         raise NotFound(f"No item with SKU {sku!r}.")
-    if row[6] is None:
+    if row[6] is None or not site_visible(session, row[9]):  # another site's: not found
         raise NotFound(f"No location with code {code!r}.", field="location")
     return ItemRef(*row[:6]), LocationRef(*row[6:])
 
 
 def find_location(session: Session, code: str, *, field: str = "location") -> LocationRef:
     row = session.connection().execute(_LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
-    if row is None:
+    if row is None or not site_visible(session, row[3]):  # another site's: not found
         raise NotFound(f"No location with code {code!r}.", field=field)
     return LocationRef(*row)
 

@@ -27,7 +27,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Column, Date, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from kernel.audit import evidence
 from kernel.db import Money, UTCDateTime, utcnow
+from kernel.sites.query_scope import owned_through, site_owned
 
 NO_LOT = ""  # the lot of units that carry no lot number (lot '' keeps the unique key simple)
 PO_STATUSES = ("draft", "submitted", "partially_received", "received", "cancelled")
@@ -53,6 +55,7 @@ class Location(SQLModel, table=True):
     code: str = Field(max_length=20, unique=True)
     name: str = Field(max_length=200)
     active: bool = Field(default=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # kernel.sites: whose record
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -206,6 +209,7 @@ class PurchaseOrder(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     supplier_id: int = Field(foreign_key="suppliers.id", index=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # kernel.sites: whose record
     status: str = Field(default="draft", max_length=20)
     notes: str | None = Field(default=None, max_length=500)
     created_by: str = Field(max_length=64)
@@ -288,3 +292,16 @@ class CatalogueUpload(SQLModel, table=True):
     packagings_name: str | None = Field(default=None, max_length=200)
     packagings_csv: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+# --- sites (docs/sites.md): whose rows these are ---------------------------------------
+site_owned(Location)
+site_owned(PurchaseOrder)
+# Stock is per location: a bin's level and par, its lots and its ledger are its location's.
+owned_through(StockLevel, StockLevel.location_id, Location)
+owned_through(StockLot, StockLot.location_id, Location)
+owned_through(StockMovement, StockMovement.location_id, Location)
+owned_through(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id, PurchaseOrder)
+# Evidence an auditor relies on: sealed at each commit, checked by `steristock audit verify`
+# (kernel/audit/evidence.py). `updated`: the product changes a status column in place.
+evidence.register(StockMovement.__table__)  # type: ignore[attr-defined]

@@ -34,6 +34,11 @@ class InventoryPlugin(DomainPlugin):
 
         return page_handlers
 
+    def notification_rules(self) -> Sequence[Any]:
+        from inventory.notification_rules import RULES
+
+        return RULES
+
     def on_cli_init(self, cli: click.Group) -> None:
         from inventory.cli import add_inventory_commands
 

@@ -51,6 +51,7 @@ from kernel import audit
 from kernel.clock import ClinicTime
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.sites.service import site_id_or_main
 
 OPEN_FOR_RECEIPT = ("submitted", "partially_received")
 CANCELLABLE = ("draft", "submitted", "partially_received")
@@ -162,7 +163,10 @@ def _audit(session: Session, po: PurchaseOrder, *, actor: str, action: str, **kw
     )
 
 
-def create_po(session: Session, *, actor: str, data: PurchaseOrderCreate) -> PurchaseOrder:
+def create_po(
+    session: Session, *, actor: str, data: PurchaseOrderCreate, site_id: int | None = None
+) -> PurchaseOrder:
+    """A draft order of site `site_id` (None: MAIN; handlers pass their scope's site)."""
     """A draft order to one supplier; every SKU must be an active item of that supplier."""
     supplier = session.get(Supplier, data.supplier_id)
     if supplier is None:
@@ -193,7 +197,7 @@ def create_po(session: Session, *, actor: str, data: PurchaseOrderCreate) -> Pur
             extra={"skus": elsewhere},
         )
     po = PurchaseOrder(supplier_id=supplier.id or 0, status="draft", notes=data.notes,
-                       created_by=actor)  # fmt: skip
+                       created_by=actor, site_id=site_id_or_main(session, site_id))  # fmt: skip
     session.add(po)
     session.flush()
     for sku in sorted(wanted):
@@ -226,7 +230,13 @@ def _serialize_suggestion_runs(session: Session) -> None:
 
 
 def create_from_suggestions(
-    session: Session, *, actor: str, today: dt.date, zone: ClinicTime, supplier_id: int | None
+    session: Session,
+    *,
+    actor: str,
+    today: dt.date,
+    zone: ClinicTime,
+    supplier_id: int | None,
+    site_id: int | None = None,
 ) -> FromSuggestionsOut:
     """One draft per supplier with the current suggested quantities.
 
@@ -235,13 +245,16 @@ def create_from_suggestions(
     if supplier_id is not None and session.get(Supplier, supplier_id) is None:
         raise InvalidInput.for_field("supplier_id", f"No supplier with id {supplier_id}.")
     _serialize_suggestion_runs(session)
-    df = reorder.suggestions(session, today=today, zone=zone, supplier_id=supplier_id)
+    site_id = site_id_or_main(session, site_id)
+    df = reorder.suggestions(
+        session, today=today, zone=zone, supplier_id=supplier_id, site_ids=[site_id]
+    )
     on_drafts = set(
         session.scalars(
             select(Item.sku)
             .join(PurchaseOrderLine, PurchaseOrderLine.item_id == Item.id)
             .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-            .where(PurchaseOrder.status == "draft")
+            .where(PurchaseOrder.status == "draft", PurchaseOrder.site_id == site_id)
         )
     )
     skip = df["supplier_missing"].astype(bool) | df["sku"].isin(on_drafts)
@@ -260,6 +273,7 @@ def create_from_suggestions(
                 ],
                 notes=f"from reorder suggestions of {today.isoformat()}",
             ),
+            site_id=site_id,
         )
         created.append(po_out(session, po))
     return FromSuggestionsOut(items=created, skipped=skipped)

@@ -33,6 +33,7 @@ usage) into DataFrames, whatever the number of items: no per-item queries.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -46,6 +47,7 @@ from inventory.catalogue import DEFAULT_LEAD_TIME_DAYS
 from inventory.models import (
     OPEN_ON_ORDER,
     Item,
+    Location,
     PurchaseOrder,
     PurchaseOrderLine,
     StockLevel,
@@ -55,6 +57,8 @@ from inventory.models import (
 )
 from kernel.clock import ClinicTime
 from kernel.csv_export import frame_csv
+from kernel.sites.codes import site_codes
+from kernel.sites.query_scope import visible_site_ids
 
 USAGE_WINDOW_DAYS = 56  # 8 weeks
 
@@ -67,13 +71,13 @@ CSV_COLUMNS = [
 EXTRA_COLUMNS = [
     "supplier_id", "supplier_missing", "reorder_point", "position", "need", "min_order_qty",
     "lead_time_days", "expired_on_hand", "units_used", "avg_daily_usage", "days_of_cover",
-    "usage_par", "gtin", "pack_cost", "reason",
+    "usage_par", "gtin", "pack_cost", "reason", "site",
 ]  # fmt: skip
 SUGGESTION_COLUMNS = CSV_COLUMNS + EXTRA_COLUMNS
 PAR_REVIEW_COLUMNS = [
     "supplier", "supplier_id", "sku", "name", "unit", "par", "usage_par", "change",
     "change_pct", "units_used", "avg_daily_usage", "lead_time_days", "on_hand",
-    "expired_on_hand", "reason",
+    "expired_on_hand", "reason", "site",
 ]  # fmt: skip
 
 _USAGE_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reorder-usage")
@@ -85,6 +89,7 @@ _lots = StockLot.__table__  # type: ignore[attr-defined]
 _movements = StockMovement.__table__  # type: ignore[attr-defined]
 _po = PurchaseOrder.__table__  # type: ignore[attr-defined]
 _lines = PurchaseOrderLine.__table__  # type: ignore[attr-defined]
+_locations = Location.__table__  # type: ignore[attr-defined]
 
 
 def usage_window(today: dt.date, zone: ClinicTime) -> tuple[dt.datetime, dt.datetime]:
@@ -103,19 +108,24 @@ def _frame(connection: Connection, statement: Any, columns: list[str]) -> pd.Dat
     return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
-def _usage_frame(engine: Engine, statement: Any) -> pd.DataFrame:
+def _usage_frame(engine: Engine, statement: Any, columns: list[str]) -> pd.DataFrame:
     with engine.connect() as connection:
-        return _frame(connection, statement, ["item_id", "consumed"])
+        return _frame(connection, statement, columns)
 
 
-def usage_query(start: dt.datetime, end: dt.datetime) -> Any:
-    """Units used per item in [start, end): the ledger's `used`, by when it happened (reads
-    the partial index `ix_stock_movements_usage` only)."""
-    return (
-        select(_movements.c.item_id, func.sum(_movements.c.used))
+def usage_query(start: dt.datetime, end: dt.datetime, site_ids: Sequence[int] | None = None) -> Any:
+    """Units used per site and item in [start, end): the ledger's `used`, by when it
+    happened (the partial index `ix_stock_movements_usage`, joined to the movements'
+    locations for their site)."""
+    statement = (
+        select(_locations.c.site_id, _movements.c.item_id, func.sum(_movements.c.used))
+        .select_from(_movements.join(_locations, _locations.c.id == _movements.c.location_id))
         .where(_movements.c.used > 0, _movements.c.at >= start, _movements.c.at < end)
-        .group_by(_movements.c.item_id)
+        .group_by(_locations.c.site_id, _movements.c.item_id)
     )
+    if site_ids is not None:
+        statement = statement.where(_locations.c.site_id.in_(site_ids))
+    return statement
 
 
 def _load(
@@ -125,8 +135,11 @@ def _load(
     zone: ClinicTime,
     supplier_id: int | None,
     parallel: bool,
+    site_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """One row per active item with a par level: the raw figures, before any formula.
+    """One row per site and active item with a par level there: the raw figures, before
+    any formula. The sites are `site_ids`, else the session user's (kernel.sites: this is
+    table-level SQL, which the query scope does not see).
 
     With `parallel`, the usage query (the expensive one: millions of movements) runs on a
     second connection while this one reads the rest. The usage is an 8-week statistic of
@@ -136,27 +149,37 @@ def _load(
     the same transaction. Only for read-only sessions (a writer's second connection would
     wait for its lock).
     """
+    if site_ids is None:
+        site_ids = visible_site_ids(session)
     start, end = usage_window(today, zone)
-    usage_q = usage_query(start, end)
+    usage_q = usage_query(start, end, site_ids)
+    usage_columns = ["site_id", "item_id", "consumed"]
     connection = session.connection()
     if not parallel:
-        df = _load_current(connection, today=today, supplier_id=supplier_id)
-        usage = _frame(connection, usage_q, ["item_id", "consumed"])
+        df = _load_current(connection, today=today, supplier_id=supplier_id, site_ids=site_ids)
+        usage = _frame(connection, usage_q, usage_columns)
     else:
         engine = session.get_bind()
         assert isinstance(engine, Engine)
-        future = _USAGE_POOL.submit(_usage_frame, engine, usage_q)
+        future = _USAGE_POOL.submit(_usage_frame, engine, usage_q, usage_columns)
         try:
-            df = _load_current(connection, today=today, supplier_id=supplier_id)
+            df = _load_current(connection, today=today, supplier_id=supplier_id, site_ids=site_ids)
         finally:
             usage = future.result()  # never leave the other connection running
     if df.empty:
         return df
-    return df.merge(usage, on="item_id", how="left")
+    df = df.merge(usage, on=["site_id", "item_id"], how="left")
+    codes = site_codes(session)
+    df["site"] = df["site_id"].map(codes)
+    return df
 
 
 def _load_current(
-    connection: Connection, *, today: dt.date, supplier_id: int | None
+    connection: Connection,
+    *,
+    today: dt.date,
+    supplier_id: int | None,
+    site_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Items, their summed levels, their expired lots and what is on order, from one
     transaction."""
@@ -183,8 +206,10 @@ def _load_current(
         return items
     has_par = _levels.c.par_level.is_not(None)
     default_point = (_levels.c.par_level + 1) / 2  # what catalogue.set_par_level defaults to
+    at_site = _locations.c.site_id
     level_q = (
         select(
+            at_site,
             _levels.c.item_id,
             func.sum(_levels.c.on_hand),
             func.sum(_levels.c.par_level),
@@ -195,28 +220,42 @@ def _load_current(
                 )
             ),
             func.count(_levels.c.par_level),
-        ).group_by(_levels.c.item_id)
+        )
+        .select_from(_levels.join(_locations, _locations.c.id == _levels.c.location_id))
+        .group_by(at_site, _levels.c.item_id)
     )  # fmt: skip
-    levels = _frame(
-        connection, level_q, ["item_id", "on_hand", "par", "reorder_point", "par_count"]
-    )
     on_order_q = (
-        select(_lines.c.item_id, func.sum(_lines.c.quantity - _lines.c.received_quantity))
+        select(
+            _po.c.site_id,
+            _lines.c.item_id,
+            func.sum(_lines.c.quantity - _lines.c.received_quantity),
+        )
         .select_from(_lines.join(_po, _po.c.id == _lines.c.purchase_order_id))
         .where(_po.c.status.in_(OPEN_ON_ORDER))
-        .group_by(_lines.c.item_id)
+        .group_by(_po.c.site_id, _lines.c.item_id)
     )
-    on_order = _frame(connection, on_order_q, ["item_id", "on_order"])
     # A lot is usable through its expiry date (`inventory.ledger.is_expired`).
     expired_q = (
-        select(_lots.c.item_id, func.sum(_lots.c.quantity))
+        select(at_site, _lots.c.item_id, func.sum(_lots.c.quantity))
+        .select_from(_lots.join(_locations, _locations.c.id == _lots.c.location_id))
         .where(_lots.c.expires_on < today, _lots.c.quantity > 0)
-        .group_by(_lots.c.item_id)
+        .group_by(at_site, _lots.c.item_id)
     )
-    expired = _frame(connection, expired_q, ["item_id", "expired_on_hand"])
+    if site_ids is not None:
+        level_q = level_q.where(at_site.in_(site_ids))
+        on_order_q = on_order_q.where(_po.c.site_id.in_(site_ids))
+        expired_q = expired_q.where(at_site.in_(site_ids))
+    levels = _frame(
+        connection,
+        level_q,
+        ["site_id", "item_id", "on_hand", "par", "reorder_point", "par_count"],
+    )
+    on_order = _frame(connection, on_order_q, ["site_id", "item_id", "on_order"])
+    expired = _frame(connection, expired_q, ["site_id", "item_id", "expired_on_hand"])
     df = items.merge(levels, on="item_id", how="inner")
     df = df[df["par_count"] > 0]
-    return df.merge(on_order, on="item_id", how="left").merge(expired, on="item_id", how="left")
+    keys = ["site_id", "item_id"]
+    return df.merge(on_order, on=keys, how="left").merge(expired, on=keys, how="left")
 
 
 def _ceil_div(a: pd.Series, b: pd.Series | int) -> pd.Series:
@@ -241,13 +280,18 @@ def compute(
     zone: ClinicTime,
     supplier_id: int | None = None,
     parallel: bool = False,
+    site_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """Every figure for every active item with a par level (ordering or not).
+    """Every figure for every site and active item with a par level there (ordering or
+    not): each site orders for its own locations.
 
     `parallel=True` only for read-only sessions (see `_load`)."""
-    df = _load(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
+    df = _load(
+        session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel,
+        site_ids=site_ids,
+    )  # fmt: skip
     if df.empty:
-        empty = pd.DataFrame(columns=[*SUGGESTION_COLUMNS, "consumed", "item_id"])
+        empty = pd.DataFrame(columns=[*SUGGESTION_COLUMNS, "consumed", "item_id", "site_id"])
         empty["to_order"] = pd.Series(dtype=bool)
         return empty
     ints = ["pack_size", "min_order_qty", "on_hand", "par", "reorder_point", "unit_cost_e4"]
@@ -328,12 +372,16 @@ def suggestions(
     supplier_id: int | None = None,
     parallel: bool = False,
     with_item_id: bool = False,
+    site_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """The items to order, sorted by supplier then SKU, in the output columns' order (and
-    `item_id` last with `with_item_id`)."""
-    df = compute(session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel)
-    df = df[df["to_order"]].sort_values(["supplier", "sku"], kind="stable")
-    columns = [*SUGGESTION_COLUMNS, "item_id"] if with_item_id else SUGGESTION_COLUMNS
+    """The items to order, sorted by site, supplier then SKU, in the output columns' order
+    (and `item_id`, `site_id` last with `with_item_id`)."""
+    df = compute(
+        session, today=today, zone=zone, supplier_id=supplier_id, parallel=parallel,
+        site_ids=site_ids,
+    )  # fmt: skip
+    df = df[df["to_order"]].sort_values(["site", "supplier", "sku"], kind="stable")
+    columns = [*SUGGESTION_COLUMNS, "item_id", "site_id"] if with_item_id else SUGGESTION_COLUMNS
     return df[columns].reset_index(drop=True)
 
 
@@ -383,7 +431,7 @@ def par_review(
         + (df["lead_time_days"] + 7).astype(str)
         + " days (lead time + 7) x 1.2"
     )
-    df = df.sort_values(["supplier", "sku"], kind="stable")
+    df = df.sort_values(["site", "supplier", "sku"], kind="stable")
     return df[PAR_REVIEW_COLUMNS].reset_index(drop=True)
 
 
@@ -395,7 +443,12 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def to_csv(df: pd.DataFrame) -> str:
     """The CSV purchasing uploads: exact leading columns, integers without decimals,
-    formula-like text defused (`kernel.csv_export`)."""
+    formula-like text defused (`kernel.csv_export`). A file of several sites' orders
+    starts with a `site` column; a file of one site has none."""
+    if "site" in df.columns:
+        several = df["site"].nunique() > 1
+        rest = [c for c in df.columns if c != "site"]
+        df = df[["site", *rest]] if several else df[rest]
     return frame_csv(df)
 
 

@@ -20,6 +20,7 @@ from inventory.models import (
 from inventory.schemas.catalogue import ItemOut, LocationOut, SupplierOut
 from inventory.schemas.purchasing import PoLineOut, PurchaseOrderOut, PurchaseOrderSummary
 from inventory.schemas.stock import MovementRow
+from kernel.sites.codes import code_of
 
 
 def unit_cost_text(cost: Decimal) -> str:
@@ -48,7 +49,7 @@ def supplier_out(s: Supplier) -> SupplierOut:
 
 
 def location_out(loc: Location) -> LocationOut:
-    return LocationOut(code=loc.code, name=loc.name, active=loc.active)
+    return LocationOut(code=loc.code, name=loc.name, active=loc.active, site=code_of(loc))
 
 
 def item_out(item: Item, supplier: Supplier | None = None) -> ItemOut:
@@ -100,7 +101,7 @@ def purchase_order_out(
             )
         )  # fmt: skip
     return PurchaseOrderOut(
-        id=po.id, number=po_number(po.id), supplier_id=po.supplier_id,
+        id=po.id, number=po_number(po.id), site=code_of(po), supplier_id=po.supplier_id,
         supplier=supplier_name, status=po.status,  # type: ignore[arg-type]
         notes=po.notes, created_by=po.created_by, created_at=po.created_at,
         submitted_at=po.submitted_at, received_at=po.received_at,
@@ -113,7 +114,7 @@ def purchase_order_summary(
     po: PurchaseOrder, supplier_name: str, line_count: int, amount: Decimal
 ) -> PurchaseOrderSummary:
     return PurchaseOrderSummary(
-        id=po.id or 0, number=po_number(po.id or 0), supplier_id=po.supplier_id,
+        id=po.id or 0, number=po_number(po.id or 0), site=code_of(po), supplier_id=po.supplier_id,
         supplier=supplier_name, status=po.status,  # type: ignore[arg-type]
         created_by=po.created_by, created_at=po.created_at,
         submitted_at=po.submitted_at, line_count=line_count, total=cents_text(amount),

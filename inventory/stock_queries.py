@@ -19,6 +19,7 @@ from inventory.responses import movement_row
 from inventory.schemas.stock import ExpiringRow, MovementRow, StockRow
 from kernel.clock import ClinicTime
 from kernel.problems import NotFound
+from kernel.sites.query_scope import visible_site_ids
 
 _levels_t = StockLevel.__table__  # type: ignore[attr-defined]
 _items_t = Item.__table__  # type: ignore[attr-defined]
@@ -26,9 +27,13 @@ _locations_t = Location.__table__  # type: ignore[attr-defined]
 
 
 @functools.cache
-def _stock_statements(by_location: bool, by_sku: bool, below_reorder: bool) -> tuple[Any, Any]:
+def _stock_statements(
+    by_location: bool, by_sku: bool, below_reorder: bool, by_site: bool = False
+) -> tuple[Any, Any]:
     """(count, page) statements for one combination of filters, built once."""
     conditions = [_items_t.c.active.is_(True)]
+    if by_site:  # the user's sites (kernel.sites: this is connection-level SQL)
+        conditions.append(_locations_t.c.site_id.in_(bindparam("site_ids", expanding=True)))
     if by_location:
         conditions.append(_locations_t.c.code == bindparam("location"))
     if by_sku:
@@ -68,8 +73,11 @@ def stock_rows(
     limit: int,
     offset: int,
 ) -> tuple[list[StockRow], int]:
-    count, page = _stock_statements(bool(location), bool(sku), below_reorder)
+    site_ids = visible_site_ids(session)
+    count, page = _stock_statements(bool(location), bool(sku), below_reorder, site_ids is not None)
     params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if site_ids is not None:
+        params["site_ids"] = site_ids
     if location:
         params["location"] = normalize_code(location)
     if sku:

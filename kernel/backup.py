@@ -116,7 +116,9 @@ def _fsync(path: Path) -> None:
 
 def _place(partial: Path, target: Path, *, force: bool) -> None:
     """Give the finished file its name atomically; without `force` never clobber a file
-    that appeared meanwhile (a hard link fails if the name exists)."""
+    that appeared meanwhile (a hard link fails if the name exists). Backups and restored
+    databases hold password and token hashes: owner-only (0600)."""
+    partial.chmod(0o600)
     _fsync(partial)
     try:
         if force:
@@ -207,6 +209,11 @@ def _check_backup(copy: Path, source: Path) -> str:
 
 
 def _verify_and_migrate(url: str, source: Path | str) -> int:
+    """Refuse a backup whose audit chain or record seals do not verify, migrate it, and
+    refuse it if its schema is not exactly what the migrations build."""
+    from sqlalchemy import inspect
+
+    from kernel.audit.evidence import verify_records
     from kernel.audit.service import verify_chain
     from kernel.db import Database
     from kernel.migrations import upgrade
@@ -215,6 +222,8 @@ def _verify_and_migrate(url: str, source: Path | str) -> int:
     try:
         with database.session(write=False) as session:
             report = verify_chain(session)
+            sealed = inspect(session.connection()).has_table("record_seals")
+            records = verify_records(session) if sealed and report.ok else None
     finally:
         database.dispose()
     if not report.ok:
@@ -222,8 +231,46 @@ def _verify_and_migrate(url: str, source: Path | str) -> int:
             f"the audit chain in {source} does not verify: entry {report.first_bad_entry}: "
             f"{report.problem}."
         )
+    if records is not None and not records.ok:
+        raise _records_refused(source, records.problems)
     upgrade(url)
+    _check_schema(url, source)
+    if records is None:  # a backup from before the seals: the migration sealed it
+        database = Database(url, pool_size=1)
+        try:
+            with database.session(write=False) as session:
+                problems = verify_records(session).problems
+        finally:
+            database.dispose()
+        if problems:
+            raise _records_refused(source, problems)
     return report.entries
+
+
+def _records_refused(source: Path | str, problems: list[str]) -> BackupError:
+    shown = "\n  ".join(problems[:20])
+    more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+    return BackupError(f"the records in {source} do not verify:\n  {shown}{more}")
+
+
+def _check_schema(url: str, source: Path | str) -> None:
+    """The migrated backup's schema must equal a freshly migrated database's."""
+    from kernel.db import make_engine
+    from kernel.schema_check import differences, migrated_sqlite_schema, schema_of
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            actual = schema_of(connection)
+    finally:
+        engine.dispose()
+    expected = migrated_sqlite_schema() if is_sqlite(url) else _migrated_postgres_schema(url)
+    found = differences(actual, expected)
+    if found:
+        shown = "\n  ".join(found[:20])
+        raise BackupError(
+            f"the schema in {source} differs from what the migrations build:\n  {shown}"
+        )
 
 
 def restore_sqlite(source: Path, database: Path, *, force: bool = False) -> Snapshot:
@@ -377,28 +424,54 @@ def _postgres_in_use(url: str) -> tuple[int, bool]:
         database.dispose()
 
 
-def restore_postgres(url: str, source: Path, *, force: bool = False) -> Snapshot:
-    """`pg_restore --clean --if-exists --single-transaction`, then verify and migrate."""
-    if not source.is_file():
-        raise BackupError(f"no backup file at {source}.")
-    pg_restore = _tool(
-        "pg_restore",
-        f'pg_restore --clean --if-exists --no-owner --single-transaction --dbname="postgresql://'
-        f'USER@HOST/DB" {source}',
-    )
-    conninfo, env = libpq(url)
-    listing = subprocess.run(  # noqa: S603 (argument list, no shell)
-        [pg_restore, "--list", str(source)], env=env, capture_output=True, text=True, check=False
-    )
-    if listing.returncode != 0 or " TABLE public audit_entries " not in listing.stdout:
-        raise BackupError(f"{source} is not a pg_dump --format=custom backup of SteriStock.")
-    others, populated = _postgres_in_use(url)
-    if others:
+def _scratch_database(url: str, suffix: str) -> str:
+    """An empty database beside `url`'s (created, or emptied if it exists) for checks that
+    must not touch the live one; needs the CREATEDB privilege."""
+    from sqlalchemy import create_engine, text
+
+    base = make_url(url)
+    name = f"{base.database}_{suffix}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
         raise BackupError(
-            f"{others} other session(s) are connected to the database: stop the servers first."
-        )
-    if populated and not force:
-        raise BackupError("the database already holds SteriStock data; pass --force to replace it.")
+            f"cannot create the scratch database {name} to check the backup in ({exc}); "
+            "grant the restoring role CREATEDB or create it beforehand."
+        ) from exc
+    finally:
+        admin.dispose()
+    scratch = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(scratch, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    return scratch
+
+
+def _migrated_postgres_schema(url: str) -> dict[str, str]:
+    from kernel.db import make_engine
+    from kernel.migrations import upgrade
+    from kernel.schema_check import postgres_schema
+
+    scratch = _scratch_database(url, "schema_check")
+    upgrade(scratch)
+    engine = make_engine(scratch, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            return postgres_schema(connection)
+    finally:
+        engine.dispose()
+
+
+def _pg_restore_into(pg_restore: str, url: str, source: Path) -> None:
+    conninfo, env = libpq(url)
     _run(
         [
             pg_restore,
@@ -413,7 +486,38 @@ def restore_postgres(url: str, source: Path, *, force: bool = False) -> Snapshot
         env,
         "pg_restore",
     )
-    entries = _verify_and_migrate(url, source)
+
+
+def restore_postgres(url: str, source: Path, *, force: bool = False) -> Snapshot:
+    """Check the backup in a scratch database first (pg_restore, verify, migrate, schema),
+    then `pg_restore --clean --if-exists --single-transaction` it into the database."""
+    if not source.is_file():
+        raise BackupError(f"no backup file at {source}.")
+    pg_restore = _tool(
+        "pg_restore",
+        f'pg_restore --clean --if-exists --no-owner --single-transaction --dbname="postgresql://'
+        f'USER@HOST/DB" {source}',
+    )
+    _conninfo, env = libpq(url)
+    listing = subprocess.run(  # noqa: S603 (argument list, no shell)
+        [pg_restore, "--list", str(source)], env=env, capture_output=True, text=True, check=False
+    )
+    if listing.returncode != 0 or " TABLE public audit_entries " not in listing.stdout:
+        raise BackupError(f"{source} is not a pg_dump --format=custom backup of SteriStock.")
+    others, populated = _postgres_in_use(url)
+    if others:
+        raise BackupError(
+            f"{others} other session(s) are connected to the database: stop the servers first."
+        )
+    if populated and not force:
+        raise BackupError("the database already holds SteriStock data; pass --force to replace it.")
+    scratch = _scratch_database(url, "restore_check")
+    _pg_restore_into(pg_restore, scratch, source)
+    entries = _verify_and_migrate(scratch, source)
+    _pg_restore_into(pg_restore, url, source)
+    from kernel.migrations import upgrade
+
+    upgrade(url)
     revision = _postgres_revision(url)
     return Snapshot(make_url(url).render_as_string(hide_password=True), revision, entries)
 

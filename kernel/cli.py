@@ -21,7 +21,10 @@ SYSTEM_ACTOR = "cli"
 
 def open_database(settings: Settings) -> Any:
     """A small database pool for one command; dispose of it when done."""
+    from kernel.audit import keys
     from kernel.db import Database
+
+    keys.configure(settings)
 
     return Database(
         settings.effective_database_url,
@@ -31,8 +34,10 @@ def open_database(settings: Settings) -> Any:
 
 
 def upgrade_database(settings: Settings) -> None:
+    from kernel.audit import keys
     from kernel.migrations import upgrade
 
+    keys.configure(settings)
     upgrade(settings.effective_database_url)
 
 
@@ -152,25 +157,53 @@ def add_kernel_commands(cli: click.Group) -> None:
         """Audit trail commands."""
 
     @audit.command("verify")
-    def audit_verify() -> None:
-        """Recompute the audit hash chain; exit 1 if any entry was altered or removed."""
-        from kernel.audit.service import verify_chain
+    @click.option(
+        "--anchors",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The anchor log to check against (default: <data dir>/audit_anchors.log).",
+    )
+    def audit_verify(anchors: Path | None) -> None:
+        """Recompute the audit hash chain, every record seal and the anchors; exit 1 if
+        anything was altered, inserted or removed (each problem names table and row)."""
+        from kernel.audit.anchors import anchor_log, verify_all
 
-        database = open_database(Settings())
+        settings = Settings()
+        database = open_database(settings)
         try:
             with database.session(write=False) as session:
-                report = verify_chain(session)
+                result = verify_all(session, anchors or anchor_log(settings))
         finally:
             database.dispose()
-        if report.ok:
-            click.echo(f"ok: {report.entries} entries, head {report.head}")
+        if result.ok:
+            click.echo(result.summary())
             return
-        click.echo(
-            f"FAILED at entry {report.first_bad_entry}: {report.problem} "
-            f"({report.entries} entries verified before it)",
-            err=True,
-        )
+        for line in result.problem_lines():
+            click.echo(line, err=True)
         sys.exit(1)
+
+    @audit.command("checkpoint")
+    @click.option(
+        "--anchors",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The anchor log to append to (default: <data dir>/audit_anchors.log).",
+    )
+    def audit_checkpoint(anchors: Path | None) -> None:
+        """Verify, then append a signed anchor of the heads to the anchor log and print it
+        (keep a copy off this machine: mail it, print it)."""
+        from kernel.audit.anchors import anchor_log, checkpoint
+
+        settings = Settings()
+        database = open_database(settings)
+        try:
+            with database.session(write=False) as session:
+                line = checkpoint(session, anchors or anchor_log(settings))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            database.dispose()
+        click.echo(line)
 
     @cli.command()
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))

@@ -1,7 +1,9 @@
 """The clinic clock: the one place that says what time it is and which clinic day that is.
 
 Instants are stored and compared in UTC; days, weeks and printed times are the clinic's
-(its `STERISTOCK_TIMEZONE` today, each site's zone later). So there are two objects:
+(each site's zone: `clock.site_zone(site)`, `clock.local_day(site, at)`; the default
+zone is `STERISTOCK_TIMEZONE`, the zone of site `MAIN` when sites were introduced).
+So there are two objects:
 
 - `ClinicTime(tz)`: a zone's view of instants (`local_date`, `start_of_day`,
   `day_bounds`, `iso_week`, `local_text`), pure and cheap; build one per site zone.
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from litestar.datastructures import State
@@ -33,6 +36,19 @@ LOCAL_TEXT_FORMAT = "%Y-%m-%d %H:%M"
 def utc(at: dt.datetime) -> dt.datetime:
     """An aware instant in UTC; a naive one is taken as UTC already (SQLite gives those)."""
     return at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+
+
+class HasTimezone(Protocol):
+    """Anything that names its IANA zone: a site (`kernel.sites`), a site's summary."""
+
+    @property
+    def timezone(self) -> str: ...
+
+
+@lru_cache(maxsize=256)
+def zone_named(name: str) -> ClinicTime:
+    """The view of one IANA zone, built once per name (sites share a few zones)."""
+    return ClinicTime(ZoneInfo(name))
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,19 @@ class Clock:
 
     def today(self, zone: ClinicTime | None = None) -> dt.date:
         return (zone or self.zone).local_date(self.now())
+
+    # A site's view: a group's sites span zones, so days and weeks are the site's.
+    def site_zone(self, site: HasTimezone) -> ClinicTime:
+        """The zone a site counts its days and weeks in."""
+        return zone_named(site.timezone)
+
+    def local_day(self, site: HasTimezone, at: dt.datetime) -> dt.date:
+        """The site's calendar day an instant falls on."""
+        return zone_named(site.timezone).local_date(at)
+
+    def site_today(self, site: HasTimezone) -> dt.date:
+        """Today at the site (may differ from another site's today)."""
+        return zone_named(site.timezone).local_date(self.now())
 
     # The default zone's view, so `clock.local_date(at)` reads naturally.
     def local_date(self, at: dt.datetime) -> dt.date:

@@ -48,4 +48,8 @@ def QueryText(max_length: int, **kwargs: Any) -> Any:
 
 
 # `?from=` (a Python keyword): a date or date-time with offset, parsed by the handler.
+# An e-mail address (users, notifications): one @, no spaces or control characters.
+Email = Annotated[
+    str, msgspec.Meta(max_length=254, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")
+]
 FromParam = Annotated[str | None, QueryParameter(name="from", max_length=40, pattern=PRINTABLE)]

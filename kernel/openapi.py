@@ -125,6 +125,7 @@ class OperationIds:
 BinaryBody = Annotated[bytes, KwargDefinition(format=OpenAPIFormat.BINARY)]
 FILE_DESCRIPTIONS = {
     "application/pdf": "The PDF document",
+    "image/jpeg": "The JPEG image",
     "image/png": "The PNG image",
     "image/svg+xml": "The SVG image",
     "text/csv": "The CSV file (UTF-8)",

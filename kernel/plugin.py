@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.exceptions import NotFoundException
 from litestar.logging import LoggingConfig
@@ -22,14 +21,18 @@ from litestar.plugins import ReceiveRoutePlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
+from kernel.audit import keys as seal_keys
 from kernel.clock import CLOCK_STATE_KEY, Clock, provide_clock
 from kernel.db import Database, provide_db_session
-from kernel.plugins import DomainPlugin, domain_plugins
+from kernel.notifications.rules import STATE_KEY as NOTIFICATION_RULES_KEY
+from kernel.notifications.rules import rules_by_kind
+from kernel.plugins import DomainPlugin, domain_plugins, notification_rules
 from kernel.problems import (
     document_route_problems,
     internal_error_handler,
     problem_details_plugin,
     request_id,
+    too_deep_handler,
 )
 from kernel.settings import Settings, get_settings
 from kernel.web.templating import (
@@ -60,18 +63,38 @@ DEFAULT_CSP = (
 )
 
 
+_DEFAULT_HEADERS = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in {**API_SECURITY_HEADERS, "Content-Security-Policy": DEFAULT_CSP}.items()
+)
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
 async def add_response_headers(message: Message, scope: Scope) -> None:
-    """Security headers and the request id on every response."""
+    """Security headers (unless the response set its own) and the request id, on every
+    response. Works on the raw header list: this runs for every request."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in API_SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
-    headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    raw = message.setdefault("headers", [])
+    if not isinstance(raw, list):
+        raw = message["headers"] = list(raw)
+    present = {name.lower() for name, _ in raw}
+    defaults = _DEFAULT_HEADERS
     # Over HTTPS only (directly, or via a trusted proxy's X-Forwarded-Proto: see proxies.py).
     if scope.get("scheme") == "https":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    headers["X-Request-ID"] = request_id(scope)
+        defaults = (*defaults, _HSTS)
+    raw.extend(pair for pair in defaults if pair[0] not in present)
+    # Clinic data (API answers, exported files, printed PDFs) must not stay in a shared
+    # browser's or proxy's cache: `no-store` unless the route chose its own policy (static
+    # files do).
+    if b"cache-control" not in present and (
+        scope.get("path", "").startswith("/api/")
+        or any(n.lower() == b"content-disposition" and b"attachment" in v for n, v in raw)
+    ):
+        raw.append((b"cache-control", b"no-store"))
+    if b"x-request-id" in present:
+        raw[:] = [pair for pair in raw if pair[0].lower() != b"x-request-id"]
+    raw.append((b"x-request-id", request_id(scope).encode("latin-1")))
 
 
 class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
@@ -81,11 +104,17 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
     name = "kernel"
     template_dir = TEMPLATES_DIR
     static_dir = STATIC_DIR
-    nav_links = (NavLink("Users", "/admin/users", frozenset(), order=80),)
+    nav_links = (
+        NavLink("Users", "/admin/users", frozenset(), order=80),
+        NavLink("Webhooks", "/admin/webhooks", frozenset(), order=85),
+        NavLink("Sites", "/admin/sites", frozenset(), order=82),
+    )
 
     def __init__(self, settings: Settings | None = None, database: Database | None = None) -> None:
+        from kernel.auth.competencies import register_untrained_section
         from kernel.openapi import OperationIds
 
+        register_untrained_section()  # the compliance report's `untrained_operators`
         self._settings = settings
         self._database = database
         self.operation_ids = OperationIds()
@@ -95,14 +124,18 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         from kernel.audit.views import AuditController
         from kernel.auth.views import AuthController, UserController
         from kernel.health import get_health
+        from kernel.notifications.api import route_handlers as notification_routes
         from kernel.openapi import SWAGGER_DIR, SWAGGER_STATIC
+        from kernel.sites.views import SiteController
 
         return [
             get_health,
             AuthController,
             UserController,
+            SiteController,
             AuditController,
             download_audit_csv,
+            *notification_routes,
             create_static_files_router(
                 path=SWAGGER_STATIC, directories=[SWAGGER_DIR], include_in_schema=False
             ),
@@ -110,9 +143,12 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
 
     def page_handlers(self) -> Sequence[Any]:
         from kernel.auth.pages import page_handlers as user_pages
+        from kernel.notifications.pages import page_handlers as notification_pages
+        from kernel.notifications.webhook_pages import page_handlers as webhook_pages
+        from kernel.sites.pages import page_handlers as site_pages
         from kernel.web.pages import page_handlers as login_pages
 
-        return [*login_pages, *user_pages]
+        return [*login_pages, *user_pages, *site_pages, *notification_pages, *webhook_pages]
 
     def on_cli_init(self, cli: click.Group) -> None:
         from kernel.cli import add_kernel_commands
@@ -123,11 +159,25 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         from kernel.auth.middleware import PUBLIC_PATHS, BearerTokenAuthMiddleware
         from kernel.auth.sessions import LoginRequired
         from kernel.auth.views import provide_current_user
+        from kernel.db import REQUEST_SESSION_HOOKS
         from kernel.openapi import OperationIds, openapi_config
+        from kernel.sites.query_scope import bind_request
+        from kernel.sites.views import provide_site_scope
+
+        if bind_request not in REQUEST_SESSION_HOOKS:
+            REQUEST_SESSION_HOOKS.append(bind_request)
+        from kernel.sites.pages import site_header
+        from kernel.web.templating import PAGE_CONTEXT_HOOKS
+
+        if site_header not in PAGE_CONTEXT_HOOKS:
+            PAGE_CONTEXT_HOOKS.append(site_header)
         from kernel.web import pages
+        from kernel.web.dependencies import resolve_dependencies_sequentially
 
         self.operation_ids = OperationIds()  # this app's routes (receive_route) only
+        resolve_dependencies_sequentially()
         settings = self._settings or get_settings()
+        seal_keys.configure(settings)  # the record seals' key, from outside the database
         settings.ensure_secret_key()
         owned = self._database is None
         db = self._database or Database(
@@ -148,6 +198,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
                 "db": db,
                 CLOCK_STATE_KEY: Clock.from_settings(settings),
                 NAV_STATE_KEY: nav_links(plugins),
+                NOTIFICATION_RULES_KEY: tuple(rules_by_kind(notification_rules(plugins)).values()),
             }
         )
         app_config.dependencies.update(
@@ -155,6 +206,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
                 "db_session": Provide(provide_db_session),
                 "me": Provide(provide_current_user, sync_to_thread=False),
                 "clock": Provide(provide_clock, sync_to_thread=False),
+                "sites": Provide(provide_site_scope, sync_to_thread=True),
             }
         )
         app_config.middleware.extend(
@@ -169,6 +221,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
         app_config.exception_handlers.update(
             {
                 Exception: internal_error_handler,
+                RecursionError: too_deep_handler,
                 LoginRequired: pages.redirect_to_login,
                 NotFoundException: pages.not_found,
             }

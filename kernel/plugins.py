@@ -13,6 +13,7 @@ it brings; the app factory only lists plugins:
         def page_handlers(self): ...      # HTML pages, mounted with the kernel's page router
         def on_cli_init(self, cli): ...   # click commands (`labels_group(cli)` to share)
         def load_demo_data(self, session, *, actor): ...
+        def notification_rules(self): ...  # kernel.notifications.NotificationRule, one per kind
 
 It is a Litestar `InitPlugin` (its `on_app_init` registers the routes and pages) and has
 the shape of Litestar's `CLIPluginProtocol` (`on_cli_init(cli: click.Group)`). Template
@@ -36,7 +37,9 @@ if TYPE_CHECKING:
     from litestar.config.app import AppConfig
     from sqlalchemy.orm import Session
 
-__all__ = ["DomainPlugin", "NavLink", "domain_plugins"]
+    from kernel.notifications.rules import NotificationRule
+
+__all__ = ["DomainPlugin", "NavLink", "domain_plugins", "notification_rules"]
 
 
 class DomainPlugin(InitPlugin):
@@ -61,6 +64,11 @@ class DomainPlugin(InitPlugin):
     def load_demo_data(self, session: Session, *, actor: str) -> None:
         """Fill an empty database with this package's demo records (`steristock demo`)."""
 
+    def notification_rules(self) -> Sequence[NotificationRule]:
+        """The notification rules of this package: plain functions that report facts
+        (`kernel.notifications.rules`); the kernel's engine notifies each fact once."""
+        return ()
+
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend(self.route_handlers())
         pages = self.page_handlers()
@@ -75,3 +83,8 @@ class DomainPlugin(InitPlugin):
 def domain_plugins(plugins: Sequence[Any]) -> list[DomainPlugin]:
     """The SteriStock plugins among an app's plugins, in their order."""
     return [p for p in plugins if isinstance(p, DomainPlugin)]
+
+
+def notification_rules(plugins: Sequence[Any]) -> list[NotificationRule]:
+    """Every plugin's notification rules, in plugin order."""
+    return [rule for p in domain_plugins(plugins) for rule in p.notification_rules()]

@@ -237,6 +237,24 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     )
 
 
+def too_deep_handler(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """A JSON body nested deeper than the decoder recurses (`[` x 1000: 2 KB) is the
+    client's error, answered 400 with one log line, never a traceback per request. Any
+    other RecursionError is our bug and goes to the internal error handler."""
+    if "deserializ" not in str(exc):
+        return internal_error_handler(request, exc)
+    log.warning("refused a JSON body nested too deeply, request_id=%s", request_id(request.scope))
+    return Response(
+        {
+            "status": 400,
+            "title": _title(400),
+            "detail": "The JSON body is nested too deeply.",
+        },
+        status_code=400,
+        media_type=PROBLEM_JSON,
+    )
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(

@@ -46,6 +46,24 @@ class Settings(BaseSettings):
     # address, lines separated by "|" or newlines ("12 Main St|Springfield, IL 62701").
     clinic_name: str = Field(default="", alias="STERISTOCK_CLINIC_NAME", max_length=200)
     clinic_address: str = Field(default="", alias="STERISTOCK_CLINIC_ADDRESS", max_length=500)
+    # Notifications (docs/notifications.md). SMTP: smtp://[user:pass@]host[:port] (STARTTLS
+    # whenever the server offers it) or smtps:// (implicit TLS); empty: no e-mail, in-app only.
+    smtp_url: str = Field(default="", alias="STERISTOCK_SMTP_URL")
+    mail_from: str = Field(default="", alias="STERISTOCK_MAIL_FROM", max_length=254)
+    # A CA bundle to trust for the SMTP server's certificate besides the system's (a relay
+    # with the clinic's own CA).
+    smtp_ca_file: str = Field(default="", alias="STERISTOCK_SMTP_CA_FILE")
+    # Webhooks to loopback or private-network addresses are refused unless this is set.
+    webhook_allow_private: bool = Field(default=False, alias="STERISTOCK_WEBHOOK_ALLOW_PRIVATE")
+    # How long a webhook receiver may take to answer before the post counts as failed.
+    webhook_timeout_seconds: float = Field(
+        default=10.0, alias="STERISTOCK_WEBHOOK_TIMEOUT_SECONDS", gt=0, le=120
+    )
+    # `steristock serve` runs the notification rules this often (seconds; 0: never, leave
+    # it to `steristock notify run` from cron or a systemd timer).
+    notify_interval_seconds: int = Field(
+        default=300, alias="STERISTOCK_NOTIFY_INTERVAL_SECONDS", ge=0
+    )
     db_pool_size: int = Field(default=20, alias="STERISTOCK_DB_POOL_SIZE", gt=0)
     # full: every commit is on disk before it is acknowledged (survives power loss);
     # normal: faster on slow disks but may lose the last commits on power loss.

@@ -33,12 +33,15 @@ import benchkit
 # name -> (module, the issue that asked for it). One line per scenario.
 SCENARIOS: dict[str, tuple[str, str]] = {
     "foundation": ("bench_foundation", "issue 2: ASGI server choice"),
+    "speed": ("bench_speed", "issue 22: per-request cost against the bare handler"),
     "inventory": ("bench_inventory", "issue 3: consumes and stock look-ups"),
     "reorder": ("bench_reorder", "issue 4: weekly reorder CSV"),
     "sterilization": ("bench_sterilization", "issue 5: scans and recalls"),
     "labels": ("bench_labels", "issue 6: label PDFs and PNGs"),
     "auditor": ("bench_auditor", "issue 8: sterilization log export and compliance"),
     "import": ("bench_import", "catalogue import"),
+    "records": ("bench_records", "issue 16: sterilizer record import"),
+    "sets": ("bench_sets", "issue 19: counted packs and their label sheet"),
     "soak": ("soak", "issue 9: sustained mixed load"),
 }
 

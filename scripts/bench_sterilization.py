@@ -38,6 +38,7 @@ PACK_INDEXES = {
     "ix_packs_cycle_status": "CREATE INDEX ix_packs_cycle_status ON packs (cycle_id, status)",
     "ix_packs_status": "CREATE INDEX ix_packs_status ON packs (status)",
     "ix_packs_encounter_ref": "CREATE INDEX ix_packs_encounter_ref ON packs (encounter_ref)",
+    "ix_packs_cycle_code": "CREATE INDEX ix_packs_cycle_code ON packs (cycle_id, id, code)",
 }
 
 
@@ -61,15 +62,17 @@ class Shape:
 
 POSTGRES_LOAD = [
     """
-    INSERT INTO sterilizers (id, code, name, kind, status, last_cycle_number, created_at)
+    INSERT INTO sterilizers (id, code, name, kind, status, last_cycle_number, created_at,
+                             site_id, bi_frequency)
     SELECT s, 'ST' || lpad(s::text, 2, '0'), 'Sterilizer ' || s,
            CASE WHEN s % 2 = 0 THEN 'steam_prevac' ELSE 'steam_gravity' END,
-           'in_service', :cycles, now() - interval '3651 days'
+           'in_service', :cycles, now() - interval '3651 days',
+           (SELECT id FROM sites WHERE code = 'MAIN'), 'weekly'
     FROM generate_series(1, :sterilizers) s
     """,
     """
     INSERT INTO cycles (id, sterilizer_id, number, cycle_type, status, operator, implants,
-                        bi_lot, warnings, started_at, ended_at, completed_by)
+                        bi_lot, warnings, started_at, ended_at, completed_by, site_id)
     SELECT (s - 1) * :cycles + n, s, n,
            CASE WHEN s % 2 = 0 THEN 'prevac_132_4' ELSE 'gravity_121_30' END,
            CASE WHEN n % 211 = 0 AND n <= :cycles - :recall THEN 'failed' ELSE 'passed' END,
@@ -80,7 +83,8 @@ POSTGRES_LOAD = [
            now() - interval '3650 days' + n * (interval '3650 days' / :cycles),
            now() - interval '3650 days' + n * (interval '3650 days' / :cycles)
                + interval '45 minutes',
-           'bench'
+           'bench',
+           (SELECT id FROM sites WHERE code = 'MAIN')
     FROM generate_series(1, :sterilizers) s, generate_series(1, :cycles) n
     """,
     """
@@ -101,14 +105,15 @@ POSTGRES_LOAD = [
     """,
     """
     INSERT INTO packs (id, code, description, contents, implant, status, cycle_id,
-        assembled_by, assembled_at, sterilized_at, used_at, used_by, encounter_ref)
+        assembled_by, assembled_at, sterilized_at, used_at, used_by, encounter_ref, site_id)
     SELECT p.id, 'PK-' || lpad(p.id::text, greatest(6, length(p.id::text)), '0'),
            'Exam kit', '[{"name":"Mirror","quantity"\\:1}]', false, p.status, p.cycle_id,
            'bench', p.started_at - interval '30 minutes',
            CASE WHEN p.status <> 'failed' THEN p.ended_at END,
            CASE WHEN p.status = 'used' THEN p.ended_at + interval '1 day' END,
            CASE WHEN p.status = 'used' THEN 'bench' END,
-           CASE WHEN p.status = 'used' THEN 'ENC-' || p.id END
+           CASE WHEN p.status = 'used' THEN 'ENC-' || p.id END,
+           (SELECT id FROM sites WHERE code = 'MAIN')
     FROM (
         SELECT (c.id - 1) * :ppc + k AS id, c.id AS cycle_id, c.started_at, c.ended_at,
                CASE WHEN c.status = 'failed' THEN 'failed'
@@ -167,17 +172,19 @@ def load_postgres(url: str, shape: Shape) -> float:
 SQLITE_LOAD = [
     """
     WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :sterilizers)
-    INSERT INTO sterilizers (id, code, name, kind, status, last_cycle_number, created_at)
+    INSERT INTO sterilizers (id, code, name, kind, status, last_cycle_number, created_at,
+                             site_id, bi_frequency)
     SELECT n, printf('ST%02d', n), 'Sterilizer ' || n,
            CASE WHEN n % 2 = 0 THEN 'steam_prevac' ELSE 'steam_gravity' END,
-           'in_service', :cycles, datetime('now', '-3651 days')
+           'in_service', :cycles, datetime('now', '-3651 days'),
+           (SELECT id FROM sites WHERE code = 'MAIN'), 'weekly'
     FROM s
     """,
     """
     WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < :sterilizers),
          n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < :cycles)
     INSERT INTO cycles (id, sterilizer_id, number, cycle_type, status, operator, implants,
-                        bi_lot, warnings, started_at, ended_at, completed_by)
+                        bi_lot, warnings, started_at, ended_at, completed_by, site_id)
     SELECT (s.v - 1) * :cycles + n.v, s.v, n.v,
            CASE WHEN s.v % 2 = 0 THEN 'prevac_132_4' ELSE 'gravity_121_30' END,
            CASE WHEN n.v % 211 = 0 AND n.v <= :cycles - :recall THEN 'failed' ELSE 'passed' END,
@@ -187,7 +194,8 @@ SQLITE_LOAD = [
            '[]',
            datetime(:t0 + n.v * :step, 'unixepoch'),
            datetime(:t0 + n.v * :step + 2700, 'unixepoch'),
-           'bench'
+           'bench',
+           (SELECT id FROM sites WHERE code = 'MAIN')
     FROM s, n
     """,
     """
@@ -216,13 +224,14 @@ SQLITE_LOAD = [
         FROM cycles c, k
     )
     INSERT INTO packs (id, code, description, contents, implant, status, cycle_id,
-        assembled_by, assembled_at, sterilized_at, used_at, used_by, encounter_ref)
+        assembled_by, assembled_at, sterilized_at, used_at, used_by, encounter_ref, site_id)
     SELECT p.id, printf('PK-%06d', p.id), 'Exam kit', '[{"name":"Mirror","quantity"\\:1}]', 0,
            p.status, p.cycle_id, 'bench', datetime(p.started_at, '-30 minutes'),
            CASE WHEN p.status <> 'failed' THEN p.ended_at END,
            CASE WHEN p.status = 'used' THEN datetime(p.ended_at, '+1 day') END,
            CASE WHEN p.status = 'used' THEN 'bench' END,
-           CASE WHEN p.status = 'used' THEN 'ENC-' || p.id END
+           CASE WHEN p.status = 'used' THEN 'ENC-' || p.id END,
+           (SELECT id FROM sites WHERE code = 'MAIN')
     FROM p ORDER BY p.id
     """,
     "INSERT INTO sterilization_counters (name, value) SELECT 'pack', max(id) FROM packs",

@@ -174,6 +174,51 @@ def serve(
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def serve_bare(*, workers: int = 1, startup_timeout: float = 30.0) -> Iterator[str]:
+    """Serve `scripts/bare_app.py` (Litestar + Granian, one bare handler, no database) on a
+    free loopback port: the framework's floor the app's figures are divided by."""
+    port = free_port()
+    cmd = [
+        str(BIN / "granian"),
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-log",
+        "bare_app:app",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT / "scripts", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"bare app exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(base + "/bare", timeout=1) as resp:  # noqa: S310
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("bare app did not start in time")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def server_pid(base_url: str) -> int | None:
     """The PID of the process listening on the server's port (for RSS sampling)."""
     port = base_url.rsplit(":", 1)[1]

@@ -1,4 +1,4 @@
-"""Sterilization's commands: `labels packs`."""
+"""Sterilization's commands: `labels packs`, `cycles import`."""
 
 from __future__ import annotations
 
@@ -45,3 +45,53 @@ def add_sterilization_commands(cli: click.Group) -> None:
             return pack_labels_pdf(found, settings.public_url, fmt, skip=skip), len(found)
 
         write_labels(out, render)
+
+    @cli.group("cycles")
+    def cycles() -> None:
+        """The cycle log: import the sterilizers' own records."""
+
+    @cycles.command("import")
+    @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+    @click.option(
+        "--sterilizer",
+        help="Sterilizer code; the records' serial number must be its (default: found by it).",
+    )
+    def cycles_import(paths: tuple[str, ...], sterilizer: str | None) -> None:
+        """Import sterilizer cycle records: files, or folders (a USB stick's copy). One line
+        per file; exits 1 if any file was refused (the others are imported)."""
+        from pathlib import Path
+
+        from kernel.cli import SYSTEM_ACTOR, open_database
+        from kernel.clock import Clock
+        from sterilization.record_files import record_files
+        from sterilization.record_import import import_files
+
+        settings = Settings()
+        clock = Clock.from_settings(settings)
+        found = list(record_files([Path(p) for p in paths]))
+        files: list[tuple[str, bytes]] = []
+        unreadable = 0
+        for item in found:
+            if item.skip is not None:
+                click.echo(f"{item.path}: skipped: {item.skip}")
+                continue
+            try:
+                files.append((str(item.path), item.path.read_bytes()))
+            except OSError as error:
+                unreadable += 1
+                click.echo(f"{item.path}: refused: cannot read the file ({error.strerror})")
+        database = open_database(settings)
+        try:
+            with database.session() as session:
+                outcomes = import_files(
+                    session, files, sterilizer_code=sterilizer, actor=SYSTEM_ACTOR,
+                    zone=clock.zone, now=clock.now(),
+                    on_outcome=lambda outcome: click.echo(outcome.line),
+                )  # fmt: skip
+        finally:
+            database.dispose()
+        refused = unreadable + sum(o.result is None for o in outcomes)
+        imported = sum(o.result is not None and o.result.imported for o in outcomes)
+        click.echo(f"{imported} imported, {refused} refused, {len(found)} file(s) read")
+        if refused:
+            raise SystemExit(1)

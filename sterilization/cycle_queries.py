@@ -6,20 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from kernel.clock import ClinicTime
 from kernel.periods import Period
 from kernel.problems import NotFound
 from sterilization.models import (
+    BiProduct,
     BiResult,
     Cycle,
     CycleAmendment,
+    CycleAttachment,
     CycleParameters,
+    ImportedRecord,
+    InvalidBiTest,
     Pack,
     Recall,
     Sterilizer,
@@ -45,10 +49,33 @@ class CycleRecord:
     amendments: list[CycleAmendment]
     packs: list[Pack]
     recall_id: int | None
+    bi_product: BiProduct | None = None
+    invalid_tests: list[InvalidBiTest] = field(default_factory=list)
+    product_codes: dict[int, str] = field(default_factory=dict)
+    # The sterilizer's own records imported for this cycle, and files attached to it.
+    machine_records: list[ImportedRecord] = field(default_factory=list)
+    attachments: list[CycleAttachment] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
         return json.loads(self.cycle.warnings)
+
+    @property
+    def earliest_bi_read_at(self) -> dt.datetime | None:
+        """When the cycle's BI may first be read (incubated from the cycle's end); None
+        without a BI, before the end, or once a valid result is in."""
+        c = self.cycle
+        if self.bi is not None or c.bi_lot is None or c.ended_at is None:
+            return None
+        minutes = self.bi_product.min_incubation_minutes if self.bi_product else 1440
+        return c.ended_at + dt.timedelta(minutes=minutes)
+
+    def bi_results(self) -> list[tuple[str, Any]]:
+        """Every result, oldest first: ("invalid", InvalidBiTest) or (result, BiResult)."""
+        rows: list[tuple[str, Any]] = [("invalid", t) for t in self.invalid_tests]
+        if self.bi is not None:
+            rows.append((self.bi.result, self.bi))
+        return sorted(rows, key=lambda r: (r[1].read_at, r[1].recorded_at))
 
 
 def cycle_record(session: Session, cycle_id: int) -> CycleRecord:
@@ -72,6 +99,31 @@ def cycle_record(session: Session, cycle_id: int) -> CycleRecord:
         ),
         recall_id=session.scalar(
             select(Recall.id).where(Recall.triggered_by_cycle_id == cycle.id).order_by(Recall.id)
+        ),
+        bi_product=session.get(BiProduct, cycle.bi_product_id) if cycle.bi_product_id else None,
+        invalid_tests=list(
+            session.scalars(
+                select(InvalidBiTest)
+                .where(InvalidBiTest.cycle_id == cycle.id)
+                .order_by(InvalidBiTest.read_at, InvalidBiTest.id)
+            )
+        ),
+        product_codes=dict(session.execute(select(BiProduct.id, BiProduct.code)).tuples().all()),
+        machine_records=list(
+            session.scalars(
+                select(ImportedRecord)
+                .options(defer(ImportedRecord.content))  # type: ignore[arg-type]
+                .where(ImportedRecord.cycle_id == cycle.id)
+                .order_by(ImportedRecord.started_at, ImportedRecord.id)
+            )
+        ),
+        attachments=list(
+            session.scalars(
+                select(CycleAttachment)
+                .options(defer(CycleAttachment.content))  # type: ignore[arg-type]
+                .where(CycleAttachment.cycle_id == cycle.id)
+                .order_by(CycleAttachment.at, CycleAttachment.id)
+            )
         ),
     )
 

@@ -14,6 +14,7 @@ from kernel.problems import Conflict, InvalidInput
 from sterilization.models import CycleType
 
 STEAM = ("steam_prevac", "steam_gravity")
+IUSS_CYCLE_TYPE = "flash_132_3"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class CycleTypeRule:
 
     code: str
     name: str
-    purpose: str  # "load", "bowie_dick" or "leak_test"
+    purpose: str  # "load", "bowie_dick", "leak_test" or "bi_test"
     min_temperature_c: float | None
     min_exposure_minutes: float | None
     sterilizer_kinds: tuple[str, ...] = ()
@@ -32,6 +33,11 @@ class CycleTypeRule:
     @property
     def is_test(self) -> bool:
         return self.purpose != "load"
+
+    @property
+    def is_iuss(self) -> bool:
+        """Immediate-use steam sterilization: packs are used on one encounter at once."""
+        return self.code == IUSS_CYCLE_TYPE
 
 
 BUILTIN_CYCLE_TYPES: dict[str, CycleTypeRule] = {
@@ -50,6 +56,8 @@ BUILTIN_CYCLE_TYPES: dict[str, CycleTypeRule] = {
             "bowie_dick", "Bowie-Dick air-removal test", "bowie_dick", 132, 3.5, ("steam_prevac",)
         ),
         CycleTypeRule("leak_test", "Vacuum leak test", "leak_test", None, None, ("steam_prevac",)),
+        # Requalification: an empty chamber with a BI (no packs), 121 °C at least.
+        CycleTypeRule("bi_test", "BI test, empty chamber (requalification)", "bi_test", 121, 3),
     )
 }
 TEST_CYCLE_TYPES = tuple(code for code, rule in BUILTIN_CYCLE_TYPES.items() if rule.is_test)

@@ -11,14 +11,19 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kernel import audit
+from kernel.auth.competencies import competency_warnings
 from kernel.clock import ClinicTime
+from kernel.encounters import normalize_encounter_ref
 from kernel.problems import Conflict, InvalidInput
+from kernel.sites.codes import zone_of
+from sterilization import bi_products, cycle_times
 from sterilization import sterilizers as sterilizer_rules
 from sterilization.cycle_queries import get_cycle
 from sterilization.cycle_types import BUILTIN_CYCLE_TYPES, CycleTypeRule, cycle_type_rule
 from sterilization.models import Cycle, CycleAmendment, CycleParameters, Pack, Sterilizer
 from sterilization.packs import dumps, move_packs, normalize_code
-from sterilization.shelf_life import ShelfLife
+from sterilization.readings import normalise_readings
+from sterilization.shelf_life import ShelfLife, apply_template_shelf_lives
 
 # Starting ----------------------------------------------------------------------------
 
@@ -31,10 +36,12 @@ def _start_warnings(
     bi_lot: str | None,
     zone: ClinicTime,
     now: dt.datetime,
+    last_bi_load_at: dt.datetime | None = None,
 ) -> list[str]:
     warnings: list[str] = []
     if rule.purpose != "load":
         return warnings
+    zone = zone_of(sterilizer, zone)  # "today" and "this week" are the sterilizer's site's
     today = zone.local_date(now)
     if sterilizer.kind == "steam_prevac" and (
         sterilizer.last_bowie_dick_at is None
@@ -44,18 +51,27 @@ def _start_warnings(
             f"No passed Bowie-Dick test today on {sterilizer.name}: run one before the first "
             "load of the day."
         )
-    if implants and not bi_lot:
-        warnings.append(
-            "This load contains implants but no biological indicator (BI): implants should "
-            "be run with a BI and held until it is negative."
-        )
-    if not bi_lot and (
-        sterilizer.last_bi_at is None or not zone.same_week(sterilizer.last_bi_at, today)
-    ):
-        warnings.append(
-            f"No spore test (BI) recorded on {sterilizer.name} this week: include a BI in a "
-            "load this week."
-        )
+    if not bi_lot:
+        # A BI run in a load counts from that load (its result comes a day later).
+        last = max((t for t in (sterilizer.last_bi_at, last_bi_load_at) if t), default=None)
+        if sterilizer.bi_frequency == "every_load":
+            warnings.append(
+                f"{sterilizer.name} needs a spore test (BI) in every load: this load has none."
+            )
+        elif sterilizer.bi_frequency == "daily" and (
+            last is None or zone.local_date(last) != today
+        ):
+            warnings.append(
+                f"No spore test (BI) recorded on {sterilizer.name} today: include a BI in a "
+                "load today."
+            )
+        elif sterilizer.bi_frequency == "weekly" and (
+            last is None or not zone.same_week(last, today)
+        ):
+            warnings.append(
+                f"No spore test (BI) recorded on {sterilizer.name} this week: include a BI in "
+                "a load this week."
+            )
     return warnings
 
 
@@ -64,6 +80,28 @@ def readiness_warnings(sterilizer: Sterilizer, *, zone: ClinicTime, now: dt.date
     Bowie-Dick today, no BI this week), shown before the MA starts it."""
     load = next(r for r in BUILTIN_CYCLE_TYPES.values() if r.purpose == "load")
     return _start_warnings(sterilizer, load, implants=False, bi_lot=None, zone=zone, now=now)
+
+
+def _iuss(rule: CycleTypeRule, iuss: dict[str, str] | None) -> tuple[str | None, str | None]:
+    """(reason, encounter) of an immediate-use cycle: required for `flash_132_3`, refused
+    for any other type."""
+    if not rule.is_iuss:
+        if iuss:
+            raise InvalidInput.for_field(
+                "iuss", f"Only {rule.code if rule.is_iuss else 'flash_132_3'} cycles are "
+                "immediate-use (IUSS).", message="not an IUSS cycle",
+            )  # fmt: skip
+        return None, None
+    reason = ((iuss or {}).get("reason") or "").strip()
+    ref = normalize_encounter_ref((iuss or {}).get("encounter_ref") or "")
+    if not reason or not ref:
+        raise InvalidInput.for_field(
+            "iuss",
+            "Immediate-use steam sterilization (IUSS) needs the reason and the patient "
+            "encounter it is for: iuss {reason, encounter_ref}.",
+            message="reason and encounter_ref required",
+        )
+    return reason, ref
 
 
 def start_cycle(
@@ -77,12 +115,35 @@ def start_cycle(
     actor: str,
     zone: ClinicTime,
     now: dt.datetime,
+    started_at: dt.datetime | None = None,
+    bi_product: str | None = None,
+    iuss: dict[str, str] | None = None,
+    machine_cycle_number: int | None = None,
 ) -> tuple[Cycle, list[str]]:
     """Start a load: number it, load its assembled packs. Refused when the sterilizer is
-    out of service or a pack is not `assembled`; warnings never refuse."""
-    sterilizer = session.scalar(select(Sterilizer).where(Sterilizer.code == sterilizer_code))
+    running another cycle or is out of service, when a pack is not `assembled`, or when
+    `started_at` is out of bounds; warnings never refuse."""
+    # Locks the sterilizer's row (PostgreSQL; SQLite writers queue anyway) so two tablets
+    # cannot both start a cycle on it.
+    sterilizer = session.scalar(
+        select(Sterilizer).where(Sterilizer.code == sterilizer_code).with_for_update()
+    )
     if sterilizer is None:
         raise InvalidInput(f"No sterilizer with code {sterilizer_code!r}.", field="sterilizer")
+    running = session.scalar(
+        select(Cycle)
+        .where(Cycle.sterilizer_id == sterilizer.id, Cycle.status == "running")
+        .order_by(Cycle.number)
+        .limit(1)
+    )
+    if running is not None:
+        raise Conflict(
+            f"Cycle {running.number} ({running.cycle_type}) is still running on "
+            f"{sterilizer.name} since {zone.local_text(running.started_at)}: complete it "
+            "before starting another.",
+            extra={"running_cycle": {"id": running.id, "number": running.number}},
+        )
+    at = cycle_times.start_time(session, sterilizer, started_at, now=now, zone=zone)
     rule = cycle_type_rule(session, cycle_type)
     if rule.sterilizer_kinds and sterilizer.kind not in rule.sterilizer_kinds:
         raise InvalidInput(
@@ -99,10 +160,16 @@ def start_cycle(
             f"A {rule.code} test cycle runs empty; take the packs out.", field="packs"
         )
     bi_lot = bi_lot.strip() if bi_lot else None
-    if rule.is_test and bi_lot:
+    if rule.purpose == "bi_test" and not bi_lot:
+        raise InvalidInput.for_field(
+            "bi_lot", "A bi_test cycle runs an empty chamber with a BI: give its lot.",
+            message="required for a bi_test",
+        )  # fmt: skip
+    if rule.is_test and rule.purpose != "bi_test" and bi_lot:
         raise InvalidInput(
             f"A {rule.code} test cycle carries no biological indicator.", field="bi_lot"
         )
+    iuss_reason, iuss_ref = _iuss(rule, iuss)
     packs = (
         list(
             session.execute(
@@ -123,12 +190,35 @@ def start_cycle(
             extra={"packs": not_ready},
         )
     has_implants = bool(implants) or any(p.implant for p in packs)
+    if rule.is_iuss and has_implants:
+        raise InvalidInput.for_field(
+            "packs",
+            "Implants are never sterilized for immediate use (IUSS): run them in a full "
+            "cycle with a BI.",
+            message="implants refused in IUSS",
+        )
+    if has_implants and not bi_lot:
+        raise InvalidInput.for_field(
+            "bi_lot",
+            "This load contains implants: it needs a biological indicator (BI). Add a BI, "
+            "give its lot, and the implants are held until it reads negative.",
+            message="required for an implant load",
+        )
+    if bi_product and not bi_lot:
+        raise InvalidInput.for_field(
+            "bi_lot", "A BI product goes with the BI's lot number.", message="required"
+        )
+    product = bi_products.product_for_cycle(session, bi_product) if bi_lot else None
 
     # One atomic UPDATE both refuses an out-of-service sterilizer and hands out the next
     # number; on PostgreSQL it also locks the row until commit, so concurrent starts queue.
     number = session.execute(
         update(Sterilizer)
-        .where(Sterilizer.id == sterilizer.id, Sterilizer.status == "in_service")
+        .where(
+            Sterilizer.id == sterilizer.id,
+            # Test cycles (Bowie-Dick, leak, BI test) run while it is out of service.
+            Sterilizer.status == "in_service" if not rule.is_test else True,
+        )
         .values(last_cycle_number=Sterilizer.last_cycle_number + 1)
         .returning(Sterilizer.last_cycle_number)
         .execution_options(synchronize_session=False)
@@ -141,19 +231,36 @@ def start_cycle(
             extra={"sterilizer": sterilizer.code, "current_status": sterilizer.status},
         )
     session.refresh(sterilizer)
-    warnings = _start_warnings(
-        sterilizer, rule, implants=has_implants, bi_lot=bi_lot, zone=zone, now=now
+    # Only a routine load without a BI on a weekly or daily cadence asks when the last one ran.
+    last_bi_load_at = (
+        session.scalar(
+            select(func.max(Cycle.started_at)).where(
+                Cycle.sterilizer_id == sterilizer.id, Cycle.bi_lot.is_not(None)
+            )
+        )
+        if rule.purpose == "load" and not bi_lot and sterilizer.bi_frequency != "every_load"
+        else None
     )
+    warnings = _start_warnings(
+        sterilizer, rule, implants=has_implants, bi_lot=bi_lot, zone=zone, now=at,
+        last_bi_load_at=last_bi_load_at,
+    )  # fmt: skip
+    warnings += competency_warnings(session, actor, "sterilizer_operation", zone.local_date(now))
     cycle = Cycle(
         sterilizer_id=sterilizer.id,
+        site_id=sterilizer.site_id,
         number=number,
         cycle_type=rule.code,
         status="running",
         operator=actor,
         implants=has_implants,
         bi_lot=bi_lot,
+        bi_product_id=product.id if product else None,
+        iuss_reason=iuss_reason,
+        iuss_encounter_ref=iuss_ref,
         warnings=dumps(warnings),
-        started_at=now,
+        started_at=at,
+        machine_cycle_number=machine_cycle_number,
     )
     session.add(cycle)
     session.flush()
@@ -165,7 +272,7 @@ def start_cycle(
             only_from=["assembled"],
             event="loaded",
             actor=actor,
-            at=now,
+            at=at,
             details={"cycle": number, "sterilizer": sterilizer.code, "cycle_id": cycle.id},
             values={"cycle_id": cycle.id},
         )
@@ -197,6 +304,8 @@ def _failure_reasons(rule: CycleTypeRule, data: dict[str, Any]) -> list[str]:
             if rule.purpose == "bowie_dick"
             else "chemical indicator did not pass"
         )
+    if data.get("integrator") == "fail":
+        reasons.append("Class 5 integrator / PCD did not pass")
     temperature, exposure = data.get("temperature_c"), data.get("exposure_minutes")
     if rule.min_temperature_c is not None and temperature < rule.min_temperature_c:
         reasons.append(
@@ -219,8 +328,10 @@ def complete_cycle(
     shelf_life: ShelfLife,
     now: dt.datetime,
 ) -> Cycle:
-    """Record the readings and decide the outcome: failed (any check false or a minimum
-    not met), awaiting_bi (implants with a BI in the load) or passed."""
+    """Record the readings and decide the outcome: failed (any check false, a failed
+    integrator or a minimum not met), awaiting_bi (implants with a BI in the load) or
+    passed. `data` may give `temperature_f` / `pressure_psi` instead of °C / kPa, and
+    `ended_at` (default now)."""
     cycle = get_cycle(session, cycle_id)
     sterilizer = session.get(Sterilizer, cycle.sterilizer_id)
     assert sterilizer is not None
@@ -231,6 +342,11 @@ def complete_cycle(
             extra={"current_status": cycle.status},
         )
     rule = cycle_type_rule(session, cycle.cycle_type)
+    data, entered = normalise_readings(data, kind=sterilizer.kind)
+    ended_at = data.pop("ended_at", None)
+    now = cycle_times.end_time(
+        cycle, ended_at, exposure_minutes=data.get("exposure_minutes"), now=now, zone=zone
+    )
     missing = [
         name
         for name, minimum in (
@@ -250,7 +366,7 @@ def complete_cycle(
             },
         )
     reasons = _failure_reasons(rule, data)
-    quarantine_implants = not reasons and cycle.implants and cycle.bi_lot is not None
+    quarantine_implants = not reasons and cycle.implants
     outcome = "failed" if reasons else "awaiting_bi" if quarantine_implants else "passed"
 
     # Conditional on `running`: of two simultaneous completions only one gets through.
@@ -271,6 +387,8 @@ def complete_cycle(
             dry_minutes=data.get("dry_minutes"),
             mechanical_ok=data["mechanical_ok"],
             chemical_ok=data["chemical_ok"],
+            integrator=data.get("integrator"),
+            entered=dumps(entered),
             notes=data.get("notes"),
             failure_reasons=dumps(reasons),
             recorded_by=actor,
@@ -292,7 +410,8 @@ def complete_cycle(
             details={**details, "reasons": reasons},
         )
     else:
-        sterile_values = {"sterilized_at": now, "expires_on": shelf_life.expiry_for(now, zone)}
+        expires_on = shelf_life.expiry_for(now, zone_of(cycle, zone))  # in the site's days
+        sterile_values = {"sterilized_at": now, "expires_on": expires_on}
         if quarantine_implants:
             implant_packs = session.scalar(
                 select(func.count()).select_from(Pack).where(in_cycle, Pack.implant.is_(True))
@@ -310,7 +429,7 @@ def complete_cycle(
                 details={**details, "awaiting": "BI result"},
                 values={"sterilized_at": now},
             )
-        move_packs(
+        sterilized = move_packs(
             session,
             in_cycle,
             to="sterile",
@@ -321,6 +440,21 @@ def complete_cycle(
             details=details,
             values=sterile_values,
         )
+        apply_template_shelf_lives(session, sterilized, zone)
+    if outcome == "passed" and cycle.iuss_reason is not None:
+        # IUSS packs are never stored: used on their encounter at once.
+        move_packs(
+            session,
+            in_cycle,
+            to="used",
+            only_from=["sterile"],
+            event="iuss_use",
+            actor=actor,
+            at=now,
+            details={**details, "encounter_ref": cycle.iuss_encounter_ref,
+                     "reason": cycle.iuss_reason},
+            values={"used_at": now, "used_by": actor, "encounter_ref": cycle.iuss_encounter_ref},
+        )  # fmt: skip
     if rule.is_test:
         sterilizer_rules.apply_test_result(
             session,
@@ -339,7 +473,13 @@ def complete_cycle(
         entity="cycle",
         entity_id=cycle.id,
         before={"status": "running"},
-        after={"status": outcome, "reasons": reasons, **data},
+        after={
+            "status": outcome,
+            "reasons": reasons,
+            "ended_at": now,
+            "entered": entered,
+            **data,
+        },
     )
     session.refresh(cycle)
     return cycle
@@ -351,6 +491,18 @@ NUMBER_FIELDS = ("temperature_c", "pressure_kpa", "exposure_minutes", "dry_minut
 BOOL_FIELDS = ("mechanical_ok", "chemical_ok")
 TEXT_FIELDS = ("notes", "bi_lot", "operator")
 AMENDABLE_FIELDS = (*NUMBER_FIELDS, *BOOL_FIELDS, *TEXT_FIELDS)
+# The same reading bounds as completing a cycle (schemas.CycleComplete): a correction is
+# no way around them (1e308 °C on the cycle page, PDF and history).
+NUMBER_MAX = {
+    "temperature_c": 400,
+    "pressure_kpa": 1000,
+    "exposure_minutes": 1440,
+    "dry_minutes": 1440,
+}
+
+
+def _out_of_bounds(field: str, value: Any) -> bool:
+    return field in NUMBER_MAX and not (0 <= value <= NUMBER_MAX[field])  # NaN fails too
 
 
 def _original_value(cycle: Cycle, params: CycleParameters | None, field: str) -> Any:
@@ -388,6 +540,14 @@ def add_amendment(
         or (field in BOOL_FIELDS and not isinstance(value, bool))
         or (field in TEXT_FIELDS and not (isinstance(value, str) and value.strip()))
     )
+    if not wrong_type and _out_of_bounds(field, value):
+        expected = f"a number from 0 to {NUMBER_MAX[field]}"
+        raise InvalidInput(
+            f"{field} must be {expected}.",
+            extra={
+                "errors": [{"field": "value", "message": f"expected {expected}", "source": "body"}]
+            },
+        )
     if wrong_type:
         expected = (
             "a number of zero or more"

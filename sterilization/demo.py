@@ -16,8 +16,17 @@ from sqlalchemy.orm import Session
 
 from kernel.clock import ClinicTime, Clock
 from kernel.settings import get_settings
-from sterilization import cycles, indicators, packs, recalls, sterilizers
+from sterilization import (
+    bi_products,
+    cycles,
+    early_release,
+    indicators,
+    packs,
+    recalls,
+    sterilizers,
+)
 from sterilization.models import Recall
+from sterilization.sets.demo import load_set_catalogue, wrap_free_trays
 from sterilization.shelf_life import ShelfLife
 
 MA = "ma"
@@ -34,11 +43,22 @@ KITS = [
 ]
 IMPLANT_KIT = ("Implant surgical kit", [("Implant driver", 1), ("Drill set", 1), ("Implant", 2)])
 
+# The clinic's spore tests: a rapid-readout BI (3 hours), read the next working morning.
+BI_PRODUCT = "ATTEST-1292"
+
 GOOD = {
     "prevac_132_4": {"temperature_c": 132.8, "exposure_minutes": 4.0, "pressure_kpa": 203.0},
     "gravity_121_30": {"temperature_c": 121.6, "exposure_minutes": 30.0, "pressure_kpa": 108.0},
     "bowie_dick": {"temperature_c": 134.0, "exposure_minutes": 3.5, "pressure_kpa": 210.0},
+    "bi_test": {"temperature_c": 132.4, "exposure_minutes": 15.0, "pressure_kpa": 200.0},
+    "flash_132_3": {"temperature_c": 132.6, "exposure_minutes": 3.0, "pressure_kpa": 201.0},
 }
+
+
+def duration_minutes(data: dict[str, float | None]) -> float:
+    """How long a cycle runs: heating up, exposure and drying (a Bowie-Dick test: 3.5 min
+    exposure and a short dry, about 12 minutes; a load 30 to 60)."""
+    return 8 + (data.get("exposure_minutes") or 0) + (data.get("dry_minutes") or 0)
 
 
 class DemoClinic:
@@ -77,8 +97,9 @@ class DemoClinic:
         start: dt.datetime,
         *,
         bi_lot: str | None = None,
-        readings: dict[str, float] | None = None,
+        readings: dict[str, float | str | None] | None = None,
         complete: bool = True,
+        iuss: dict[str, str] | None = None,
     ) -> int:
         cycle, _ = cycles.start_cycle(
             self.session,
@@ -86,6 +107,8 @@ class DemoClinic:
             cycle_type=cycle_type,
             pack_codes=codes,
             bi_lot=bi_lot,
+            bi_product=BI_PRODUCT if bi_lot else None,
+            iuss=iuss,
             implants=None,
             actor=MA,
             zone=self.zone,
@@ -107,16 +130,18 @@ class DemoClinic:
                 actor=MA,
                 zone=self.zone,
                 shelf_life=self.shelf_life,
-                now=start + dt.timedelta(minutes=45),
+                now=start + dt.timedelta(minutes=duration_minutes(data)),
             )
         return cycle.id
 
-    def bi(self, cycle_id: int, result: str, when: dt.datetime) -> None:
+    def bi(
+        self, cycle_id: int, result: str, when: dt.datetime, *, control_grew: bool = True
+    ) -> None:
         indicators.record_bi_result(
             self.session,
             cycle_id,
             result=result,
-            control_grew=True,
+            control_grew=control_grew,
             lot=None,
             actor=MA,
             zone=self.zone,
@@ -159,8 +184,23 @@ def load_demo_data(session: Session, *, actor: str) -> None:
     positive_day = next(
         d for d in (today - dt.timedelta(days=n) for n in range(9, 16)) if d.weekday() == 1
     )
+    bi_products.create_bi_product(
+        session, code=BI_PRODUCT, name="3M Attest 1292 Rapid Readout", manufacturer="3M",
+        min_incubation_minutes=180, actor=ADMIN,
+    )  # fmt: skip
     pending_bi: list[tuple[str, int]] = []
     failed_cycle_done = False
+    # Two weeks back: a Monday BI whose control vial did not grow (an invalid test, kept
+    # on record) and the repeat in that afternoon's load.
+    invalid_day = next(
+        d for d in (today - dt.timedelta(days=n) for n in range(14, 21)) if d.weekday() == 0
+    )
+    # Five to eleven days back: an emergency implant case, released early on a passed
+    # integrator before its BI read negative the next morning.
+    early_day = next(
+        d for d in (today - dt.timedelta(days=n) for n in range(5, 12)) if d.weekday() == 2
+    )
+    trays = load_set_catalogue(session, actor=MA, now=demo.at(first_day, 7))
 
     for offset in range(DAYS):
         day = first_day + dt.timedelta(days=offset)
@@ -170,6 +210,9 @@ def load_demo_data(session: Session, *, actor: str) -> None:
         # Results of BIs incubated since the previous working day.
         for sterilizer, cycle_id in pending_bi:
             positive = sterilizer == "AC-B" and day == positive_day
+            if sterilizer == "AC-A-INVALID":
+                demo.bi(cycle_id, "negative", demo.at(day, 7, 50), control_grew=False)
+                continue
             demo.bi(cycle_id, "positive" if positive else "negative", demo.at(day, 8))
         pending_bi = []
         if day == positive_day:
@@ -180,30 +223,68 @@ def load_demo_data(session: Session, *, actor: str) -> None:
         demo.run("AC-A", "bowie_dick", [], demo.at(day, 7, 15))
         for hour in (9, 13):
             codes = demo.make_packs(demo.rng.randint(2, 4), demo.at(day, hour - 1, 30))
+            codes += wrap_free_trays(
+                session, trays, count=1, when=demo.at(day, hour - 1, 40), rng=demo.rng
+            )
             lot = f"BI-{day:%y%m%d}-A" if weekly_bi and hour == 9 else None
+            if day == invalid_day + dt.timedelta(days=1) and hour == 13:
+                lot = f"BI-{day:%y%m%d}-A-REPEAT"  # the repeat of the invalid test
             cycle_id = demo.run("AC-A", "prevac_132_4", codes, demo.at(day, hour), bi_lot=lot)
             if lot:
-                pending_bi.append(("AC-A", cycle_id))
+                invalid = day == invalid_day and hour == 9
+                pending_bi.append(("AC-A-INVALID" if invalid else "AC-A", cycle_id))
             demo.use_some(codes, demo.at(day, hour + 1), 0.5)
+            if day == early_day and hour == 9:
+                _early_release(demo, day)
         # Autoclave B: one gravity load, a BI in Monday's.
         codes = demo.make_packs(demo.rng.randint(2, 3), demo.at(day, 10, 30))
         lot = f"BI-{day:%y%m%d}-B" if weekly_bi else None
+        b_start = demo.at(day, 15) if day == positive_day else demo.at(day, 11)
         if offset >= 12 and not failed_cycle_done and not lot:
             # A load that never reached temperature.
-            demo.run(
-                "AC-B", "gravity_121_30", codes, demo.at(day, 11), readings={"temperature_c": 118.4}
-            )
+            demo.run("AC-B", "gravity_121_30", codes, b_start, readings={"temperature_c": 118.4})
             failed_cycle_done = True
         else:
-            cycle_id = demo.run("AC-B", "gravity_121_30", codes, demo.at(day, 11), bi_lot=lot)
+            cycle_id = demo.run("AC-B", "gravity_121_30", codes, b_start, bi_lot=lot)
             if lot:
                 pending_bi.append(("AC-B", cycle_id))
             demo.use_some(codes, demo.at(day, 13), 0.6)
+        if day == early_day:
+            # Immediate use: the only otoscope set dropped mid-visit, flashed for that patient.
+            [dropped] = demo.make_packs(1, demo.at(day, 13, 40))
+            demo.encounter += 1
+            demo.run(
+                "AC-B", "flash_132_3", [dropped], demo.at(day, 14),
+                readings={"dry_minutes": None},
+                iuss={"reason": "Only set dropped during the procedure; no sterile spare",
+                      "encounter_ref": f"ENC-{demo.encounter}"},
+            )  # fmt: skip
 
     if demo.at(today, 8) < now - dt.timedelta(hours=3):
         for _, cycle_id in pending_bi:
             demo.bi(cycle_id, "negative", demo.at(today, 8))
     _today(session, demo, today, now)
+
+
+def _early_release(demo: DemoClinic, day: dt.date) -> None:
+    """An implant load at 11:00 with a BI and a Class 5 integrator that passed, released
+    early for an emergency case, one implant used at once; its BI reads negative the
+    next morning."""
+    implants = demo.make_packs(2, demo.at(day, 10, 30), implant=True)
+    cycle_id = demo.run(
+        "AC-A", "prevac_132_4", implants, demo.at(day, 11), bi_lot=f"BI-{day:%y%m%d}-IMPL",
+        readings={"integrator": "pass"},
+    )  # fmt: skip
+    early_release.early_release(
+        demo.session, cycle_id, reason="Emergency implant case; integrator passed",
+        actor=ADMIN, zone=demo.zone, shelf_life=demo.shelf_life, now=demo.at(day, 11, 50),
+    )  # fmt: skip
+    demo.encounter += 1
+    packs.use_pack(
+        demo.session, implants[0], encounter_ref=f"ENC-{demo.encounter}", actor=MA,
+        zone=demo.zone, now=demo.at(day, 12, 15),
+    )  # fmt: skip
+    demo.bi(cycle_id, "negative", demo.at(day + dt.timedelta(days=1), 7, 45))
 
 
 def _close_recall(session: Session, demo: DemoClinic, day: dt.date) -> None:
@@ -221,11 +302,24 @@ def _close_recall(session: Session, demo: DemoClinic, day: dt.date) -> None:
         shelf_life=demo.shelf_life,
         now=demo.at(day, 9),
     )
+    # Requalification: three empty-chamber BI tests, each read negative, then back.
+    tests = [
+        demo.run(
+            "AC-B",
+            "bi_test",
+            [],
+            demo.at(day, 8, 10) + dt.timedelta(minutes=45 * n),
+            bi_lot=f"REQ-{day:%y%m%d}-{n}",
+        )
+        for n in range(3)
+    ]
+    for n, cycle_id in enumerate(tests):
+        demo.bi(cycle_id, "negative", demo.at(day, 12 + n, 0))
     sterilizers.change_status(
         session,
         "AC-B",
         status="in_service",
-        reason="Door gasket replaced and a test load run by the service technician.",
+        reason="Door gasket replaced; three negative BI tests after the repair.",
         actor=ADMIN,
     )
 
@@ -237,7 +331,7 @@ def _today(session: Session, demo: DemoClinic, today: dt.date, now: dt.datetime)
     demo.run("AC-A", "bowie_dick", [], early)
     implants = demo.make_packs(2, early, implant=True)
     demo.run(
-        "AC-A", "prevac_132_4", implants, early + dt.timedelta(minutes=30), bi_lot="BI-TODAY-A"
+        "AC-A", "prevac_132_4", implants, early + dt.timedelta(minutes=20), bi_lot="BI-TODAY-A"
     )
     done = demo.make_packs(3, early)
     demo.run("AC-B", "gravity_121_30", done, early + dt.timedelta(minutes=40))

@@ -9,11 +9,15 @@ deactivated, so the name is stored, not a key.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from kernel.audit import evidence
 from kernel.db import UTCDateTime, utcnow
+from kernel.sites.query_scope import owned_through, site_owned
+from sterilization.sets import models as _set_models  # noqa: F401  (tables packs refer to)
 
 STERILIZER_KINDS = ("steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat")
 STERILIZER_STATUSES = ("in_service", "out_of_service")
@@ -57,10 +61,15 @@ class Sterilizer(SQLModel, table=True):
     # The maker's serial: how a machine's own printout (record import) is matched.
     serial_number: str | None = Field(default=None, max_length=80)
     bi_frequency: str = Field(default="weekly", max_length=20)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # kernel.sites: whose record
     status: str = Field(default="in_service", max_length=20)
     status_reason: str | None = Field(default=None, max_length=500)
     last_bi_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_bowie_dick_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Requalification after a positive BI, a failed Bowie-Dick or a repair: since when
+    # (None: not requalifying) and why; the progress is counted from the cycles.
+    requalification_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    requalification_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Incremented atomically by each cycle start: the per-sterilizer load number.
     last_cycle_number: int = Field(default=0)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -82,6 +91,23 @@ class CycleType(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class BiProduct(SQLModel, table=True):
+    """A biological indicator product and how long it must incubate before it is read."""
+
+    __tablename__ = "bi_products"
+    __table_args__ = (
+        CheckConstraint("min_incubation_minutes > 0", name="ck_bi_products_min_incubation_minutes"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    manufacturer: str | None = Field(default=None, max_length=200)
+    min_incubation_minutes: int = Field()
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class Cycle(SQLModel, table=True):
     """One load (or test run) of a sterilizer; never deleted, frozen once completed."""
 
@@ -92,26 +118,44 @@ class Cycle(SQLModel, table=True):
         Index("ix_cycles_sterilizer_started", "sterilizer_id", "started_at"),
         Index("ix_cycles_started_at", "started_at"),
         Index("ix_cycles_status", "status"),
+        Index("ix_cycles_sterilizer_machine_number", "sterilizer_id", "machine_cycle_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     sterilizer_id: int = Field(foreign_key="sterilizers.id")
+    site_id: int = Field(foreign_key="sites.id", index=True)  # the sterilizer's site
     number: int = Field()
     cycle_type: str = Field(max_length=40)
     status: str = Field(default="running", max_length=20)
     operator: str = Field(max_length=64)
     implants: bool = Field(default=False)
     bi_lot: str | None = Field(default=None, max_length=80)
+    bi_product_id: int | None = Field(default=None, foreign_key="bi_products.id")
     warnings: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     started_at: dt.datetime = Field(sa_type=UTCDateTime)
     ended_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_by: str | None = Field(default=None, max_length=64)
+    # Implant packs released before the BI result, on a passed integrator.
+    early_released_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    early_released_by: str | None = Field(default=None, max_length=64)
+    early_release_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Immediate-use steam sterilization: why, and the encounter its packs are used on.
+    iuss_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    iuss_encounter_ref: str | None = Field(default=None, max_length=100)
+    # The sterilizer's own counter (its display, its record): how a record finds the cycle.
+    machine_cycle_number: int | None = Field(default=None)
 
 
 class CycleParameters(SQLModel, table=True):
     """The physical readings and checks recorded when a cycle completes."""
 
     __tablename__ = "cycle_parameters"
+    __table_args__ = (
+        CheckConstraint(
+            "integrator IS NULL OR integrator IN ('pass','fail')",
+            name="ck_cycle_parameters_integrator",
+        ),
+    )
 
     cycle_id: int = Field(foreign_key="cycles.id", primary_key=True)
     temperature_c: float | None = Field(default=None)
@@ -119,7 +163,12 @@ class CycleParameters(SQLModel, table=True):
     exposure_minutes: float | None = Field(default=None)
     dry_minutes: float | None = Field(default=None)
     mechanical_ok: bool = Field()
-    chemical_ok: bool = Field()
+    # None: nobody read an indicator (a cycle created from the machine's record).
+    chemical_ok: bool | None = Field(default=None)
+    # The Class 5 integrator / process challenge device: "pass", "fail" or None (none).
+    integrator: str | None = Field(default=None, max_length=10)
+    # What the operator typed, in the units typed ({"temperature_f": 270.0, ...}).
+    entered: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     failure_reasons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     recorded_by: str = Field(max_length=64)
@@ -127,7 +176,8 @@ class CycleParameters(SQLModel, table=True):
 
 
 class BiResult(SQLModel, table=True):
-    """A biological indicator (spore test) read-out; one per cycle."""
+    """The valid biological indicator (spore test) read-out of a cycle; one per cycle.
+    Invalid tests (the control did not grow) are `InvalidBiTest` rows."""
 
     __tablename__ = "bi_results"
     __table_args__ = (CheckConstraint(_in("result", BI_RESULTS), name="ck_bi_results_result"),)
@@ -137,8 +187,30 @@ class BiResult(SQLModel, table=True):
     result: str = Field(max_length=10)
     control_grew: bool = Field()
     lot: str = Field(max_length=80)
+    bi_product_id: int = Field(foreign_key="bi_products.id")
+    incubation_started_at: dt.datetime = Field(sa_type=UTCDateTime)
     read_at: dt.datetime = Field(sa_type=UTCDateTime)
     recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class InvalidBiTest(SQLModel, table=True):
+    """A spore test whose control vial did not grow: proves nothing, kept as a record
+    (the auditor sees it was run and repeated)."""
+
+    __tablename__ = "invalid_bi_tests"
+    __table_args__ = (Index("ix_invalid_bi_tests_read_at", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycles.id", index=True)
+    bi_product_id: int = Field(foreign_key="bi_products.id")
+    lot: str = Field(max_length=80)
+    # What the test vial showed, for the record; it counts for nothing.
+    claimed_result: str = Field(max_length=10)
+    incubation_started_at: dt.datetime = Field(sa_type=UTCDateTime)
+    read_at: dt.datetime = Field(sa_type=UTCDateTime)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
 class CycleAmendment(SQLModel, table=True):
@@ -188,6 +260,8 @@ class Pack(SQLModel, table=True):
         # The auditor's compliance checks on used packs (migration 0007_auditor).
         Index("ix_packs_used_at_expires_on", "used_at", "expires_on"),
         Index("ix_packs_implant_used_at", "implant", "used_at"),
+        # A cycle's pack codes in pack order, from the index alone (the log export).
+        Index("ix_packs_cycle_code", "cycle_id", "id", "code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -195,6 +269,7 @@ class Pack(SQLModel, table=True):
     description: str = Field(max_length=200)
     contents: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     implant: bool = Field(default=False)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # where it is now (transfer)
     status: str = Field(default="assembled", max_length=20)
     cycle_id: int | None = Field(default=None, foreign_key="cycles.id")
     recall_id: int | None = Field(default=None, foreign_key="recalls.id")
@@ -206,6 +281,16 @@ class Pack(SQLModel, table=True):
     used_by: str | None = Field(default=None, max_length=64)
     encounter_ref: str | None = Field(default=None, max_length=100)
     status_note: str | None = Field(default=None, max_length=500)
+    # Assembled from a count sheet (sterilization/sets): the template version counted
+    # against, the tray, what was missing (`[{instrument, name, missing}]`) and why it was
+    # accepted, and the template's time-related shelf life (None: the clinic setting).
+    template_version_id: int | None = Field(
+        default=None, foreign_key="set_template_versions.id", index=True
+    )
+    set_id: int | None = Field(default=None, foreign_key="set_assets.id", index=True)
+    short: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    short_reason: str | None = Field(default=None, max_length=500)
+    shelf_life_days: int | None = Field(default=None)
 
 
 class PackEvent(SQLModel, table=True):
@@ -239,3 +324,80 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(max_length=40, primary_key=True)
     value: int = Field(default=0)
+
+
+class ImportedRecord(SQLModel, table=True):
+    """A sterilizer's own record of one cycle, imported: its bytes as the machine wrote them
+    and what was read from them (the hold, the verdict) so discrepancies with what was typed
+    can be shown. Unique by SHA-256: the same bytes are imported once. Never deleted."""
+
+    __tablename__ = "cycle_records"
+    __table_args__ = (Index("ix_cycle_records_sterilizer_started", "sterilizer_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    sterilizer_id: int = Field(foreign_key="sterilizers.id")
+    # The cycle the record documents; for a drying-only program, the cycle before it (None
+    # when the sterilizer had none).
+    cycle_id: int | None = Field(default=None, foreign_key="cycles.id", index=True)
+    created_cycle: bool = Field()
+    format: str = Field(max_length=40)
+    filename: str | None = Field(default=None, max_length=255)
+    serial_number: str = Field(max_length=80)
+    machine_cycle_number: int = Field()
+    program: str = Field(max_length=200)
+    program_kind: str = Field(max_length=20)
+    outcome: str = Field(max_length=20)
+    failure_reasons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    started_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ended_at: dt.datetime = Field(sa_type=UTCDateTime)
+    load_cycle_type: str | None = Field(default=None, max_length=40)
+    compatible_cycle_types: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    temperature_min_c: float | None = Field(default=None)
+    temperature_max_c: float | None = Field(default=None)
+    exposure_minutes: float | None = Field(default=None)
+    pressure_min_kpa: float | None = Field(default=None)
+    pressure_max_kpa: float | None = Field(default=None)
+    size: int = Field()
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    imported_by: str = Field(max_length=64)
+    imported_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+    @property
+    def reasons(self) -> list[str]:
+        """The machine's failure reasons (stored as JSON)."""
+        return list(json.loads(self.failure_reasons))
+
+
+class CycleAttachment(SQLModel, table=True):
+    """A photo, scan or PDF of a cycle's paper printout, kept in the database (so backups
+    carry it). Never deleted."""
+
+    __tablename__ = "cycle_attachments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycles.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int = Field()
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: str = Field(max_length=64)
+    at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+# --- sites (docs/sites.md): whose rows these are ---------------------------------------
+site_owned(Sterilizer)
+site_owned(Cycle)  # the sterilizer's site
+site_owned(Pack)  # where the pack is now
+owned_through(Recall, Recall.sterilizer_id, Sterilizer)
+# Evidence an auditor relies on: sealed at each commit, checked by `steristock audit verify`
+# (kernel/audit/evidence.py). `updated`: the product changes a status column in place.
+evidence.register(Cycle.__table__, updated=True)  # type: ignore[attr-defined]
+evidence.register(CycleParameters.__table__)  # type: ignore[attr-defined]
+evidence.register(BiResult.__table__)  # type: ignore[attr-defined]
+evidence.register(CycleAmendment.__table__)  # type: ignore[attr-defined]
+evidence.register(Pack.__table__, updated=True)  # type: ignore[attr-defined]
+evidence.register(PackEvent.__table__)  # type: ignore[attr-defined]
+evidence.register(Recall.__table__, updated=True)  # type: ignore[attr-defined]
+evidence.register(RecallPack.__table__, updated=True)  # type: ignore[attr-defined]

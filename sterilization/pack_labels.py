@@ -9,6 +9,7 @@ rendering itself is `kernel.labels`; this module only reads the sterilization re
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -42,6 +43,8 @@ def _label(
     pack = view.pack
     expires_on = pack.expires_on
     pending = False
+    if pack.shelf_life_days is not None:  # the count sheet's own shelf life
+        shelf_life = ShelfLife(pack.shelf_life_days)
     if expires_on is None and shelf_life.days is not None:
         if pack.sterilized_at is not None:
             # Quarantined implants get their date when the BI reads negative: the same one.
@@ -57,7 +60,25 @@ def _label(
         sterilized_on=zone.local_date(pack.sterilized_at) if pack.sterilized_at else None,
         expires_on=expires_on,
         expiry_pending=pending,
+        sheet=_sheet_line(view),
+        short=_short_line(pack.short),
     )
+
+
+def _sheet_line(view: PackView) -> str | None:
+    """`Suture kit v2 · wrap · tray ST-000004` for a pack counted against a sheet."""
+    if view.template is None:
+        return None
+    _code, version, name, packaging = view.template
+    tray = f" \u00b7 tray {view.set_code}" if view.set_code else ""
+    return f"{name} v{version} \u00b7 {packaging}{tray}"
+
+
+def _short_line(short_json: str | None) -> str | None:
+    items = json.loads(short_json or "[]")
+    if not items:
+        return None
+    return ", ".join(f"{i['missing']} \u00d7 {i['name']}" for i in items)
 
 
 def labels_for_views(

@@ -15,13 +15,18 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kernel import audit
 from kernel.clock import ClinicTime
 from kernel.db import UTCDateTime
+from kernel.encounters import normalize_encounter_ref
 from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.sites.codes import zone_of
+from kernel.sites.query_scope import across_sites
+from kernel.sites.service import site_id_or_main
 from sterilization.models import Counter, Cycle, Pack, PackEvent, Recall, Sterilizer
+from sterilization.sets.models import SetAsset, SetTemplate, SetTemplateVersion
 
 # The pack status machine (SPEC section 3). Keys: from-status; values: allowed targets.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -126,25 +131,31 @@ def move_packs(
     return ids
 
 
-def reserve_codes(session: Session, count: int) -> list[str]:
-    """Hand out `count` new consecutive pack codes. The counter row is updated atomically
-    (and stays locked until commit on PostgreSQL), so concurrent creators never collide."""
+def reserve_numbers(session: Session, count: int, *, counter: str = PACK_COUNTER) -> range:
+    """Hand out `count` new consecutive numbers of a named counter. The counter row is
+    updated atomically (and stays locked until commit on PostgreSQL), so concurrent
+    creators never collide."""
     dialect_insert = (
         postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     )
     session.execute(
         dialect_insert(Counter)
-        .values(name=PACK_COUNTER, value=0)
+        .values(name=counter, value=0)
         .on_conflict_do_nothing(index_elements=["name"])
     )
     last = session.execute(
         update(Counter)
-        .where(Counter.name == PACK_COUNTER)
+        .where(Counter.name == counter)
         .values(value=Counter.value + count)
         .returning(Counter.value)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-    return [format_code(n) for n in range(last - count + 1, last + 1)]
+    return range(last - count + 1, last + 1)
+
+
+def reserve_codes(session: Session, count: int) -> list[str]:
+    """Hand out `count` new consecutive pack codes."""
+    return [format_code(n) for n in reserve_numbers(session, count)]
 
 
 def create_packs(
@@ -156,19 +167,28 @@ def create_packs(
     implant: bool,
     actor: str,
     now: dt.datetime,
+    values: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    site_id: int | None = None,
 ) -> list[str]:
-    """Assemble `quantity` identical packs (one label each); returns their codes."""
+    """Assemble `quantity` identical packs (one label each) at site `site_id` (None: MAIN);
+    returns their codes. `values` sets further columns (a count sheet's version, tray,
+    short items) and `details` goes into the `assembled` history event and the audit entry."""
+    site_id = site_id_or_main(session, site_id)
     codes = reserve_codes(session, quantity)
     contents_text = dumps(list(contents))
     rows = [
         {
             "code": code,
+            "site_id": site_id,
             "description": description,
             "contents": contents_text,
             "implant": implant,
             "status": "assembled",
             "assembled_by": actor,
             "assembled_at": now,
+            "short": "[]",
+            **(values or {}),
         }
         for code in codes
     ]
@@ -177,11 +197,17 @@ def create_packs(
             insert(Pack).returning(Pack.id, sort_by_parameter_order=True), rows
         ).scalars()
     )
-    details = dumps({"description": description, "implant": implant})
+    details_text = dumps({"description": description, "implant": implant, **(details or {})})
     session.execute(
         insert(PackEvent),
         [
-            {"pack_id": pid, "at": now, "event": "assembled", "actor": actor, "details": details}
+            {
+                "pack_id": pid,
+                "at": now,
+                "event": "assembled",
+                "actor": actor,
+                "details": details_text,
+            }
             for pid in ids
         ],
     )
@@ -196,6 +222,7 @@ def create_packs(
             "description": description,
             "contents": list(contents),
             "implant": implant,
+            **(details or {}),
         },
     )
     return codes
@@ -215,16 +242,38 @@ class PackView:
     sterilizer_name: str | None
     usable: bool
     reasons: list[str]
+    # Counted against a sheet (sterilization/sets): its code, version, name, packaging.
+    template: tuple[str, int, str, str] | None = None
+    set_code: str | None = None
 
 
 def _pack_query():  # type: ignore[no-untyped-def]
+    """Packs (of the user's sites) with their cycle and sterilizer, wherever those are: a
+    pack sent from central sterile processing names the cycle that sterilized it. The
+    aliases keep the site scope (`kernel.sites`) to the packs themselves."""
+    cycle, sterilizer = aliased(Cycle), aliased(Sterilizer)
     return (
-        select(Pack, Cycle.number, Cycle.status, Sterilizer.code, Sterilizer.name)
-        .outerjoin(Cycle, Cycle.id == Pack.cycle_id)
-        .outerjoin(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+        select(
+            Pack,
+            cycle.number,
+            cycle.status,
+            sterilizer.code,
+            sterilizer.name,
+            SetTemplate.code,
+            SetTemplateVersion.version,
+            SetTemplateVersion.name,
+            SetTemplateVersion.packaging,
+            SetAsset.code,
+        )
+        .outerjoin(cycle, cycle.id == Pack.cycle_id)
+        .outerjoin(sterilizer, sterilizer.id == cycle.sterilizer_id)
+        .outerjoin(SetTemplateVersion, SetTemplateVersion.id == Pack.template_version_id)
+        .outerjoin(SetTemplate, SetTemplate.id == SetTemplateVersion.template_id)
+        .outerjoin(SetAsset, SetAsset.id == Pack.set_id)
     )
 
 
+@across_sites  # reached through a pack of the user's: the recall may be the sender's
 def _recall_cycle(session: Session, recall_id: int | None) -> tuple[int, str] | None:
     if recall_id is None:
         return None
@@ -279,8 +328,10 @@ def usable_and_reasons(
     return False, reasons
 
 
-def _view(session: Session, row: Any, zone: ClinicTime, today: dt.date) -> PackView:
-    pack, number, cycle_status, ster_code, ster_name = row
+def _view(session: Session, row: Any, zone: ClinicTime, now: dt.datetime) -> PackView:
+    pack, number, cycle_status, ster_code, ster_name, tpl, version, name, packaging, set_code = row
+    zone = zone_of(pack, zone)  # expiry and times are the pack's site's
+    today = zone.local_date(now)
     recall_cycle = _recall_cycle(session, pack.recall_id) if pack.status == "recalled" else None
     usable, reasons = usable_and_reasons(
         pack,
@@ -290,7 +341,10 @@ def _view(session: Session, row: Any, zone: ClinicTime, today: dt.date) -> PackV
         zone=zone,
         recall_cycle=recall_cycle,
     )
-    return PackView(pack, number, cycle_status, ster_code, ster_name, usable, reasons)
+    template = (tpl, version, name, packaging) if tpl is not None else None
+    return PackView(
+        pack, number, cycle_status, ster_code, ster_name, usable, reasons, template, set_code
+    )
 
 
 def get_pack_view(session: Session, code: str, *, zone: ClinicTime, now: dt.datetime) -> PackView:
@@ -298,7 +352,7 @@ def get_pack_view(session: Session, code: str, *, zone: ClinicTime, now: dt.date
     row = session.execute(_pack_query().where(Pack.code == normalize_code(code))).one_or_none()
     if row is None:
         raise NotFound(f"No pack with code {code!r}.")
-    return _view(session, row, zone, zone.local_date(now))
+    return _view(session, row, zone, now)
 
 
 def list_pack_views(
@@ -315,8 +369,7 @@ def list_pack_views(
     rows = session.execute(
         _pack_query().where(*where).order_by(Pack.id).limit(limit).offset(offset)
     ).all()
-    today = zone.local_date(now)
-    return [_view(session, row, zone, today) for row in rows], total
+    return [_view(session, row, zone, now) for row in rows], total
 
 
 def list_packs(
@@ -358,7 +411,7 @@ def packs_used_on(
     offset: int,
 ) -> tuple[list[PackView], int]:
     """Tracing back from a patient encounter: the packs opened for it."""
-    ref = encounter_ref.strip()
+    ref = normalize_encounter_ref(encounter_ref)
     if not ref:
         raise NotFound("Give an encounter reference.")
     return list_pack_views(
@@ -389,11 +442,11 @@ def use_pack(
     """Record that a pack was opened for a patient encounter. Refused with the reasons
     (409, nothing written) unless the pack is usable right now; a second tap on the same
     pack finds it already used."""
-    today = zone.local_date(now)
-    encounter_ref = encounter_ref.strip()
+    encounter_ref = normalize_encounter_ref(encounter_ref)
     if not encounter_ref:
         raise InvalidInput("encounter_ref must not be blank.", field="encounter_ref")
     pack = get_pack(session, code)
+    today = zone_of(pack, zone).local_date(now)  # expired by the pack's site's calendar
     not_expired = (Pack.expires_on.is_(None)) | (Pack.expires_on >= today)
     moved = move_packs(
         session,

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, aliased
 from kernel import audit
 from kernel.clock import ClinicTime
 from kernel.problems import Conflict, NotFound
+from kernel.sites.query_scope import across_sites
 from sterilization.models import BiResult, Cycle, Pack, Recall, RecallPack, Sterilizer
 from sterilization.packs import move_packs
-from sterilization.shelf_life import ShelfLife
+from sterilization.shelf_life import ShelfLife, apply_template_shelf_lives
 from sterilization.sterilizers import set_status
 
 # Statuses of packs a recall lists. Unused ones among them are pulled; `used` packs are
@@ -41,6 +42,7 @@ def last_negative_bi_number(session: Session, sterilizer_id: int, before_number:
     )
 
 
+@across_sites
 def open_recall_for_positive_bi(
     session: Session, cycle: Cycle, *, actor: str, now: dt.datetime
 ) -> Recall:
@@ -174,6 +176,7 @@ def resolve_recall(
     return recall
 
 
+@across_sites
 def _release_packs(
     session: Session,
     recall: Recall,
@@ -234,7 +237,7 @@ def _release_packs(
     for pack_id, sterilized_at in implants:
         by_expiry.setdefault(shelf_life.expiry_for(sterilized_at or now, zone), []).append(pack_id)
     for expires_on, ids in by_expiry.items():
-        restored += move_packs(
+        released = move_packs(
             session,
             Pack.id.in_(ids),
             to="sterile",
@@ -242,9 +245,12 @@ def _release_packs(
             values={"recall_id": None, "expires_on": expires_on},
             **common,
         )
+        apply_template_shelf_lives(session, released, zone)
+        restored += released
     return restored
 
 
+@across_sites
 def _hand_over_to_other_open_recalls(
     session: Session, recall: Recall, other_open: Select[Any]
 ) -> None:
@@ -336,6 +342,7 @@ def recall_line(session: Session, recall_id: int) -> RecallLine:
     return lines[0]
 
 
+@across_sites
 def recall_packs(session: Session, recall_id: int) -> list[tuple[Pack, str, int | None]]:
     rows = session.execute(
         select(Pack, RecallPack.previous_status, Cycle.number)

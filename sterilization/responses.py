@@ -4,41 +4,65 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
+from kernel.sites.codes import code_of
 from sterilization.cycle_queries import CycleLine, CycleRecord
 from sterilization.cycle_types import CycleTypeRule
-from sterilization.models import Cycle, CycleAmendment, Pack, Sterilizer
+from sterilization.models import (
+    BiProduct,
+    Cycle,
+    CycleAmendment,
+    CycleAttachment,
+    ImportedRecord,
+    Pack,
+    Sterilizer,
+)
 from sterilization.packs import PackView, normalize_code
 from sterilization.recalls import RecallLine
+from sterilization.record_import import cycle_discrepancies
+from sterilization.record_schemas import AttachmentOut, Discrepancy, MachineRecordOut
+from sterilization.requalification import Requalification
 from sterilization.schemas import (
     AmendmentOut,
     BiOut,
+    BiProductOut,
     CycleDetail,
     CyclePackOut,
     CycleParametersOut,
     CycleRow,
     CycleStarted,
     CycleTypeOut,
+    EarlyReleaseOut,
+    IussOut,
     PackContent,
     PackCycleOut,
     PackEventOut,
     PackOut,
+    PackTemplateOut,
     RecallDetail,
     RecallPackOut,
     RecallRow,
+    RecallSetOut,
+    RecallSetPackOut,
+    RequalificationOut,
+    ShortOut,
     SterilizerOut,
 )
+from sterilization.sets.assets import RecalledSet
 from sterilization.trace import HistoryEvent
 
 
-def sterilizer_out(s: Sterilizer) -> SterilizerOut:
+def sterilizer_out(s: Sterilizer, requal: Requalification | None = None) -> SterilizerOut:
+    """`requal`: `requalification.progress(session, s)` (None: not requalifying)."""
     return SterilizerOut(
         code=s.code,
         name=s.name,
         kind=s.kind,
+        site=code_of(s),
         manufacturer=s.manufacturer,
         model=s.model,
         serial_number=s.serial_number,
@@ -49,6 +73,16 @@ def sterilizer_out(s: Sterilizer) -> SterilizerOut:
         last_bowie_dick_at=s.last_bowie_dick_at,
         last_cycle_number=s.last_cycle_number,
         created_at=s.created_at,
+        requalification=RequalificationOut(
+            since=requal.since,
+            reason=requal.reason,
+            bi_tests_passed=requal.bi_tests_passed,
+            bi_tests_needed=requal.bi_tests_needed,
+            bowie_dick_passed=requal.bowie_dick_passed,
+            bowie_dick_needed=requal.bowie_dick_needed,
+        )
+        if requal is not None
+        else None,
     )
 
 
@@ -82,9 +116,14 @@ def pack_out(view: PackView) -> PackOut:
     )
     return PackOut(
         code=p.code,
+        site=code_of(p),
         description=p.description,
         contents=msgspec.json.decode(p.contents, type=list[PackContent]),
         implant=p.implant,
+        template=PackTemplateOut(*view.template) if view.template else None,
+        set=view.set_code,
+        short=msgspec.json.decode(p.short or "[]", type=list[ShortOut]),
+        short_reason=p.short_reason,
         status=p.status,
         usable=view.usable,
         reasons=view.reasons,
@@ -111,6 +150,7 @@ def cycle_started_out(
 ) -> CycleStarted:
     return CycleStarted(
         id=cycle.id,
+        site=code_of(cycle),
         sterilizer=sterilizer,
         number=cycle.number,
         cycle_type=cycle.cycle_type,
@@ -119,6 +159,7 @@ def cycle_started_out(
         started_at=cycle.started_at,
         operator=cycle.operator,
         packs=[normalize_code(c) for c in pack_codes],
+        machine_cycle_number=cycle.machine_cycle_number,
     )
 
 
@@ -126,6 +167,7 @@ def cycle_row_out(line: CycleLine) -> CycleRow:
     c = line.cycle
     return CycleRow(
         id=c.id,
+        site=code_of(c),
         sterilizer=line.sterilizer_code,
         number=c.number,
         cycle_type=c.cycle_type,
@@ -137,6 +179,7 @@ def cycle_row_out(line: CycleLine) -> CycleRow:
         bi_lot=c.bi_lot,
         bi_result=line.bi_result,
         pack_count=line.pack_count,
+        machine_cycle_number=c.machine_cycle_number,
     )
 
 
@@ -152,11 +195,36 @@ def amendment_out(a: CycleAmendment) -> AmendmentOut:
     )
 
 
+def _bi_out(result: str, row: Any, product_codes: dict[int, str]) -> BiOut:
+    """A valid result (`BiResult`) or an invalid test (`InvalidBiTest`)."""
+    return BiOut(
+        result=result,
+        control_grew=result != "invalid",
+        lot=row.lot,
+        read_at=row.read_at,
+        recorded_by=row.recorded_by,
+        bi_product=product_codes.get(row.bi_product_id),
+        incubation_started_at=row.incubation_started_at,
+        recorded_at=row.recorded_at,
+    )
+
+
+def bi_product_out(p: BiProduct) -> BiProductOut:
+    return BiProductOut(
+        code=p.code,
+        name=p.name,
+        manufacturer=p.manufacturer,
+        min_incubation_minutes=p.min_incubation_minutes,
+        created_at=p.created_at,
+    )
+
+
 def cycle_detail_out(rec: CycleRecord) -> CycleDetail:
     c, p = rec.cycle, rec.parameters
     amendments = [amendment_out(a) for a in rec.amendments]
     return CycleDetail(
         id=c.id,
+        site=code_of(c),
         sterilizer=rec.sterilizer.code,
         sterilizer_name=rec.sterilizer.name,
         number=c.number,
@@ -176,6 +244,8 @@ def cycle_detail_out(rec: CycleRecord) -> CycleDetail:
             dry_minutes=p.dry_minutes,
             mechanical_ok=p.mechanical_ok,
             chemical_ok=p.chemical_ok,
+            integrator=p.integrator,
+            entered=json.loads(p.entered or "{}"),
             notes=p.notes,
             failure_reasons=json.loads(p.failure_reasons),
             recorded_by=p.recorded_by,
@@ -183,14 +253,19 @@ def cycle_detail_out(rec: CycleRecord) -> CycleDetail:
         )
         if p is not None
         else None,
-        bi=BiOut(
-            result=rec.bi.result,
-            control_grew=rec.bi.control_grew,
-            lot=rec.bi.lot,
-            read_at=rec.bi.read_at,
-            recorded_by=rec.bi.recorded_by,
+        bi=_bi_out(rec.bi.result, rec.bi, rec.product_codes) if rec.bi is not None else None,
+        bi_results=[_bi_out(result, row, rec.product_codes) for result, row in rec.bi_results()],
+        bi_product=rec.bi_product.code if rec.bi_product else None,
+        earliest_bi_read_at=rec.earliest_bi_read_at,
+        iuss=IussOut(reason=c.iuss_reason or "", encounter_ref=c.iuss_encounter_ref or "")
+        if c.iuss_reason is not None
+        else None,
+        early_release=EarlyReleaseOut(
+            released_at=c.early_released_at,
+            released_by=c.early_released_by or "",
+            reason=c.early_release_reason or "",
         )
-        if rec.bi is not None
+        if c.early_released_at is not None
         else None,
         amendments=amendments,
         amended_values={a.field: a.value for a in amendments},
@@ -199,6 +274,57 @@ def cycle_detail_out(rec: CycleRecord) -> CycleDetail:
             CyclePackOut(code=k.code, description=k.description, implant=k.implant, status=k.status)
             for k in rec.packs
         ],
+        machine_cycle_number=c.machine_cycle_number,
+        machine_records=[machine_record_out(r) for r in rec.machine_records],
+        discrepancies=[Discrepancy(**d) for d in cycle_discrepancies(c, p, rec.machine_records)],
+        attachments=[attachment_out(a) for a in rec.attachments],
+        **_hold_maximums(rec.machine_records),
+    )
+
+
+def _hold_maximums(records: list[ImportedRecord]) -> dict[str, float | None]:
+    record = next((r for r in records if r.program_kind != "drying_only"), None)
+    return {
+        "temperature_max_c": record.temperature_max_c if record else None,
+        "pressure_max_kpa": record.pressure_max_kpa if record else None,
+    }
+
+
+def attachment_out(a: CycleAttachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=a.id,
+        filename=a.filename,
+        content_type=a.content_type,
+        size=a.size,
+        sha256=a.sha256,
+        uploaded_by=a.uploaded_by,
+        at=a.at,
+    )
+
+
+def machine_record_out(r: ImportedRecord) -> MachineRecordOut:
+    return MachineRecordOut(
+        id=r.id,
+        sha256=r.sha256,
+        filename=r.filename,
+        format=r.format,
+        serial_number=r.serial_number,
+        machine_cycle_number=r.machine_cycle_number,
+        program=r.program,
+        program_kind=r.program_kind,
+        outcome=r.outcome,
+        failure_reasons=json.loads(r.failure_reasons),
+        started_at=r.started_at,
+        ended_at=r.ended_at,
+        load_cycle_type=r.load_cycle_type,
+        temperature_min_c=r.temperature_min_c,
+        temperature_max_c=r.temperature_max_c,
+        exposure_minutes=r.exposure_minutes,
+        pressure_min_kpa=r.pressure_min_kpa,
+        pressure_max_kpa=r.pressure_max_kpa,
+        created_cycle=r.created_cycle,
+        imported_by=r.imported_by,
+        imported_at=r.imported_at,
     )
 
 
@@ -228,9 +354,24 @@ def recall_row_out(line: RecallLine) -> RecallRow:
     return RecallRow(**_recall_fields(line))
 
 
-def recall_detail_out(line: RecallLine, packs: list[tuple[Pack, str, int | None]]) -> RecallDetail:
+def recall_detail_out(
+    line: RecallLine,
+    packs: list[tuple[Pack, str, int | None]],
+    trays: Sequence[RecalledSet] = (),
+) -> RecallDetail:
     return RecallDetail(
         **_recall_fields(line),
+        sets=[
+            RecallSetOut(
+                code=t.code,
+                template=t.template,
+                name=t.template_name,
+                packs=[
+                    RecallSetPackOut(code=c, status=st, encounter_ref=e) for c, st, e in t.packs
+                ],
+            )
+            for t in trays
+        ],
         packs=[
             RecallPackOut(
                 code=p.code,

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from kernel.fields import MULTILINE, NOT_BLANK, Text
+from kernel.sites.schemas import SiteCode
+from sterilization.record_schemas import AttachmentOut, Discrepancy, MachineRecordOut
 
 Code = Annotated[
     str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -16,6 +18,7 @@ PackCode = Text(20, min_length=1)
 ShortText = Text(200, min_length=1, pattern=NOT_BLANK)
 Reason = Text(500, min_length=3, pattern=NOT_BLANK)
 Temperature = Annotated[float, msgspec.Meta(ge=0, le=400)]
+TemperatureF = Annotated[float, msgspec.Meta(ge=32, le=750)]
 Minutes = Annotated[float, msgspec.Meta(ge=0, le=1440)]
 SterilizerKind = Literal["steam_prevac", "steam_gravity", "chemical_vapor", "dry_heat"]
 SterilizerStatus = Literal["in_service", "out_of_service"]
@@ -40,6 +43,7 @@ class SterilizerCreate(msgspec.Struct, forbid_unknown_fields=True):
     model: Maker | None = None
     serial_number: SerialNumber | None = None
     bi_frequency: BiFrequency = "weekly"
+    site: SiteCode | None = None  # default: the user's only site, else MAIN
 
 
 class SterilizerStatusChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,12 +64,23 @@ class SterilizerUpdate(msgspec.Struct, forbid_unknown_fields=True):
     bi_frequency: BiFrequency | None = None
     status: SterilizerStatus | None = None
     reason: Reason | None = None
+    requalify: bool = False
+
+
+class RequalificationOut(msgspec.Struct):
+    since: dt.datetime
+    reason: str
+    bi_tests_passed: int
+    bi_tests_needed: int
+    bowie_dick_passed: int
+    bowie_dick_needed: int
 
 
 class SterilizerOut(msgspec.Struct):
     code: str
     name: str
     kind: str
+    site: str
     manufacturer: str | None
     model: str | None
     serial_number: str | None
@@ -76,6 +91,7 @@ class SterilizerOut(msgspec.Struct):
     last_bowie_dick_at: dt.datetime | None
     last_cycle_number: int
     created_at: dt.datetime
+    requalification: RequalificationOut | None = None
 
 
 # Cycle types -------------------------------------------------------------------------
@@ -99,6 +115,24 @@ class CycleTypeOut(msgspec.Struct):
     builtin: bool
 
 
+# BI products -------------------------------------------------------------------------
+
+
+class BiProductCreate(msgspec.Struct, forbid_unknown_fields=True):
+    code: Code
+    name: ShortText
+    min_incubation_minutes: Annotated[int, msgspec.Meta(ge=1, le=10_080)]
+    manufacturer: Maker | None = None
+
+
+class BiProductOut(msgspec.Struct):
+    code: str
+    name: str
+    manufacturer: str | None
+    min_incubation_minutes: int
+    created_at: dt.datetime
+
+
 # Packs -------------------------------------------------------------------------------
 
 
@@ -107,11 +141,30 @@ class PackContent(msgspec.Struct, forbid_unknown_fields=True):
     quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
 
 
+class CountedIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One line of a count sheet as the MA counted it."""
+
+    instrument: Code
+    quantity: Annotated[int, msgspec.Meta(ge=0, le=1000)]
+
+
+class AcceptShort(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
 class PackCreate(msgspec.Struct, forbid_unknown_fields=True):
-    description: ShortText
+    """Free text (`description`, `contents`), or counted against a sheet: `set` (a tray)
+    or `template`, with `counted` and, for a short count, `accept_short`."""
+
+    description: ShortText | None = None
     contents: Annotated[list[PackContent], msgspec.Meta(max_length=200)] = []
     quantity: Annotated[int, msgspec.Meta(ge=1, le=200)] = 1
     implant: bool = False
+    set: PackCode | None = None
+    template: Code | None = None
+    counted: Annotated[list[CountedIn], msgspec.Meta(max_length=200)] | None = None
+    accept_short: AcceptShort | None = None
+    site: SiteCode | None = None  # default: the user's only site, else MAIN
 
 
 class PackCycleOut(msgspec.Struct):
@@ -122,11 +175,29 @@ class PackCycleOut(msgspec.Struct):
     status: str
 
 
+class PackTemplateOut(msgspec.Struct):
+    code: str
+    version: int
+    name: str
+    packaging: str
+
+
+class ShortOut(msgspec.Struct):
+    instrument: str
+    name: str
+    missing: int
+
+
 class PackOut(msgspec.Struct):
     code: str
+    site: str
     description: str
     contents: list[PackContent]
     implant: bool
+    template: PackTemplateOut | None
+    set: str | None
+    short: list[ShortOut]
+    short_reason: str | None
     status: str
     usable: bool
     reasons: list[str]
@@ -142,6 +213,10 @@ class PackOut(msgspec.Struct):
 
 class PackList(msgspec.Struct):
     items: list[PackOut]
+
+
+class PackTransfer(msgspec.Struct, forbid_unknown_fields=True):
+    to_site: SiteCode  # one of the user's sites
 
 
 class PackUse(msgspec.Struct, forbid_unknown_fields=True):
@@ -162,28 +237,59 @@ class PackEventOut(msgspec.Struct):
 # Cycles ------------------------------------------------------------------------------
 
 
+class IussIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Immediate-use steam sterilization: why, and the patient encounter it is for."""
+
+    reason: Reason
+    encounter_ref: Text(100, min_length=1, pattern=NOT_BLANK)
+
+
 class CycleStart(msgspec.Struct, forbid_unknown_fields=True):
+    """`started_at` (ISO 8601 with offset; default now) logs a cycle after the fact."""
+
     sterilizer: Code
     cycle_type: Text(40, min_length=1)
     packs: Annotated[list[PackCode], msgspec.Meta(max_length=500)] = []
     bi_lot: Text(80, min_length=1, pattern=NOT_BLANK) | None = None
     implants: bool | None = None
+    started_at: dt.datetime | None = None
+    bi_product: Code | None = None
+    iuss: IussIn | None = None
+    # The sterilizer's own cycle counter, read off its display: matches its record later.
+    machine_cycle_number: Annotated[int, msgspec.Meta(ge=0, le=999_999_999)] | None = None
 
 
 class CycleComplete(msgspec.Struct, forbid_unknown_fields=True):
+    """Readings in °C / kPa, or `temperature_f` / `pressure_psi` as the printout shows
+    them; `ended_at` (default now); `integrator`: the Class 5 integrator / PCD result, or
+    null when the load had none."""
+
     mechanical_ok: bool
     chemical_ok: bool
     temperature_c: Temperature | None = None
+    temperature_f: TemperatureF | None = None
     pressure_kpa: Annotated[float, msgspec.Meta(ge=0, le=1000)] | None = None
+    pressure_psi: Annotated[float, msgspec.Meta(ge=0, le=145)] | None = None
     exposure_minutes: Minutes | None = None
     dry_minutes: Minutes | None = None
+    integrator: Literal["pass", "fail"] | None = None
+    ended_at: dt.datetime | None = None
     notes: Text(2000, pattern=MULTILINE) | None = None
 
 
 class BiResultIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`read_at` defaults to now, `incubation_started_at` to the cycle's end; a control
+    that did not grow records an invalid test (201)."""
+
     result: Literal["negative", "positive"]
     control_grew: bool
     lot: Text(80, min_length=1, pattern=NOT_BLANK) | None = None
+    read_at: dt.datetime | None = None
+    incubation_started_at: dt.datetime | None = None
+
+
+class EarlyReleaseIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
 
 
 class AmendmentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -194,6 +300,7 @@ class AmendmentIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class CycleStarted(msgspec.Struct):
     id: int
+    site: str  # the sterilizer's
     sterilizer: str
     number: int
     cycle_type: str
@@ -202,6 +309,7 @@ class CycleStarted(msgspec.Struct):
     started_at: dt.datetime
     operator: str
     packs: list[str]
+    machine_cycle_number: int | None = None
 
 
 class CycleParametersOut(msgspec.Struct):
@@ -210,7 +318,10 @@ class CycleParametersOut(msgspec.Struct):
     exposure_minutes: float | None
     dry_minutes: float | None
     mechanical_ok: bool
-    chemical_ok: bool
+    # None: no indicator reading was entered (a cycle created from the machine's record).
+    chemical_ok: bool | None
+    integrator: str | None
+    entered: dict[str, float]
     notes: str | None
     failure_reasons: list[str]
     recorded_by: str
@@ -218,11 +329,25 @@ class CycleParametersOut(msgspec.Struct):
 
 
 class BiOut(msgspec.Struct):
-    result: str
+    result: str  # "negative", "positive" or "invalid" (the control did not grow)
     control_grew: bool
     lot: str
     read_at: dt.datetime
     recorded_by: str
+    bi_product: str | None = None
+    incubation_started_at: dt.datetime | None = None
+    recorded_at: dt.datetime | None = None
+
+
+class IussOut(msgspec.Struct):
+    reason: str
+    encounter_ref: str
+
+
+class EarlyReleaseOut(msgspec.Struct):
+    released_at: dt.datetime
+    released_by: str
+    reason: str
 
 
 class AmendmentOut(msgspec.Struct):
@@ -244,6 +369,7 @@ class CyclePackOut(msgspec.Struct):
 
 class CycleRow(msgspec.Struct):
     id: int
+    site: str
     sterilizer: str
     number: int
     cycle_type: str
@@ -255,10 +381,12 @@ class CycleRow(msgspec.Struct):
     bi_lot: str | None
     bi_result: str | None
     pack_count: int
+    machine_cycle_number: int | None = None
 
 
 class CycleDetail(msgspec.Struct):
     id: int
+    site: str
     sterilizer: str
     sterilizer_name: str
     number: int
@@ -270,13 +398,28 @@ class CycleDetail(msgspec.Struct):
     completed_by: str | None
     implants: bool
     bi_lot: str | None
+    bi_product: str | None
+    earliest_bi_read_at: dt.datetime | None
     warnings: list[str]
     parameters: CycleParametersOut | None
     bi: BiOut | None
+    bi_results: list[BiOut]
+    early_release: EarlyReleaseOut | None
+    iuss: IussOut | None
     amendments: list[AmendmentOut]
     amended_values: dict[str, object]
     recall_id: int | None
     packs: list[CyclePackOut]
+    # The machine's side (SPEC section 8): its own counter, the records imported for this
+    # cycle, where they disagree with what was typed (`[]` otherwise), and attachments.
+    machine_cycle_number: int | None = None
+    machine_records: list[MachineRecordOut] = []
+    discrepancies: list[Discrepancy] = []
+    attachments: list[AttachmentOut] = []
+    # The hold's maximum temperature and pressure, from the record (the minimum is in
+    # `parameters`).
+    temperature_max_c: float | None = None
+    pressure_max_kpa: float | None = None
 
 
 # Recalls -----------------------------------------------------------------------------
@@ -313,8 +456,25 @@ class RecallPackOut(msgspec.Struct):
     encounter_ref: str | None
 
 
+class RecallSetPackOut(msgspec.Struct):
+    code: str
+    status: str
+    encounter_ref: str | None
+
+
+class RecallSetOut(msgspec.Struct):
+    """A tray whose packs the recall covers (instrument sets): the tray, its set, and
+    those packs with the encounters they met."""
+
+    code: str
+    template: str
+    name: str
+    packs: list[RecallSetPackOut]
+
+
 class RecallDetail(RecallRow):
     packs: list[RecallPackOut] = []
+    sets: list[RecallSetOut] = []
 
 
 # The compliance report ---------------------------------------------------------------
@@ -402,6 +562,39 @@ class OutOfService(msgspec.Struct):
     periods: list[OutOfServicePeriod]
 
 
+class InvalidBiTestFinding(msgspec.Struct):
+    cycle_number: int
+    lot: str
+    bi_product: str | None
+    read_at: dt.datetime
+    recorded_by: str
+    repeated: str | None  # the valid result read after it, if any
+
+
+class EarlyReleaseFinding(msgspec.Struct):
+    cycle_number: int
+    released_at: dt.datetime
+    released_by: str
+    reason: str
+    integrator: str | None
+    packs: list[str]
+    bi_result: str | None  # None: still pending
+
+
+class IussCycleFinding(msgspec.Struct):
+    cycle_number: int
+    started_at: dt.datetime
+    status: str
+    reason: str
+    encounter_ref: str
+    packs: list[str]
+
+
+class BiGap(msgspec.Struct):
+    period: str  # "2026-W45" (weekly), "2026-11-05" (daily) or "cycle 42" (every_load)
+    loads: int
+
+
 class SterilizerFindings(msgspec.Struct):
     code: str
     name: str
@@ -415,13 +608,21 @@ class SterilizerFindings(msgspec.Struct):
     implants_used_before_negative_bi: list[ImplantUsedEarly]
     used_after_expiry: ExpiryCheck
     out_of_service: OutOfService
+    bi_frequency: str = "weekly"
+    bi_gaps: list[BiGap] = []
+    invalid_bi_tests: list[InvalidBiTestFinding] = []
+    early_releases: list[EarlyReleaseFinding] = []
+    iuss_cycles: list[IussCycleFinding] = []
+    site: str = ""  # the sterilizer's site
+    time_zone: str = ""  # the site's zone: its days and weeks are counted in it
 
 
 class ComplianceReport(msgspec.Struct, rename={"from_": "from"}):
     from_: dt.date
     to: dt.date
     generated_at: dt.datetime
-    time_zone: str
+    time_zone: str  # the first site's (each sterilizer names its own)
     audit_head: str
     retention_years: int
     sterilizers: list[SterilizerFindings]
+    sites: list[str] = []  # the sites the report covers

@@ -9,10 +9,17 @@ days after the clinic day it was sterilized on (the day in the clinic's zone, so
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select, update
+
+from sterilization.models import Pack
+
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from kernel.clock import ClinicTime
     from kernel.settings import Settings
 
@@ -30,3 +37,30 @@ class ShelfLife:
         if self.days is None:
             return None
         return zone.local_date(sterilized_at) + dt.timedelta(days=self.days)
+
+
+def apply_template_shelf_lives(session: Session, pack_ids: Sequence[int], zone: ClinicTime) -> None:
+    """Packs counted against a set template with its own time-related shelf life (wrap 30
+    days, pouch 180...) expire by it, counted from their own sterilization day; the rest
+    keep the clinic-wide setting. Called right after packs are released as sterile."""
+    if not pack_ids:
+        return
+    rows = session.execute(
+        select(Pack.id, Pack.shelf_life_days, Pack.sterilized_at).where(
+            Pack.id.in_(list(pack_ids)),
+            Pack.shelf_life_days.is_not(None),
+            Pack.sterilized_at.is_not(None),
+        )
+    ).all()
+    by_expiry: dict[dt.date, list[int]] = {}
+    for pack_id, days, sterilized_at in rows:
+        expiry = ShelfLife(days).expiry_for(sterilized_at, zone)
+        assert expiry is not None
+        by_expiry.setdefault(expiry, []).append(pack_id)
+    for expires_on, ids in by_expiry.items():
+        session.execute(
+            update(Pack)
+            .where(Pack.id.in_(ids))
+            .values(expires_on=expires_on)
+            .execution_options(synchronize_session=False)
+        )

@@ -11,7 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kernel import audit
+from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.sites.service import site_id_or_main
 from sterilization.models import Sterilizer
 
 if TYPE_CHECKING:
@@ -56,7 +58,9 @@ def create_sterilizer(
     model: str | None = None,
     serial_number: str | None = None,
     bi_frequency: str = "weekly",
+    site_id: int | None = None,
 ) -> Sterilizer:
+    """A new sterilizer of site `site_id` (None: MAIN; handlers pass their scope's site)."""
     if session.scalar(select(Sterilizer.id).where(Sterilizer.code == code)) is not None:
         raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code")
     serial = _clean(serial_number)
@@ -73,6 +77,7 @@ def create_sterilizer(
         serial_number=serial,
         bi_frequency=bi_frequency,
         status="in_service",
+        site_id=site_id_or_main(session, site_id),
     )
     session.add(sterilizer)
     try:
@@ -151,10 +156,20 @@ def update_sterilizer(
     changes: dict[str, str | None],
     status: str | None = None,
     reason: str | None = None,
+    requalify: bool = False,
     actor: str,
+    now: dt.datetime | None = None,
 ) -> Sterilizer:
-    """The API's `PATCH`: details first, then the service status (which needs a reason)."""
+    """The API's `PATCH`: details first, then the service status (which needs a reason).
+    `requalify` (with `out_of_service`, after a repair) starts a requalification; back to
+    `in_service` is refused (409) until a requalification is met."""
+    from sterilization import requalification
+
     sterilizer = get_sterilizer(session, code)
+    if requalify and status != "out_of_service":
+        raise InvalidInput.for_field(
+            "requalify", "requalify goes with status out_of_service.", message="needs status"
+        )
     if status is not None and not (reason or "").strip():
         raise InvalidInput.for_field(
             "reason", "Say why the status changes: it goes in the sterilizer's record."
@@ -164,6 +179,13 @@ def update_sterilizer(
     if status is None and not changes:
         raise InvalidInput.for_field("status", "Nothing to change: give at least one field.")
     update_details(session, sterilizer, changes, actor=actor)
+    if requalify:
+        requalification.start_requalification(
+            session, sterilizer, since=now or utcnow(), reason=(reason or "").strip(), actor=actor
+        )
+        return sterilizer
+    if status == "in_service":
+        requalification.check_return_to_service(session, sterilizer)
     if status is not None:
         set_status(session, sterilizer, status=status, reason=(reason or "").strip(), actor=actor)
     return sterilizer
@@ -201,7 +223,12 @@ def set_status(
 def change_status(
     session: Session, code: str, *, status: str, reason: str, actor: str
 ) -> Sterilizer:
+    """The page's status form: back in service only once a requalification is met."""
+    from sterilization import requalification
+
     sterilizer = get_sterilizer(session, code)
+    if status == "in_service":
+        requalification.check_return_to_service(session, sterilizer)
     set_status(session, sterilizer, status=status, reason=reason.strip(), actor=actor)
     return sterilizer
 
@@ -220,7 +247,7 @@ def apply_test_result(
     """A passed Bowie-Dick test clears today's first load; a failed air-removal test
     (Bowie-Dick or vacuum leak test) takes the sterilizer out of service."""
     if passed:
-        if rule_purpose == "bowie_dick":
+        if rule_purpose == "bowie_dick" and sterilizer.status == "in_service":
             session.execute(
                 update(Sterilizer)
                 .where(Sterilizer.id == sterilizer.id)
@@ -229,7 +256,18 @@ def apply_test_result(
             )
             session.refresh(sterilizer)
         return
+    if rule_purpose == "bi_test":
+        return  # the BI decides, when it is read
     test = "Bowie-Dick test" if rule_purpose == "bowie_dick" else "leak test"
+    if rule_purpose == "bowie_dick":
+        from sterilization import requalification
+
+        requalification.start_requalification(
+            session, sterilizer, since=now,
+            reason=f"{test} failed on cycle {cycle.number}: {'; '.join(reasons)}",
+            actor=actor,
+        )  # fmt: skip
+        return
     set_status(
         session,
         sterilizer,

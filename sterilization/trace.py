@@ -14,7 +14,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sterilization.models import BiResult, Cycle, CycleAmendment, CycleParameters, PackEvent
+from kernel.clock import ClinicTime
+from kernel.sites.query_scope import every_site
+from sterilization.models import (
+    BiResult,
+    Cycle,
+    CycleAmendment,
+    CycleParameters,
+    InvalidBiTest,
+    PackEvent,
+)
 from sterilization.models import Sterilizer as SterilizerRow
 from sterilization.packs import get_pack
 
@@ -76,6 +85,16 @@ def _cycle_events(session: Session, cycle_id: int) -> list[HistoryEvent]:
                 order=0,
             )
         )
+    for t in session.scalars(select(InvalidBiTest).where(InvalidBiTest.cycle_id == cycle.id)):
+        events.append(
+            HistoryEvent(
+                at=t.read_at,
+                event="bi_invalid",
+                actor=t.recorded_by,
+                details={**where, "result": "invalid", "lot": t.lot, "control_grew": False},
+                order=0,
+            )
+        )
     for a in session.scalars(
         select(CycleAmendment)
         .where(CycleAmendment.cycle_id == cycle.id)
@@ -113,6 +132,33 @@ def pack_history(
         )
     ]
     if pack.cycle_id is not None:
-        events.extend(_cycle_events(session, pack.cycle_id))
+        # The pack is the user's; its cycle may have run at the site that sent it.
+        with every_site(session):
+            events.extend(_cycle_events(session, pack.cycle_id))
     events.sort(key=lambda e: (e.at, e.order))  # stable: pack events keep their order
     return events[offset : offset + limit], len(events)
+
+
+def pack_notes(session: Session, pack_id: int, zone: ClinicTime) -> list[str]:
+    """What the pack page says besides its status: released early (before its BI), or
+    sterilized for immediate use (IUSS) and used on an encounter at once."""
+    notes = []
+    for event in session.scalars(
+        select(PackEvent)
+        .where(PackEvent.pack_id == pack_id, PackEvent.event.in_(["early_release", "iuss_use"]))
+        .order_by(PackEvent.at, PackEvent.id)
+    ):
+        details = json.loads(event.details)
+        when = zone.local_text(event.at)
+        if event.event == "early_release":
+            notes.append(
+                f"Released early, before its spore test (BI) result, on a passed integrator: "
+                f"{when} by {event.actor} ({details.get('reason', '')})."
+            )
+        else:
+            notes.append(
+                f"Immediate-use steam sterilization (IUSS): used at once on encounter "
+                f"{details.get('encounter_ref', '')} ({details.get('reason', '')}), {when}; "
+                "never stored."
+            )
+    return notes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Litestar
 
+from equipment.plugin import EquipmentPlugin
 from inventory.plugin import InventoryPlugin
 from kernel.db import Database
 from kernel.plugin import KernelPlugin
@@ -15,7 +16,7 @@ from steristock.plugin import ClinicPagesPlugin
 
 def plugins() -> list[DomainPlugin]:
     """Every package's plugin after the kernel's (the CLI and the demo use the same list)."""
-    return [InventoryPlugin(), SterilizationPlugin(), ClinicPagesPlugin()]
+    return [InventoryPlugin(), SterilizationPlugin(), EquipmentPlugin(), ClinicPagesPlugin()]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:

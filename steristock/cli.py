@@ -7,7 +7,9 @@ from __future__ import annotations
 import click
 
 from kernel.cli import SYSTEM_ACTOR, open_database, upgrade_database
+from kernel.notifications.cli import add_notify_commands
 from kernel.plugin import KernelPlugin
+from kernel.plugins import notification_rules
 from kernel.settings import Settings
 from steristock.app import plugins
 
@@ -42,6 +44,11 @@ def serve(host: str, port: int, workers: int, threads: int | None) -> None:
     if workers > 1 and settings.effective_database_url.startswith("sqlite"):
         click.echo("note: several workers on SQLite queue on one write lock; PostgreSQL scales.")
     click.echo(f"SteriStock serving on http://{host}:{port} ({workers} worker(s))")
+    # The notification loop runs here, in the serving process, not in each worker: one
+    # loop per server, and the database lease makes it one sender across servers.
+    from kernel.notifications.runner import serve_loop
+
+    serve_loop(settings, notification_rules(plugins()))
     Granian(
         "steristock.asgi:app",
         address=host,
@@ -79,6 +86,7 @@ def demo() -> None:
 
 for plugin in [KernelPlugin(), *plugins()]:
     plugin.on_cli_init(main)
+add_notify_commands(main, lambda: notification_rules(plugins()))
 
 
 if __name__ == "__main__":

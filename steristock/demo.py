@@ -18,6 +18,32 @@ DEMO_USERS = [
 ]
 
 
+# The staff's training record: Morgan is signed off for the sterilizer (current) and for
+# high-level disinfection (lapsed 12 days ago: the demo's HLD runs since are findings).
+DEMO_COMPETENCIES = [
+    ("ma", "sterilizer_operation", 400, 330, "Autoclave in-service by the manufacturer"),
+    ("ma", "hld", 377, -12, "OPA high-level disinfection in-service (annual)"),
+]
+
+
+def load_competencies(session: Session, *, actor: str) -> None:
+    """The demo staff's competencies, (granted, expires) as days from today."""
+    import datetime as dt
+
+    from kernel.auth.competencies import grant_competency
+    from kernel.clock import Clock
+    from kernel.settings import get_settings
+
+    clock = Clock.from_settings(get_settings())
+    today, now = clock.today(), clock.now()
+    for username, skill, granted_ago, expires_in, evidence in DEMO_COMPETENCIES:
+        grant_competency(
+            session, username, skill=skill, granted_on=today - dt.timedelta(days=granted_ago),
+            expires_on=today + dt.timedelta(days=expires_in), evidence=evidence, actor=actor,
+            now=now,
+        )  # fmt: skip
+
+
 def has_users(session: Session) -> bool:
     from kernel.auth.models import User
 
@@ -42,6 +68,7 @@ def load_demo(session: Session, plugins: Sequence[DomainPlugin], *, actor: str) 
             full_name=full_name,
         )
         passwords[username] = password
+    load_competencies(session, actor=actor)
     for plugin in plugins:
         plugin.load_demo_data(session, actor=actor)
     return passwords

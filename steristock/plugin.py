@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kernel.auth.models import Role
 from kernel.plugins import DomainPlugin, NavLink
 
 
@@ -14,7 +15,11 @@ class ClinicPagesPlugin(DomainPlugin):
     name = "clinic"
     template_dir = Path(__file__).parent / "templates"
     static_dir = Path(__file__).parent / "static"  # js/scan.js, the scan page's camera
-    nav_links = (NavLink("Dashboard", "/", order=10), NavLink("Scan", "/scan", order=20))
+    nav_links = (
+        NavLink("Dashboard", "/", order=10),
+        NavLink("Today", "/today", frozenset({Role.MA}), order=15),
+        NavLink("Scan", "/scan", order=20),
+    )
 
     def route_handlers(self) -> Sequence[Any]:
         from steristock.scan.api import resolve_scan
@@ -24,5 +29,6 @@ class ClinicPagesPlugin(DomainPlugin):
     def page_handlers(self) -> Sequence[Any]:
         from steristock.dashboard.page import dashboard, usage_fragment
         from steristock.scan.page import scan_page
+        from steristock.today.page import today_page
 
-        return [dashboard, usage_fragment, scan_page]
+        return [dashboard, usage_fragment, scan_page, today_page]

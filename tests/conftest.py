@@ -57,6 +57,10 @@ def ensure_postgres_database(url: str) -> None:
         admin.dispose()
 
 
+# One seal key for the whole run (kernel/audit/keys.py): the template database is sealed
+# with it, and every test's app, CLI run and server process verifies with it.
+os.environ.setdefault("STERISTOCK_AUDIT_KEY", "test-audit-key")
+
 POSTGRES_URL = worker_database_url(
     os.environ.get("STERISTOCK_TEST_POSTGRES_URL", ""), os.environ.get("PYTEST_XDIST_WORKER")
 )
@@ -103,6 +107,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+TEST_TIMEZONE = "America/Chicago"  # the test clinic's zone (`make_settings`), MAIN's too
+
+
+@contextlib.contextmanager
+def clinic_timezone() -> Iterator[None]:
+    """Migrate as a clinic in the tests' zone would: site MAIN takes STERISTOCK_TIMEZONE."""
+    before = os.environ.get("STERISTOCK_TIMEZONE")
+    os.environ["STERISTOCK_TIMEZONE"] = TEST_TIMEZONE
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["STERISTOCK_TIMEZONE"]
+        else:
+            os.environ["STERISTOCK_TIMEZONE"] = before
+
+
 def reset_postgres_schema(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -114,7 +135,8 @@ def reset_postgres_schema(url: str) -> None:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    upgrade(f"sqlite:///{path}")
+    with clinic_timezone():
+        upgrade(f"sqlite:///{path}")
     return path
 
 
@@ -127,16 +149,33 @@ def postgres_migrated() -> str:
         reset_postgres_schema(POSTGRES_URL)
     except Exception as exc:  # CI must fail loudly, never skip, when PostgreSQL is down
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}")
-    upgrade(POSTGRES_URL)
+    with clinic_timezone():
+        upgrade(POSTGRES_URL)
     return POSTGRES_URL
 
 
 def truncate_postgres(db: Database) -> None:
     tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
     with db.engine.begin() as conn:
+        # Site MAIN is made by the migrations (as the audit head is): keep it, with id 1.
+        main = conn.execute(
+            text("SELECT code, name, timezone, created_at FROM sites WHERE code = 'MAIN'")
+        ).one()
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(
             text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+        )
+        conn.execute(text("INSERT INTO auth_generation (id, generation) VALUES (1, 0)"))
+        conn.execute(
+            text(
+                "INSERT INTO sites (code, name, timezone, created_at) "
+                "VALUES (:code, :name, :timezone, :created_at)"
+            ),
+            dict(main._mapping),
+        )
+        conn.execute(
+            text("INSERT INTO record_seal_head (id, seq, mac, audit_seq) VALUES (1, 0, :h, 0)"),
+            {"h": "0" * 64},
         )
 
 
@@ -173,7 +212,7 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
         STERISTOCK_DATA_DIR=data_dir,
         STERISTOCK_SECRET_KEY="test-secret-key",
         STERISTOCK_PUBLIC_URL="https://clinic.example",
-        STERISTOCK_TIMEZONE="America/Chicago",
+        STERISTOCK_TIMEZONE=TEST_TIMEZONE,
     )
 
 

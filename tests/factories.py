@@ -24,6 +24,7 @@ class UserFactory:
         self.database = database
         self.client = client
         self._headers: dict[str, dict[str, str]] = {}
+        self.usernames: dict[str, str] = {}  # the cached user of each role, by role
 
     def create(self, role: Role | str, username: str | None = None, **kwargs: Any) -> str:
         username = username or f"{Role(role).value}{next(_counter)}"
@@ -51,6 +52,7 @@ class UserFactory:
         key = Role(role).value
         if key not in self._headers:
             username = self.create(role)
+            self.usernames[key] = username
             self._headers[key] = {"Authorization": f"Bearer {self.token(username)}"}
         return self._headers[key]
 
@@ -101,3 +103,21 @@ def assert_csp_clean(response: Any) -> None:
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", response.text)
     assert not re.search(r"\sstyle=|<style", response.text)
     assert not re.search(r"\son[a-z]+=", response.text)
+
+
+def grant_competency(database: Database, username: str, skill: str) -> None:
+    """Sign `username` off for `skill` (since 2000, no expiry): the trained staff most
+    tests mean, so only the tests about training see the untrained warnings."""
+    import datetime as dt
+
+    from kernel.auth.competencies import grant_competency as grant
+
+    with database.session() as session:
+        grant(
+            session,
+            username,
+            skill=skill,
+            granted_on=dt.date(2000, 1, 1),
+            actor="test",
+            now=dt.datetime.now(dt.UTC),
+        )

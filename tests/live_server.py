@@ -91,6 +91,9 @@ def live_server(
         "DATABASE_URL": database_url,
         "STERISTOCK_DATA_DIR": str(workdir / "data"),
         "STERISTOCK_PUBLIC_URL": base_url,
+        # No notification loop unless a test asks for one: it would write to the database
+        # behind the test's back (tests/steristock/test_notify_serve.py asks).
+        "STERISTOCK_NOTIFY_INTERVAL_SECONDS": "0",
         **(env or {}),
     }
     log = workdir / f"server-{port}.log"

@@ -22,7 +22,10 @@ def cli_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "STERISTOCK_DATA_DIR": str(data_dir),
         "STERISTOCK_SECRET_KEY": "server-process-test-secret",
+        # the run's seal key (tests/conftest.py): backups made by the server verify in tests
+        "STERISTOCK_AUDIT_KEY": os.environ.get("STERISTOCK_AUDIT_KEY", "test-audit-key"),
         "STERISTOCK_TIMEZONE": "America/Chicago",
+        "STERISTOCK_NOTIFY_INTERVAL_SECONDS": "0",  # no notification loop behind the test
         **extra,
     }
     return env

@@ -166,19 +166,25 @@ class Load:
 
     def cycler(self, sterilizer: str) -> None:
         codes = self.packs[sterilizer]
+        # Cycles are logged after the fact, one after another from a week back (a cycle
+        # takes 31 minutes: its exposure cannot be longer than the time it ran).
+        at = dt.datetime.now(dt.UTC) - dt.timedelta(days=7) + dt.timedelta(hours=1)
         with httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30) as client:
             for i in itertools.count(0, PACKS_PER_CYCLE):
                 if self.stop.is_set():
                     return
                 load = codes[i : i + PACKS_PER_CYCLE]  # empty loads once the packs run out
-                body = {"sterilizer": sterilizer, "cycle_type": "gravity_121_30", "packs": load}
+                body = {"sterilizer": sterilizer, "cycle_type": "gravity_121_30", "packs": load,
+                        "started_at": at.isoformat()}  # fmt: skip
                 start = Attempt("start", body, path="/api/v1/cycles")
                 if not self.send(client, start):
                     return
                 assert start.status == 201, start.result
+                at += dt.timedelta(minutes=31)
                 done = Attempt(
-                    "complete", GOOD_READINGS, path=f"/api/v1/cycles/{start.result['id']}/complete"
-                )
+                    "complete", {**GOOD_READINGS, "ended_at": at.isoformat()},
+                    path=f"/api/v1/cycles/{start.result['id']}/complete",
+                )  # fmt: skip
                 if not self.send(client, done):
                     return
                 assert done.status == 200, done.result

@@ -13,6 +13,7 @@ from inventory.schemas.catalogue import LocationCreate, LocationOut, LocationUpd
 from kernel.auth.service import CurrentUser
 from kernel.fields import PathKey
 from kernel.pagination import Page, PageParams
+from kernel.sites import SiteScope
 
 
 class LocationController(Controller):
@@ -21,9 +22,12 @@ class LocationController(Controller):
 
     @post("/", guards=[can_keep_catalogue], sync_to_thread=True, summary="Add a location")
     def create_location(
-        self, data: LocationCreate, db_session: Session, me: CurrentUser
+        self, data: LocationCreate, db_session: Session, me: CurrentUser, sites: SiteScope
     ) -> LocationOut:
-        return location_out(catalogue.create_location(db_session, actor=me.username, data=data))
+        site = sites.site_for_write(data.site)
+        return location_out(
+            catalogue.create_location(db_session, actor=me.username, data=data, site_id=site.id)
+        )
 
     @get("/", guards=[can_read], sync_to_thread=True, dependencies=PAGED, summary="Locations")
     def list_locations(self, db_session: Session, page: PageParams) -> Page[LocationOut]:

@@ -15,6 +15,7 @@ from inventory.schemas.purchasing import (
     CancelIn,
     FromSuggestions,
     FromSuggestionsOut,
+    PoMailOut,
     PoStatus,
     PurchaseOrderCreate,
     PurchaseOrderOut,
@@ -28,6 +29,7 @@ from kernel.clock import Clock
 from kernel.fields import RowId
 from kernel.idempotency import IdempotencyKeyHeader
 from kernel.pagination import Page, PageParams
+from kernel.sites import SiteScope
 
 
 class PurchaseOrderController(Controller):
@@ -41,13 +43,18 @@ class PurchaseOrderController(Controller):
         data: PurchaseOrderCreate,
         db_session: Session,
         me: CurrentUser,
+        sites: SiteScope,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[PurchaseOrderOut]:
         return idempotency.respond(
             db_session, me=me, key=idempotency_key, scope="POST /api/v1/purchase-orders",
             payload=data, status_code=201,
             action=lambda: purchasing.po_out(
-                db_session, purchasing.create_po(db_session, actor=me.username, data=data)
+                db_session,
+                purchasing.create_po(
+                    db_session, actor=me.username, data=data,
+                    site_id=sites.site_for_write(data.site).id,
+                ),
             ),
         )  # fmt: skip
 
@@ -64,6 +71,7 @@ class PurchaseOrderController(Controller):
         db_session: Session,
         me: CurrentUser,
         clock: Clock,
+        sites: SiteScope,
         data: FromSuggestions | None = None,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[FromSuggestionsOut]:
@@ -73,7 +81,7 @@ class PurchaseOrderController(Controller):
             scope="POST /api/v1/purchase-orders/from-suggestions", payload=body, status_code=201,
             action=lambda: purchasing.create_from_suggestions(
                 db_session, actor=me.username, today=clock.today(), zone=clock.zone,
-                supplier_id=body.supplier_id,
+                supplier_id=body.supplier_id, site_id=sites.site_for_write(body.site).id,
             ),
         )  # fmt: skip
 
@@ -114,6 +122,36 @@ class PurchaseOrderController(Controller):
         self, po_id: RowId, db_session: Session, state: State, clock: Clock
     ) -> Response[bytes]:
         return po_pdf_response(db_session, state.settings, clock, po_id)
+
+    @post(
+        "/{po_id:int}/send",
+        guards=[can_purchase],
+        sync_to_thread=True,
+        status_code=202,
+        summary="E-mail the purchase order (PDF attached) to the supplier",
+        description=(
+            "Queues the e-mail in the notification outbox; the sender delivers it with its "
+            "next run (within minutes), retrying with backoff. 409 when the order is not "
+            "submitted, the supplier has no e-mail address or e-mail is not configured."
+        ),
+    )
+    def send_purchase_order(
+        self, po_id: RowId, db_session: Session, me: CurrentUser, state: State, clock: Clock
+    ) -> PoMailOut:
+        from inventory.po_mail import send_po
+
+        mail = send_po(
+            db_session, state.settings, po_id=po_id, actor=me.username, zone=clock.zone,
+            now=clock.now(),
+        )  # fmt: skip
+        return PoMailOut(
+            id=mail.id,  # type: ignore[arg-type]
+            purchase_order_id=po_id,
+            to=mail.to_address,
+            subject=mail.subject,
+            status=mail.status,
+            queued_at=mail.created_at,
+        )
 
     @post(
         "/{po_id:int}/submit",

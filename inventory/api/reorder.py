@@ -17,6 +17,9 @@ from inventory.schemas.purchasing import ParReviewRow, SuggestionRow
 from kernel.clock import Clock
 from kernel.pagination import Page, PageParams
 from kernel.problems import InvalidInput
+from kernel.sites import SiteScope
+from kernel.sites.query_scope import narrow_session
+from kernel.sites.schemas import SiteParam
 
 T = TypeVar("T", bound=Any)
 
@@ -80,10 +83,11 @@ class ReorderController(Controller):
         guards=[can_read],
         sync_to_thread=True,
         dependencies=PAGED,
-        summary="What to order now, per item across all locations",
+        summary="What to order now, per site and item across the site's locations",
         description=(
-            "One row per item at or below its reorder point (on hand + on order), sorted by "
-            "supplier then SKU, with the suggested quantity in whole packs and the reason."
+            "One row per site and item at or below its reorder point (on hand + on order), "
+            "sorted by site, supplier then SKU, with the suggested quantity in whole packs "
+            "and the reason. Your sites, or `site`."
         ),
     )
     def get_reorder_suggestions(
@@ -91,8 +95,11 @@ class ReorderController(Controller):
         db_session: Session,
         clock: Clock,
         page: PageParams,
+        sites: SiteScope,
         supplier_id: SupplierFilter = None,
+        site: SiteParam = None,
     ) -> Page[SuggestionRow]:
+        narrow_session(db_session, sites, site)
         check_supplier(db_session, supplier_id)
         df = reorder.suggestions(
             db_session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,
@@ -107,7 +114,8 @@ class ReorderController(Controller):
         summary="The weekly reorder CSV (download)",
         description=(
             "Columns: supplier,vendor_sku,sku,name,unit,pack_size,on_hand,on_order,par,"
-            "suggested_qty,order_packs,unit_cost,line_total, then the figures behind them. "
+            "suggested_qty,order_packs,unit_cost,line_total, then the figures behind them "
+            "(a file of several sites starts with a `site` column; `site` narrows to one). "
             "With `format=supplier&supplier_id=`, that supplier's order file instead."
         ),
         media_type="text/csv",
@@ -116,9 +124,12 @@ class ReorderController(Controller):
         self,
         db_session: Session,
         clock: Clock,
+        sites: SiteScope,
         supplier_id: SupplierFilter = None,
         file_format: FileFormat = "standard",
+        site: SiteParam = None,
     ) -> Response[bytes]:
+        narrow_session(db_session, sites, site)
         return reorder_csv(db_session, clock, supplier_id, file_format=file_format)
 
     @get(
@@ -133,8 +144,11 @@ class ReorderController(Controller):
         db_session: Session,
         clock: Clock,
         page: PageParams,
+        sites: SiteScope,
         supplier_id: SupplierFilter = None,
+        site: SiteParam = None,
     ) -> Page[ParReviewRow]:
+        narrow_session(db_session, sites, site)
         check_supplier(db_session, supplier_id)
         df = reorder.par_review(
             db_session, today=clock.today(), zone=clock.zone, supplier_id=supplier_id,

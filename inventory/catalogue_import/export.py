@@ -14,6 +14,7 @@ from inventory.catalogue_import.reading import ITEM_COLUMNS, PACKAGING_COLUMNS, 
 from inventory.models import Item, ItemPackaging, Location, StockLevel, Supplier
 from inventory.responses import unit_cost_text
 from kernel.csv_export import frame_csv
+from kernel.sites.query_scope import visible_site_ids
 
 _items_t = Item.__table__  # type: ignore[attr-defined]
 _suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
@@ -47,12 +48,17 @@ def items_frame(session: Session) -> pd.DataFrame:
 
 
 def par_levels_frame(session: Session) -> pd.DataFrame:
+    """The par levels of the user's sites' locations (kernel.sites: table-level SQL)."""
+    conditions = [_levels_t.c.par_level.is_not(None)]
+    site_ids = visible_site_ids(session)
+    if site_ids is not None:
+        conditions.append(_locations_t.c.site_id.in_(site_ids))
     rows = session.execute(
         select(_items_t.c.sku, _locations_t.c.code, _levels_t.c.par_level,
                _levels_t.c.reorder_point)
         .join(_items_t, _items_t.c.id == _levels_t.c.item_id)
         .join(_locations_t, _locations_t.c.id == _levels_t.c.location_id)
-        .where(_levels_t.c.par_level.is_not(None))
+        .where(*conditions)
         .order_by(_items_t.c.sku, _locations_t.c.code)
     ).all()  # fmt: skip
     records = [

@@ -94,6 +94,7 @@ def import_catalogue(
     par_levels: bytes | None = None,
     packagings: bytes | None = None,
     dry_run: bool = False,
+    site_id: int | None = None,
 ) -> CatalogueImport:
     """Check the file(s) and, unless `dry_run` or any problem, write them (all in the
     caller's transaction, which the caller commits). Nothing is written otherwise."""
@@ -147,7 +148,7 @@ def import_catalogue(
         if item_report is not None:
             write_items(session, actor=actor, plan=plan)
         if par_report is not None:
-            write_par_levels(session, actor=actor, plan=plan)
+            write_par_levels(session, actor=actor, plan=plan, site_id=site_id)
         if packaging_report is not None:
             write_packagings(session, actor=actor, plan=plan)
         audit.record(

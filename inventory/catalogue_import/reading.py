@@ -37,6 +37,9 @@ PACKAGING_COLUMNS = ("sku", "gtin", "units", "name")
 PACKAGING_REQUIRED = PACKAGING_COLUMNS
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
+# A catalogue file has a dozen columns; a header of thousands (80 KB of `a,a,a,...`) cost
+# pandas quadratic time renaming the duplicates, so it is refused before pandas reads it.
+MAX_COLUMNS = 100
 
 
 class ImportRejected(DomainError):
@@ -112,6 +115,8 @@ def read_table(
         return table
     header_line = text.lstrip().split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    if not _header_fits(table, header_line, delimiter):
+        return table
     try:
         with warnings.catch_warnings():
             # A row with more cells than the header is only a warning to pandas (it drops
@@ -158,6 +163,24 @@ def read_table(
     table.frame = frame
     table.decimal_comma = delimiter == ";"
     return table
+
+
+def _header_fits(table: Table, header_line: str, delimiter: str) -> bool:
+    """Refuse a header with more than MAX_COLUMNS cells, or a column named twice (one
+    linear pass over the first line, before pandas sees the file)."""
+    cells = next(csv.reader([header_line], delimiter=delimiter), [])
+    if len(cells) > MAX_COLUMNS:
+        table.file_problem(
+            f"The header has {len(cells)} columns; a catalogue file has at most {MAX_COLUMNS}.",
+            row=1,
+        )
+        return False
+    names = [c.strip().lstrip("\ufeff").strip().lower() for c in cells]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        table.file_problem(f"Column named more than once: {', '.join(twice)}.", row=1)
+        return False
+    return True
 
 
 def _report_ragged_rows(table: Table, text: str, delimiter: str) -> None:

@@ -13,6 +13,7 @@ from inventory.catalogue_import.planning import ITEM_FIELDS, Plan, supplier_ids
 from inventory.models import Item, ItemPackaging, Location, StockLevel, Supplier
 from kernel import audit
 from kernel.db import utcnow
+from kernel.sites.service import site_id_or_main
 
 _items_t = Item.__table__  # type: ignore[attr-defined]
 _suppliers_t = Supplier.__table__  # type: ignore[attr-defined]
@@ -78,13 +79,21 @@ def write_items(session: Session, *, actor: str, plan: Plan) -> None:
         connection.execute(statement, updates)
 
 
-def write_par_levels(session: Session, *, actor: str, plan: Plan) -> None:
+def write_par_levels(
+    session: Session, *, actor: str, plan: Plan, site_id: int | None = None
+) -> None:
+    """Par levels; locations the file names that do not exist yet are made at `site_id`
+    (the importing user's site; None: MAIN)."""
     connection = session.connection()
     now = utcnow()
     if plan.new_locations:
+        site_id = site_id_or_main(session, site_id)
         connection.execute(
             insert(_locations_t),
-            [{"code": c, "name": c, "active": True, "created_at": now} for c in plan.new_locations],
+            [
+                {"code": c, "name": c, "active": True, "created_at": now, "site_id": site_id}
+                for c in plan.new_locations
+            ],
         )
     locations = dict(session.execute(select(_locations_t.c.code, _locations_t.c.id)).all())
     for code in plan.new_locations:

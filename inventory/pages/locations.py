@@ -16,6 +16,7 @@ from inventory.pages.form_messages import HINTS, refusal_message
 from inventory.roles import can_keep_catalogue, can_read, keeps_catalogue
 from inventory.schemas.catalogue import LocationCreate, LocationUpdate
 from kernel.auth.service import CurrentUser
+from kernel.sites import SiteScope
 from kernel.web.forms import (
     FormData,
     convert_form_fields,
@@ -65,7 +66,11 @@ def locations_page(
 
 @post(LIST, guards=[can_keep_catalogue], sync_to_thread=True)
 def create_location(
-    request: Request[Any, Any, Any], data: FormData, db_session: Session, me: CurrentUser
+    request: Request[Any, Any, Any],
+    data: FormData,
+    db_session: Session,
+    me: CurrentUser,
+    sites: SiteScope,
 ) -> Response[Any]:
     values = {"code": form_text(data, "code"), "name": form_text(data, "name")}
     converted, errors = convert_form_fields(
@@ -75,7 +80,8 @@ def create_location(
         request, db_session, me=me, data=data, scope=f"page POST {LIST}", errors=errors,
         only_field="code",
         action=lambda: catalogue.create_location(
-            db_session, actor=me.username, data=LocationCreate(**converted)
+            db_session, actor=me.username, data=LocationCreate(**converted),
+            site_id=sites.site_for_write(form_text(data, "site") or None).id,
         ).code,
         rerender=lambda refusal: render_locations(
             request, db_session, me=me, values=values, errors=refusal.errors,

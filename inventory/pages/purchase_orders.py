@@ -28,6 +28,7 @@ from inventory.schemas.purchasing import PoLineIn, PurchaseOrderCreate, ReceiveI
 from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
 from kernel.problems import DomainError, InvalidInput, NotFound
+from kernel.sites import SiteScope
 from kernel.web.forms import (
     FormData,
     FormRefusal,
@@ -186,7 +187,11 @@ def draft_refusal_errors(
 
 @post(ORDERS, guards=[can_purchase], sync_to_thread=True)
 def create_order(
-    request: Request[Any, Any, Any], data: FormData, db_session: Session, me: CurrentUser
+    request: Request[Any, Any, Any],
+    data: FormData,
+    db_session: Session,
+    me: CurrentUser,
+    sites: SiteScope,
 ) -> Response[Any]:
     form, errors, draft, numbers = draft_from_form(data)
     line_count = max([DEFAULT_LINES, *(n + 1 for n in numbers)])
@@ -211,7 +216,10 @@ def create_order(
 
     return submit_form(
         request, db_session, me=me, data=data, scope=f"page POST {ORDERS}", errors=errors,
-        action=lambda: purchasing.create_po(db_session, actor=me.username, data=draft).id,  # type: ignore[arg-type]
+        action=lambda: purchasing.create_po(
+            db_session, actor=me.username, data=draft,  # type: ignore[arg-type]
+            site_id=sites.site_for_write(form_text(data, "site") or None).id,
+        ).id,
         rerender=rerender, done=created,
         again=lambda po_id: (
             f"Already created (the form was sent twice): {purchasing.po_number(po_id)}."

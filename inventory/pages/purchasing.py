@@ -23,7 +23,8 @@ from inventory.pages.form_messages import refusal_detail
 from inventory.roles import can_purchase, can_read, keeps_catalogue
 from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
-from kernel.web.forms import FormData, new_nonce, submit_form
+from kernel.sites import SiteScope
+from kernel.web.forms import FormData, form_text, new_nonce, submit_form
 from kernel.web.templating import render_page
 
 OPEN_STATUSES = ("draft", "submitted", "partially_received")
@@ -118,12 +119,13 @@ def create_drafts_from_suggestions(
     db_session: Session,
     me: CurrentUser,
     clock: Clock,
+    sites: SiteScope,
 ) -> Response[Any]:
     return submit_form(
         request, db_session, me=me, data=data, scope="page POST /purchasing/from-suggestions",
         action=lambda: purchasing.create_from_suggestions(
             db_session, actor=me.username, today=clock.today(), zone=clock.zone,
-            supplier_id=None,
+            supplier_id=None, site_id=sites.site_for_write(form_text(data, "site") or None).id,
         ),
         rerender=lambda refusal: render_purchasing(
             request, db_session, clock, me=me, error=refusal_detail(refusal),

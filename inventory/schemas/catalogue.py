@@ -26,6 +26,7 @@ from inventory.schemas.fields import (
     Unit,
     Units,
 )
+from kernel.sites.schemas import SiteCode
 
 # --- suppliers -------------------------------------------------------------------------
 
@@ -63,6 +64,7 @@ class SupplierOut(msgspec.Struct):
 class LocationCreate(msgspec.Struct, forbid_unknown_fields=True):
     code: Code
     name: Name
+    site: SiteCode | None = None  # default: the user's only site, else MAIN
 
 
 class LocationUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,6 +76,7 @@ class LocationOut(msgspec.Struct):
     code: str
     name: str
     active: bool
+    site: str
 
 
 # --- items -----------------------------------------------------------------------------

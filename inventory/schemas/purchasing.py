@@ -14,6 +14,7 @@ import msgspec
 from inventory.schemas.fields import Code, Id, Lot, PositiveQuantity, Sku
 from inventory.schemas.stock import MovementOut
 from kernel.fields import MULTILINE, Text
+from kernel.sites.schemas import SiteCode
 
 PoStatus = Literal["draft", "submitted", "partially_received", "received", "cancelled"]
 Notes = Text(500, pattern=MULTILINE)
@@ -52,6 +53,7 @@ class SuggestionRow(msgspec.Struct):
     gtin: str
     pack_cost: str  # unit_cost x pack_size
     reason: str
+    site: str  # the site that orders (each site orders for its own locations)
 
 
 class ParReviewRow(msgspec.Struct):
@@ -70,6 +72,7 @@ class ParReviewRow(msgspec.Struct):
     on_hand: int
     expired_on_hand: int
     reason: str
+    site: str
 
 
 # --- supplier order files --------------------------------------------------------------
@@ -118,10 +121,12 @@ class PurchaseOrderCreate(msgspec.Struct, forbid_unknown_fields=True):
     supplier_id: Id
     lines: Annotated[list[PoLineIn], msgspec.Meta(min_length=1, max_length=5000)]
     notes: Notes | None = None
+    site: SiteCode | None = None  # the site ordering: default the user's only site, else MAIN
 
 
 class FromSuggestions(msgspec.Struct, forbid_unknown_fields=True):
     supplier_id: Id | None = None  # only this supplier's suggestions
+    site: SiteCode | None = None  # the site ordering: default the user's only site, else MAIN
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -156,6 +161,7 @@ class PoLineOut(msgspec.Struct):
 class PurchaseOrderOut(msgspec.Struct):
     id: int
     number: str  # "PO-000042"
+    site: str
     supplier_id: int
     supplier: str
     status: PoStatus
@@ -173,6 +179,7 @@ class PurchaseOrderOut(msgspec.Struct):
 class PurchaseOrderSummary(msgspec.Struct):
     id: int
     number: str
+    site: str
     supplier_id: int
     supplier: str
     status: PoStatus
@@ -191,3 +198,14 @@ class FromSuggestionsOut(msgspec.Struct):
 class ReceiptOut(msgspec.Struct):
     purchase_order: PurchaseOrderOut
     movements: list[MovementOut]
+
+
+class PoMailOut(msgspec.Struct):
+    """A purchase order e-mail waiting in the outbox (the sender delivers it)."""
+
+    id: int
+    purchase_order_id: int
+    to: str
+    subject: str
+    status: str
+    queued_at: dt.datetime

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.response import Stream
 from sqlalchemy import select
 
+from kernel.audit.anchors import anchor_text, current_anchor
 from kernel.audit.models import AuditEntry
 from kernel.auth.guards import requires_role
 from kernel.auth.models import Role
@@ -37,6 +38,7 @@ AUDIT_COLUMNS = (
     "hash",
 )
 BATCH = 5000
+ANCHOR_HEADER = "X-Audit-Anchor"
 
 
 def audit_filters(
@@ -116,10 +118,14 @@ def download_audit_csv(
     period = parse_period(from_, to, clock.zone)
     conditions = audit_filters(period=period, entity=entity, entity_id=entity_id, actor=actor)
     name = f"audit-trail-{clock.today()}.csv"
+    with state.db.session(write=False) as session:
+        anchor = anchor_text(current_anchor(session))
     return Stream(
         audit_csv_chunks(state.db, conditions, clock.tz),
         media_type=MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        # The signed heads as of this download: the auditor's copy is an anchor
+        # (docs/tamper_evidence.md), checkable later with `audit verify --anchors`.
+        headers={"Content-Disposition": f'attachment; filename="{name}"', ANCHOR_HEADER: anchor},
     )
 
 

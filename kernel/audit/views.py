@@ -7,13 +7,14 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.audit.anchors import anchor_log, current_anchor, verify_all
 from kernel.audit.export import audit_filters
 from kernel.audit.models import AuditEntry
-from kernel.audit.service import verify_chain
 from kernel.auth.guards import requires_role
 from kernel.auth.models import Role
 from kernel.clock import Clock
@@ -38,9 +39,17 @@ class AuditEntryOut(msgspec.Struct):
 
 
 class ChainStatus(msgspec.Struct, omit_defaults=True):
+    """`ok` covers the audit chain, every record seal and the anchor log; `problems` name
+    the table and row of each finding; `anchor` is the current signed heads (keep it)."""
+
     ok: bool
     entries: int
     head: str
+    seals: int = 0
+    evidence_rows: int = 0
+    anchors: int = 0
+    problems: list[str] = []
+    anchor: dict[str, Any] | None = None
     first_bad_entry: int | None = None
     problem: str | None = None
 
@@ -104,13 +113,19 @@ class AuditController(Controller):
             offset=page.offset,
         )
 
-    @get("/verify", sync_to_thread=True, summary="Recompute the hash chain")
-    def verify_audit_chain(self, db_session: Session) -> ChainStatus:
-        report = verify_chain(db_session)
+    @get("/verify", sync_to_thread=True, summary="Verify the audit chain and every record seal")
+    def verify_audit_chain(self, db_session: Session, state: State) -> ChainStatus:
+        result = verify_all(db_session, anchor_log(state.settings))
+        report = result.chain
         return ChainStatus(
-            ok=report.ok,
+            ok=result.ok,
             entries=report.entries,
             head=report.head,
+            seals=result.records.seals,
+            evidence_rows=result.records.rows,
+            anchors=result.anchors,
+            problems=result.problems(),
+            anchor=current_anchor(db_session) if result.ok else None,
             first_bad_entry=report.first_bad_entry,
             problem=report.problem,
         )

@@ -1,7 +1,10 @@
 """Authentication: bearer tokens for the API, a session cookie for the pages.
 
-Tokens are looked up on every request (one indexed query) rather than trusted from a
-signature, so logging out or deactivating a user takes effect on the very next request.
+Tokens are checked against the database on every request rather than trusted from a
+signature, so logging out or deactivating a user takes effect on the very next request:
+a worker remembers the tokens it has looked up, and every request reads the database's
+auth generation, which triggers bump on every logout, deactivation or role change
+(`kernel.auth.token_cache`).
 Everything under ``/api/`` is the API (401 problem+json without a valid bearer token);
 every other authenticated path is a page (a redirect to the login page without a live
 session cookie, see `kernel.auth.sessions`).
@@ -15,8 +18,9 @@ from anyio import to_thread
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from kernel.auth.service import CurrentUser, user_for_token
+from kernel.auth.service import CurrentUser, token_digest, token_lookup, user_for_token
 from kernel.auth.sessions import SESSION_COOKIE, LoginRequired, user_for_session
+from kernel.auth.token_cache import TokenCache, token_cache
 from kernel.db import Database, thread_limiters
 from kernel.problems import NotAuthenticated
 
@@ -41,6 +45,19 @@ def lookup_user(db: Database, token: str) -> CurrentUser | None:
         return user_for_token(connection, token)
 
 
+def lookup_and_cache(
+    db: Database, cache: TokenCache, digest: str, generation: int | None
+) -> CurrentUser | None:
+    """Look a token up (a worker thread) and remember it under the generation read first."""
+    with db.engine.connect() as connection:
+        found = token_lookup(connection, digest)
+    if found is None:
+        return None
+    user, expires_at = found
+    cache.put(user, expires_at, generation)
+    return user
+
+
 class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -55,9 +72,17 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
         if len(token) > 200:
             raise NotAuthenticated("Invalid or expired token.")
         state = connection.app.state
-        user = await to_thread.run_sync(
-            lookup_user, state.db, token, limiter=thread_limiters(state).auth
-        )
+        db: Database = state.db
+        cache = token_cache(db)
+        digest = token_digest(token)
+        # The generation is read on every request (a primary-key read, on the loop); a
+        # token seen under the same generation needs no lookup and no thread.
+        generation = cache.generation()
+        user = cache.get(digest, generation)
+        if user is None:
+            user = await to_thread.run_sync(
+                lookup_and_cache, db, cache, digest, generation, limiter=thread_limiters(state).auth
+            )
         if user is None:
             raise NotAuthenticated("Invalid or expired token.")
         return AuthenticationResult(user=user, auth=token)

@@ -23,6 +23,7 @@ from kernel.auth.guards import admin_only
 from kernel.auth.models import ApiToken, Role, User
 from kernel.auth.schemas import UserCreate
 from kernel.auth.service import CurrentUser
+from kernel.sites.pages import user_sites_context
 from kernel.web.forms import FormData, FormRefusal, field_errors, form_text, new_nonce, submit_form
 from kernel.web.templating import render_page
 
@@ -148,6 +149,7 @@ def render_user(
         form=form or {},
         errors=errors or {},
         nonces={name: new_nonce() for name in ("role", "active", "password")},
+        **user_sites_context(session, user),
     )
 
 

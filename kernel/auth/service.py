@@ -6,7 +6,9 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,6 +20,7 @@ from kernel import audit
 from kernel.auth.models import ApiToken, LoginFailure, Role, User
 from kernel.db import UTCDateTime, utcnow
 from kernel.problems import Conflict, InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from kernel.sites import service as site_service
 
 _hasher = PasswordHasher()  # argon2id; OWASP-level defaults (t=3, m=64 MiB)
 PRODUCTION_HASHER = _hasher
@@ -37,6 +40,9 @@ class CurrentUser:
     role: Role
     full_name: str = ""
     token_hash: str = ""
+
+
+API_KIND = "api"  # a bearer token; page sessions are kernel.auth.sessions.SESSION_KIND
 
 
 def hash_password(password: str) -> str:
@@ -73,8 +79,30 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def user_snapshot(user: User) -> dict[str, object]:
-    return audit.snapshot(user, exclude=("password_hash",))
+_PROFILE = select(
+    User.username,
+    User.full_name,
+    User.role,
+    User.active,
+    User.created_at,
+    User.email,
+    User.all_sites,
+).where(User.id == bindparam("user_id"))
+
+
+def user_profile(session: Session, user_id: int) -> Any:
+    """One user's public columns as a row (a Core read: no ORM object for `/users/me`)."""
+    row = session.connection().execute(_PROFILE, {"user_id": user_id}).first()
+    if row is None:
+        raise NotFound("No such user.")
+    return row
+
+
+def user_snapshot(user: User, session: Session | None = None) -> dict[str, object]:
+    snap = audit.snapshot(user, exclude=("password_hash",))
+    if session is not None:
+        snap["sites"] = site_service.user_site_codes(session, user.id)  # type: ignore[arg-type]
+    return snap
 
 
 def create_user(
@@ -85,7 +113,11 @@ def create_user(
     role: Role,
     password: str,
     full_name: str = "",
+    email: str | None = None,
+    sites: Sequence[str] | None = None,
+    all_sites: bool | None = None,
 ) -> User:
+    """A new user; without `sites` they work at `MAIN`, admins and auditors at all sites."""
     username = normalize_username(username)
     if not USERNAME_RE.match(username):
         raise InvalidInput(
@@ -100,16 +132,18 @@ def create_user(
         full_name=full_name.strip(),
         role=Role(role).value,
         password_hash=hash_password(password),
+        email=email.strip() or None if email else None,
     )
     session.add(user)
     session.flush()
+    site_service.set_user_sites(session, user, sites=sites, all_sites=all_sites, creating=True)
     audit.record(
         session,
         actor=actor,
         action="user.create",
         entity="user",
         entity_id=username,
-        after=user_snapshot(user),
+        after=user_snapshot(user, session),
     )
     return user
 
@@ -132,10 +166,13 @@ def update_user(
     active: bool | None = None,
     full_name: str | None = None,
     password: str | None = None,
+    email: str | None = None,
+    sites: Sequence[str] | None = None,
+    all_sites: bool | None = None,
 ) -> User:
     """Change a user; deactivating revokes their tokens at once. The last admin stays."""
     user = get_user(session, username)
-    before = user_snapshot(user)
+    before = user_snapshot(user, session)
     losing_admin = (
         user.role == Role.ADMIN
         and user.active
@@ -152,11 +189,14 @@ def update_user(
         user.password_hash = hash_password(password)
     if active is not None:
         user.active = active
+    if email is not None:
+        user.email = email.strip() or None
+    site_service.set_user_sites(session, user, sites=sites, all_sites=all_sites, creating=False)
     if active is False or password is not None:
         revoke_user_tokens(session, user.id)  # type: ignore[arg-type]
     user.updated_at = utcnow()
     session.flush()
-    after = user_snapshot(user)
+    after = user_snapshot(user, session)
     if password is not None:
         after["password_changed"] = True
     audit.record(
@@ -179,6 +219,12 @@ def revoke_user_tokens(session: Session, user_id: int) -> None:
     )
 
 
+# A username's failures from all clients together: wide enough that one stranger cannot
+# lock `admin` out from the clinic's own tablets (their failures count against their own
+# address), tight enough to stop guessing spread over many addresses.
+USER_SPREAD = 10
+
+
 def check_login_throttle(
     session: Session,
     *,
@@ -188,25 +234,23 @@ def check_login_throttle(
     client_max_failures: int,
     window: dt.timedelta,
 ) -> None:
-    """Refuse (429) while a username or a client has too many recent failures."""
+    """Refuse (429) while this username from this client, this client, or this username
+    from everywhere (USER_SPREAD times the limit) has too many recent failures."""
     since = utcnow() - window
-    by_user = (
+    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    by_pair = (
         session.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(LoginFailure.username == username, LoginFailure.at >= since)
+            recent.where(LoginFailure.username == username, LoginFailure.client == client)
         )
         or 0
     )
-    by_client = (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(LoginFailure.client == client, LoginFailure.at >= since)
-        )
-        or 0
-    )
-    if by_user >= max_failures or by_client >= client_max_failures:
+    by_user = session.scalar(recent.where(LoginFailure.username == username)) or 0
+    by_client = session.scalar(recent.where(LoginFailure.client == client)) or 0
+    if (
+        by_pair >= max_failures
+        or by_client >= client_max_failures
+        or by_user >= max_failures * USER_SPREAD
+    ):
         retry = int(window.total_seconds())
         raise TooManyRequests(
             f"Too many failed logins; try again in {retry // 60} minutes.",
@@ -238,7 +282,7 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
 
 
 def issue_token(
-    session: Session, user: User, *, ttl: dt.timedelta, client: str, kind: str = "api"
+    session: Session, user: User, *, ttl: dt.timedelta, client: str, kind: str = API_KIND
 ) -> tuple[str, ApiToken]:
     """Create a bearer token for a user who just logged in; clears their failures."""
     token = secrets.token_urlsafe(32)
@@ -263,10 +307,13 @@ def issue_token(
 
 # Built once: the lookup runs on every API request, so statement construction matters.
 _TOKEN_LOOKUP = (
-    select(User.id, User.username, User.role, User.full_name)
+    select(User.id, User.username, User.role, User.full_name, ApiToken.expires_at)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == bindparam("digest"),
+        # A page session's cookie is not a bearer token: stolen from a browser it must
+        # not open the API (nor skip the page's CSRF check).
+        ApiToken.kind == API_KIND,
         ApiToken.revoked_at.is_(None),  # type: ignore[union-attr]
         ApiToken.expires_at > bindparam("now", type_=UTCDateTime),
         User.active.is_(True),  # type: ignore[attr-defined]
@@ -276,11 +323,18 @@ _TOKEN_LOOKUP = (
 
 def user_for_token(connection: Connection | Session, token: str) -> CurrentUser | None:
     """The active user a live, unrevoked token belongs to (one indexed query)."""
-    digest = token_digest(token)
+    found = token_lookup(connection, token_digest(token))
+    return None if found is None else found[0]
+
+
+def token_lookup(
+    connection: Connection | Session, digest: str
+) -> tuple[CurrentUser, dt.datetime] | None:
+    """The user a live, unrevoked token digest belongs to, and when the token expires."""
     row = connection.execute(_TOKEN_LOOKUP, {"digest": digest, "now": utcnow()}).first()
     if row is None:
         return None
-    return CurrentUser(row.id, row.username, Role(row.role), row.full_name, digest)
+    return CurrentUser(row.id, row.username, Role(row.role), row.full_name, digest), row.expires_at
 
 
 def revoke_token(session: Session, *, actor: str, token_hash: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, get, patch, post
@@ -11,10 +12,12 @@ from litestar.di import Provide
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kernel.auth import service
-from kernel.auth.guards import admin_only, current_user
-from kernel.auth.models import Role, User
+from kernel.auth import competencies, service
+from kernel.auth.guards import admin_only, current_user, requires_role
+from kernel.auth.models import Role, User, UserCompetency
 from kernel.auth.schemas import (
+    CompetencyIn,
+    CompetencyOut,
     TokenRequest,
     TokenResponse,
     TokenUser,
@@ -23,20 +26,45 @@ from kernel.auth.schemas import (
     UserUpdate,
 )
 from kernel.auth.service import CurrentUser
+from kernel.clock import Clock
 from kernel.fields import PathKey
 from kernel.pagination import Page, PageParams, paginate, provide_page_params
 from kernel.problems import NotAuthenticated
 from kernel.settings import Settings
+from kernel.sites.service import user_site_codes
 
 
-def user_out(user: User) -> UserOut:
+def competency_out(c: UserCompetency, username: str, today: dt.date) -> CompetencyOut:
+    return CompetencyOut(
+        id=c.id,  # type: ignore[arg-type]
+        username=username,
+        skill=c.skill,
+        granted_on=c.granted_on,
+        expires_on=c.expires_on,
+        current=c.granted_on <= today and (c.expires_on is None or c.expires_on >= today),
+        evidence=c.evidence,
+        recorded_by=c.recorded_by,
+        recorded_at=c.recorded_at,
+    )
+
+
+def user_out(user: User | Any, sites: list[str]) -> UserOut:
+    """A user's public view, from an ORM `User` or a row with the same columns."""
     return UserOut(
         username=user.username,
         full_name=user.full_name,
         role=Role(user.role),
         active=user.active,
         created_at=user.created_at,
+        sites=sites,
+        all_sites=user.all_sites,
+        email=user.email,
     )
+
+
+def user_out_of(session: Session) -> Callable[[User], UserOut]:
+    """`user_out` with the user's site codes read from `session`."""
+    return lambda user: user_out(user, user_site_codes(session, user.id))  # type: ignore[arg-type]
 
 
 def provide_current_user(request: Request[Any, Any, Any]) -> CurrentUser:
@@ -106,7 +134,7 @@ class UserController(Controller):
 
     @get("/me", sync_to_thread=True, summary="The calling user")
     def get_current_user(self, db_session: Session, me: CurrentUser) -> UserOut:
-        return user_out(service.get_user(db_session, me.username))
+        return user_out(service.user_profile(db_session, me.id), user_site_codes(db_session, me.id))
 
     @post("/", guards=[admin_only], sync_to_thread=True, summary="Create a user (admin)")
     def create_user(self, data: UserCreate, db_session: Session, me: CurrentUser) -> UserOut:
@@ -117,8 +145,11 @@ class UserController(Controller):
             role=data.role,
             password=data.password,
             full_name=data.full_name,
+            email=data.email,
+            sites=data.sites,
+            all_sites=data.all_sites,
         )
-        return user_out(user)
+        return user_out_of(db_session)(user)
 
     @get(
         "/",
@@ -128,7 +159,50 @@ class UserController(Controller):
         summary="List users (admin)",
     )
     def list_users(self, db_session: Session, page: PageParams) -> Page[UserOut]:
-        return paginate(db_session, select(User).order_by(User.username), page, user_out)
+        return paginate(
+            db_session, select(User).order_by(User.username), page, user_out_of(db_session)
+        )
+
+    @post(
+        "/{username:str}/competencies",
+        guards=[admin_only],
+        sync_to_thread=True,
+        summary="Record a competency (sterilizer operation, HLD, instrument processing; admin)",
+    )
+    def create_user_competency(
+        self, username: PathKey, data: CompetencyIn, db_session: Session, me: CurrentUser,
+        clock: Clock,
+    ) -> CompetencyOut:  # fmt: skip
+        found = competencies.grant_competency(
+            db_session,
+            username,
+            skill=data.skill,
+            granted_on=data.granted_on,
+            expires_on=data.expires_on,
+            evidence=data.evidence,
+            actor=me.username,
+            now=clock.now(),
+        )
+        return competency_out(found, service.get_user(db_session, username).username, clock.today())
+
+    @get(
+        "/{username:str}/competencies",
+        guards=[requires_role(Role.AUDITOR)],
+        sync_to_thread=True,
+        dependencies={"page": Provide(provide_page_params, sync_to_thread=False)},
+        summary="A person's competencies, newest first (admin, auditor)",
+    )
+    def list_user_competencies(
+        self, username: PathKey, db_session: Session, page: PageParams, clock: Clock
+    ) -> Page[CompetencyOut]:
+        name = service.get_user(db_session, username).username
+        today = clock.today()
+        return paginate(
+            db_session,
+            competencies.competencies_of(db_session, username),
+            page,
+            lambda c: competency_out(c, name, today),
+        )
 
     @patch(
         "/{username:str}",
@@ -147,5 +221,8 @@ class UserController(Controller):
             active=data.active,
             full_name=data.full_name,
             password=data.password,
+            email=data.email,
+            sites=data.sites,
+            all_sites=data.all_sites,
         )
-        return user_out(user)
+        return user_out_of(db_session)(user)

@@ -5,17 +5,26 @@ Letter (Avery 5160) and thermal PDF sheets, and the parsing half of the scan res
 See docs/labels.md.
 """
 
-from kernel.labels.content import BinLabel, PackLabel
+from kernel.labels.content import BinLabel, PackLabel, SetLabel
 from kernel.labels.geometry import AVERY_5160, SHEET_FORMATS, THERMAL_2X1, SheetFormat
-from kernel.labels.images import bin_label_png, bin_label_svg, pack_label_png, pack_label_svg
-from kernel.labels.payloads import bin_url, pack_url
+from kernel.labels.images import (
+    bin_label_png,
+    bin_label_svg,
+    pack_label_png,
+    pack_label_svg,
+    set_label_png,
+    set_label_svg,
+)
+from kernel.labels.payloads import bin_url, pack_url, set_url
 from kernel.labels.qr import LabelTooDenseError
 from kernel.labels.scan import (
     BinRef,
+    DeviceRef,
     Gs1Error,
     Gs1Ref,
     PackRef,
     ScanResult,
+    SetRef,
     Unknown,
     normalize_gtin,
     parse_gs1,
@@ -29,12 +38,15 @@ __all__ = [
     "THERMAL_2X1",
     "BinLabel",
     "BinRef",
+    "DeviceRef",
     "Gs1Error",
     "Gs1Ref",
     "LabelTooDenseError",
     "PackLabel",
     "PackRef",
     "ScanResult",
+    "SetLabel",
+    "SetRef",
     "SheetFormat",
     "Unknown",
     "bin_label_png",
@@ -48,4 +60,7 @@ __all__ = [
     "pack_url",
     "parse_gs1",
     "parse_scan",
+    "set_label_png",
+    "set_label_svg",
+    "set_url",
 ]

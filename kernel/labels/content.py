@@ -41,6 +41,20 @@ class PackLabel:
     sterilized_on: date | None = None
     expires_on: date | None = None
     expiry_pending: bool = False
+    # Counted against a count sheet: "Suture kit v2 · wrap · tray ST-000004", and what
+    # was missing ("1 x Adson forceps").
+    sheet: str | None = None
+    short: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetLabel:
+    """The permanent tag of a reusable tray or cassette (its QR opens the count sheet)."""
+
+    code: str
+    name: str
+    template: str
+    packaging: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,20 @@ def pack_lines(label: PackLabel) -> list[TextLine]:
         expiry = "Expires ________"
     else:
         expiry = "Expiry: event-related"
+    if label.sheet or label.short:
+        # A counted pack: the sheet replaces the free description, the short items are
+        # printed where nobody can miss them.
+        lines = [
+            TextLine(clean_text(label.code), 9.0, bold=True),
+            TextLine(clean_text(label.sheet or label.description), 6.5),
+            TextLine(clean_text(load), 6.5),
+            TextLine(sterilized, 6.5),
+            TextLine(expiry, 6.5, bold=True),
+        ]
+        if label.short:
+            lines.append(TextLine(clean_text(f"SHORT: {label.short}"), 6.5, bold=True))
+        lines.append(TextLine(clean_text(f"Assembled by {label.assembled_by}"), 6.0))
+        return lines
     return [
         TextLine(clean_text(label.code), 10.0, bold=True),
         TextLine(clean_text(label.description), 7.5, max_lines=2),
@@ -123,6 +151,16 @@ def pack_lines(label: PackLabel) -> list[TextLine]:
         TextLine(sterilized, 7.0),
         TextLine(expiry, 7.0, bold=True),
         TextLine(clean_text(f"Assembled by {label.assembled_by}"), 6.5),
+    ]
+
+
+def set_lines(label: SetLabel) -> list[TextLine]:
+    packaging = f" \u00b7 {clean_text(label.packaging)}" if label.packaging else ""
+    return [
+        TextLine(clean_text(label.code), 10.0, bold=True),
+        TextLine(clean_text(label.name), 8.0, bold=True, max_lines=2),
+        TextLine(clean_text(f"Set {label.template}{packaging}"), 7.0),
+        TextLine("Scan to count and wrap", 6.5),
     ]
 
 

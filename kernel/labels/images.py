@@ -17,14 +17,16 @@ from PIL import Image, ImageDraw, ImageFont
 from kernel.labels.content import (
     BinLabel,
     PackLabel,
+    SetLabel,
     TextLine,
     bin_lines,
     layout_label,
     pack_lines,
     place_lines,
+    set_lines,
 )
 from kernel.labels.geometry import sheet_format
-from kernel.labels.payloads import bin_url, pack_url
+from kernel.labels.payloads import bin_url, pack_url, set_url
 from kernel.labels.qr import (
     MIN_MODULE_MM,
     QUIET_ZONE_MODULES,
@@ -165,3 +167,14 @@ def bin_label_png(
 def bin_label_svg(label: BinLabel, public_url: str, *, format: str = "letter") -> str:
     payload = bin_url(public_url, label.location_code, label.sku)
     return _render_svg(payload, bin_lines(label), format)
+
+
+def set_label_png(
+    label: SetLabel, public_url: str, *, format: str = "letter", dpi: int = 300
+) -> bytes:
+    """A tray's permanent tag as a PNG: QR of ``{public_url}/s/{code}``."""
+    return _render_png(set_url(public_url, label.code), set_lines(label), format, dpi)
+
+
+def set_label_svg(label: SetLabel, public_url: str, *, format: str = "letter") -> str:
+    return _render_svg(set_url(public_url, label.code), set_lines(label), format)

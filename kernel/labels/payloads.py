@@ -27,3 +27,8 @@ def pack_url(public_url: str, code: str) -> str:
 def bin_url(public_url: str, location_code: str, sku: str) -> str:
     """``{public_url}/b/{location}/{sku}``, the payload of a bin label."""
     return f"{_base(public_url)}/b/{_segment(location_code)}/{_segment(sku)}"
+
+
+def set_url(public_url: str, code: str) -> str:
+    """``{public_url}/s/{code}``, the payload of a reusable tray's permanent label."""
+    return f"{_base(public_url)}/s/{_segment(code)}"

@@ -6,7 +6,8 @@ The parsing half of the scan resolver: no database here. It accepts
   changes and reverse-proxy moves): ``https://x/p/PK-000123``, ``http://x/b/EXAM1/GLV-M``,
   with trailing slashes, queries or fragments, percent-encoded parts decoded;
 * bare pack codes in any case with surrounding whitespace (``  pk-000123 `` ->
-  ``PK-000123``) and bin paths (``/b/EXAM1/GLV-M`` or ``b/EXAM1/GLV-M``);
+  ``PK-000123``), bare set codes (``st-000004``), bin paths (``/b/EXAM1/GLV-M`` or
+  ``b/EXAM1/GLV-M``) and the permanent labels of reusable trays (``.../s/ST-000004``);
 * GS1 element strings as scanners send them (``]d2``/``]C1``/``]Q3``/``]e0`` symbology
   prefixes, FNC1 as ASCII 29), parenthesised human-readable strings
   (``(01)09506000134352(17)271231(10)ABC``), bare GTIN/EAN/UPC numbers and GS1 Digital
@@ -32,6 +33,7 @@ MAX_SCAN_LENGTH = 2048  # longer than any QR/GS1 payload we print or read
 MAX_SEGMENT_LENGTH = 100
 ECHO_LENGTH = 200  # how much of unrecognised text Unknown keeps for the error message
 PACK_CODE = re.compile(r"PK-[0-9]{1,12}", re.IGNORECASE)
+SET_CODE = re.compile(r"ST-[0-9]{1,12}", re.IGNORECASE)
 GS1_SYMBOLOGIES = {"C1", "d2", "Q3", "e0", "J1", "E0", "E4"}  # GS1-128, DataMatrix, QR, ...
 _AIM_PREFIX = re.compile(r"\]([A-Za-z])([0-9A-Za-z])")
 _URL_SCHEMES = {"http", "https"}
@@ -46,10 +48,26 @@ class PackRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SetRef:
+    """A reusable tray or cassette's permanent label."""
+
+    kind: ClassVar[str] = "set"
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class BinRef:
     kind: ClassVar[str] = "bin"
     location_code: str
     sku: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRef:
+    """A device's QR page (``/d/{code}``): an HLD device such as a TEE probe."""
+
+    kind: ClassVar[str] = "device"
+    code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +90,7 @@ class Unknown:
     reason: str = "not a SteriStock label, pack code or GS1 barcode"
 
 
-ScanResult = PackRef | BinRef | Gs1Ref | Unknown
+ScanResult = PackRef | SetRef | BinRef | DeviceRef | Gs1Ref | Unknown
 
 
 def normalize_gtin(value: str) -> str:
@@ -102,8 +120,9 @@ def _pack_code(value: str) -> str:
     return value.upper() if PACK_CODE.fullmatch(value) else value
 
 
-def _from_path(path: str) -> PackRef | BinRef | None:
-    """Match the tail of a path: ``.../b/{location}/{sku}`` or ``.../p/{code}``."""
+def _from_path(path: str) -> PackRef | SetRef | BinRef | DeviceRef | None:
+    """Match the tail of a path: ``.../b/{location}/{sku}``, ``.../p/{code}``,
+    ``.../s/{code}`` or ``.../d/{code}``."""
     parts = [part for part in path.split("/") if part]
     if len(parts) >= 3 and parts[-3].lower() == "b":
         location, sku = _segment(parts[-2]), _segment(parts[-1])
@@ -113,6 +132,12 @@ def _from_path(path: str) -> PackRef | BinRef | None:
     if len(parts) >= 2 and parts[-2].lower() == "p":
         code = _segment(parts[-1])
         return PackRef(_pack_code(code)) if code else None
+    if len(parts) >= 2 and parts[-2].lower() == "s":
+        code = _segment(parts[-1])
+        return SetRef(code.upper() if SET_CODE.fullmatch(code) else code) if code else None
+    if len(parts) >= 2 and parts[-2].lower() == "d":
+        code = _segment(parts[-1])
+        return DeviceRef(code) if code else None
     return None
 
 
@@ -201,6 +226,8 @@ def parse_scan(text: str) -> ScanResult:
 
     if PACK_CODE.fullmatch(value):
         return PackRef(value.upper())
+    if SET_CODE.fullmatch(value):
+        return SetRef(value.upper())
 
     if "/" in value and "\x1d" not in value:
         if "://" in value:

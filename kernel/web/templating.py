@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,24 @@ def current_page_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return user if isinstance(user, CurrentUser) else None
 
 
+def _unread(request: Request[Any, Any, Any], me: CurrentUser | None) -> int | None:
+    """The bell's count: the user's unread notifications (None if it cannot be read: an
+    error page must render even when the database is the error)."""
+    if me is None:
+        return None
+    from kernel.notifications.inbox import unread_count
+
+    try:
+        with request.app.state.db.session(write=False) as session:
+            return unread_count(session, me.id)
+    except Exception:
+        return None
+
+
+# Each adds to every page's context (kernel.sites: the site in the header, the switcher).
+PAGE_CONTEXT_HOOKS: list[Callable[[Request[Any, Any, Any]], dict[str, Any]]] = []
+
+
 def render_page(
     request: Request[Any, Any, Any],
     template_name: str,
@@ -157,9 +175,11 @@ def render_page(
         template_name=template_name,
         context={
             "me": me,
+            "unread_notifications": _unread(request, me),
             "nav": nav_for(me, request.app.state.get(NAV_STATE_KEY, ())),
             "current_path": request.url.path,
             "flashes": flashes,
+            **{k: v for hook in PAGE_CONTEXT_HOOKS for k, v in hook(request).items()},
             **context,
         },
         status_code=status_code,

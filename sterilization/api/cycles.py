@@ -4,8 +4,9 @@ its spore test (BI), append amendments; read the log and one cycle."""
 from __future__ import annotations
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.orm import Session
 
 from kernel.auth.guards import any_role
@@ -14,7 +15,7 @@ from kernel.clock import Clock
 from kernel.fields import FromParam, QueryText, RowId
 from kernel.pagination import Page, PageParams, provide_page_params
 from kernel.periods import parse_period
-from sterilization import cycle_queries, cycles, indicators
+from sterilization import cycle_queries, cycles, early_release, indicators
 from sterilization.api.never_deleted import deletion_refused
 from sterilization.guards import ma_or_admin
 from sterilization.responses import (
@@ -33,6 +34,7 @@ from sterilization.schemas import (
     CycleStart,
     CycleStarted,
     CycleStatus,
+    EarlyReleaseIn,
 )
 from sterilization.shelf_life import ShelfLife
 
@@ -53,9 +55,13 @@ class CycleController(Controller):
             pack_codes=list(data.packs),
             bi_lot=data.bi_lot,
             implants=data.implants,
+            started_at=data.started_at,
+            bi_product=data.bi_product,
+            iuss=msgspec.structs.asdict(data.iuss) if data.iuss else None,
             actor=me.username,
             zone=clock.zone,
             now=clock.now(),
+            machine_cycle_number=data.machine_cycle_number,
         )
         return cycle_started_out(
             cycle, sterilizer=data.sterilizer, warnings=warnings, pack_codes=list(data.packs)
@@ -125,7 +131,12 @@ class CycleController(Controller):
         guards=[ma_or_admin],
         sync_to_thread=True,
         status_code=200,
-        summary="Record a spore-test (BI) result",
+        summary="Record a spore-test (BI) result (an invalid one, control not grown: 201)",
+        responses={
+            201: ResponseSpec(
+                CycleDetail, description="An invalid test (the control did not grow), recorded"
+            )
+        },
     )
     def record_bi_result(
         self,
@@ -135,13 +146,43 @@ class CycleController(Controller):
         me: CurrentUser,
         clock: Clock,
         shelf_life: ShelfLife,
-    ) -> CycleDetail:
+    ) -> Response[CycleDetail]:
         indicators.record_bi_result(
             db_session,
             cycle_id,
             result=data.result,
             control_grew=data.control_grew,
             lot=data.lot,
+            read_at=data.read_at,
+            incubation_started_at=data.incubation_started_at,
+            actor=me.username,
+            zone=clock.zone,
+            shelf_life=shelf_life,
+            now=clock.now(),
+        )
+        detail = cycle_detail_out(cycle_queries.cycle_record(db_session, cycle_id))
+        return Response(detail, status_code=200 if data.control_grew else 201)
+
+    @post(
+        "/{cycle_id:int}/early-release",
+        guards=[ma_or_admin],
+        sync_to_thread=True,
+        status_code=200,
+        summary="Release an implant load before its BI result (needs a passed integrator)",
+    )
+    def record_early_release(
+        self,
+        cycle_id: RowId,
+        data: EarlyReleaseIn,
+        db_session: Session,
+        me: CurrentUser,
+        clock: Clock,
+        shelf_life: ShelfLife,
+    ) -> CycleDetail:
+        early_release.early_release(
+            db_session,
+            cycle_id,
+            reason=data.reason,
             actor=me.username,
             zone=clock.zone,
             shelf_life=shelf_life,

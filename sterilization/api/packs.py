@@ -16,7 +16,8 @@ from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
 from kernel.fields import MAX_ID, PathKey
 from kernel.pagination import Page, PageParams, provide_page_params
-from sterilization import packs, trace
+from kernel.sites import SiteScope
+from sterilization import packs, trace, transfers
 from sterilization.api.never_deleted import deletion_refused
 from sterilization.guards import ma_or_admin
 from sterilization.responses import pack_event_out, pack_out
@@ -27,8 +28,10 @@ from sterilization.schemas import (
     PackList,
     PackOut,
     PackStatus,
+    PackTransfer,
     PackUse,
 )
+from sterilization.sets import counts
 
 CycleId = Annotated[int | None, Parameter(ge=1, le=MAX_ID)]
 
@@ -38,20 +41,44 @@ class PackController(Controller):
     tags = ["sterilization"]
     dependencies = {"page": Provide(provide_page_params, sync_to_thread=False)}
 
-    @post("/", guards=[ma_or_admin], sync_to_thread=True, summary="Assemble packs (one per label)")
+    @post(
+        "/",
+        guards=[ma_or_admin],
+        sync_to_thread=True,
+        summary="Assemble packs (one per label), free text or counted against a set template",
+    )
     def create_packs(
-        self, data: PackCreate, db_session: Session, me: CurrentUser, clock: Clock
+        self, data: PackCreate, db_session: Session, me: CurrentUser, clock: Clock, sites: SiteScope
     ) -> PackList:
         now = clock.now()
-        codes = packs.create_packs(
-            db_session,
-            description=data.description.strip(),
-            contents=[msgspec.to_builtins(c) for c in data.contents],
-            quantity=data.quantity,
-            implant=data.implant,
-            actor=me.username,
-            now=now,
-        )
+        site = sites.site_for_write(data.site)
+        if data.set is not None or data.template is not None:
+            codes = counts.assemble_counted_packs(
+                db_session,
+                set_code=data.set,
+                template_code=data.template,
+                counted=[(c.instrument, c.quantity) for c in data.counted]
+                if data.counted is not None
+                else None,
+                accept_short_reason=data.accept_short.reason if data.accept_short else None,
+                quantity=data.quantity,
+                implant=data.implant,
+                actor=me.username,
+                now=now,
+                free_text=data.description is not None or bool(data.contents),
+                site_id=site.id,
+            )
+        else:
+            codes = packs.create_packs(
+                db_session,
+                description=counts.free_text_description(data.description, data.counted),
+                contents=[msgspec.to_builtins(c) for c in data.contents],
+                quantity=data.quantity,
+                implant=data.implant,
+                actor=me.username,
+                now=now,
+                site_id=site.id,
+            )
         views = packs.packs_with_codes(db_session, codes, zone=clock.zone, now=now)
         return PackList(items=[pack_out(v) for v in views])
 
@@ -115,6 +142,31 @@ class PackController(Controller):
     ) -> PackOut:
         now = clock.now()
         packs.compromise_pack(db_session, code, reason=data.reason, actor=me.username, now=now)
+        return pack_out(packs.get_pack_view(db_session, code, zone=clock.zone, now=now))
+
+    @post(
+        "/{code:str}/transfer",
+        guards=[ma_or_admin],
+        sync_to_thread=True,
+        status_code=200,
+        summary="Send a pack to another of your sites (central sterile processing)",
+        description=(
+            "The pack moves to `to_site` (one of your sites) and its history gains a "
+            "`transfer` event; loaded and used packs stay where they are (409)."
+        ),
+    )
+    def transfer_pack(
+        self,
+        code: PathKey,
+        data: PackTransfer,
+        db_session: Session,
+        me: CurrentUser,
+        clock: Clock,
+        sites: SiteScope,
+    ) -> PackOut:
+        now = clock.now()
+        to_site = sites.by_code(data.to_site, field="to_site")
+        transfers.transfer_pack(db_session, code, to_site=to_site, actor=me.username, now=now)
         return pack_out(packs.get_pack_view(db_session, code, zone=clock.zone, now=now))
 
     @get(

@@ -14,12 +14,15 @@ from kernel.pagination import Page, PageParams, provide_page_params
 from sterilization import recalls
 from sterilization.responses import recall_detail_out, recall_row_out
 from sterilization.schemas import RecallDetail, RecallResolve, RecallRow, RecallStatus
+from sterilization.sets import assets
 from sterilization.shelf_life import ShelfLife
 
 
 def recall_detail(session: Session, recall_id: int) -> RecallDetail:
     line = recalls.recall_line(session, recall_id)
-    return recall_detail_out(line, recalls.recall_packs(session, recall_id))
+    packs = recalls.recall_packs(session, recall_id)
+    trays = assets.sets_in_packs(session, [p.id for p, _, _ in packs if p.set_id is not None])
+    return recall_detail_out(line, packs, trays)
 
 
 class RecallController(Controller):

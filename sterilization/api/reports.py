@@ -4,17 +4,22 @@ findings. Everyone signed in may read them; the compliance page serves the same 
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.response import Stream
 from sqlalchemy.orm import Session
 
 from kernel.auth.guards import any_role
-from kernel.clock import Clock
+from kernel.clock import ClinicTime, Clock
+from kernel.compliance import BuiltSection, ComplianceScope, as_json, build_sections
 from kernel.csv_export import MEDIA_TYPE
 from kernel.db import Database
 from kernel.fields import FromParam, QueryText
 from kernel.periods import Period, parse_period
+from kernel.sites import SiteScope
+from kernel.sites.query_scope import narrow_session, set_session_scope, visible_site_ids
+from kernel.sites.schemas import SiteParam
 from sterilization import sterilizers
 from sterilization.reports import compliance, log_export, log_pdf
 from sterilization.schemas import ComplianceReport
@@ -33,16 +38,35 @@ def _sterilizer_id(session: Session, code: str | None) -> int | None:
     return sterilizers.get_sterilizer(session, code).id if code else None
 
 
+def report_zone(scope: SiteScope, clock: Clock) -> ClinicTime:
+    """The zone a report's `from`/`to` days are read in: its one site's, else the clinic's
+    default zone (a report across sites in several zones)."""
+    only = scope.only()
+    return only.zone if only is not None else clock.zone
+
+
 def log_csv_response(
     session: Session, db: Database, clock: Clock, from_: str | None, to: str | None,
-    sterilizer: str | None,
+    sterilizer: str | None, sites: SiteScope, site: str | None = None,
 ) -> Stream:  # fmt: skip
-    """The streamed log CSV; the API and the compliance page both answer with it."""
-    period = parse_period(from_, to, clock.zone)
+    """The streamed log CSV of the user's sites (or `site`): times in each cycle's site's
+    zone, a leading `site` column when the log holds several sites. The API and the
+    compliance page both answer with it."""
+    scope = narrow_session(session, sites, site)
+    zone = report_zone(scope, clock)
+    period = parse_period(from_, to, zone)
     sterilizer_id = _sterilizer_id(session, sterilizer)
     stem = f"sterilization-log{'-' + sterilizer if sterilizer else ''}"
     return Stream(
-        log_export.log_csv_chunks(db, period, clock.zone, sterilizer_id=sterilizer_id),
+        log_export.log_csv_chunks(
+            db,
+            period,
+            zone,
+            sterilizer_id=sterilizer_id,
+            site_ids=visible_site_ids(session),
+            sites={s.id: (s.code, s.zone) for s in scope.visible},
+            site_column=log_export.sites_in_log(session, period, sterilizer_id) > 1,
+        ),
         media_type=MEDIA_TYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{_filename(stem, period, clock, "csv")}"'
@@ -51,14 +75,18 @@ def log_csv_response(
 
 
 def log_pdf_response(
-    session: Session, clock: Clock, from_: str | None, to: str | None, sterilizer: str | None
-) -> Response[bytes]:
-    """The printable log; the API and the compliance page both answer with it."""
-    period = parse_period(from_, to, clock.zone)
+    session: Session, clock: Clock, from_: str | None, to: str | None, sterilizer: str | None,
+    sites: SiteScope, site: str | None = None,
+) -> Response[bytes]:  # fmt: skip
+    """The printable log of the user's sites (or `site`); the API and the compliance page
+    both answer with it."""
+    scope = narrow_session(session, sites, site)
+    zone = report_zone(scope, clock)
+    period = parse_period(from_, to, zone)
     sterilizer_id = _sterilizer_id(session, sterilizer)
     log_pdf.check_printable(session, period, sterilizer_id=sterilizer_id)
     content = log_pdf.render_log_pdf(
-        session, period, clock.zone, sterilizer_id=sterilizer_id, now=clock.now()
+        session, period, zone, sterilizer_id=sterilizer_id, now=clock.now()
     )
     name = _filename("sterilization-log", period, clock, "pdf")
     return Response(
@@ -69,14 +97,56 @@ def log_pdf_response(
 
 
 def compliance_for(
-    session: Session, state: State, clock: Clock, from_: str | None, to: str | None
+    session: Session,
+    state: State,
+    clock: Clock,
+    from_: str | None,
+    to: str | None,
+    sites: SiteScope,
+    site: str | None = None,
 ) -> ComplianceReport:
-    """The compliance findings (default: the last 30 days); the API and the page use it."""
-    period = compliance.compliance_period(from_, to, clock.zone, today=clock.today())
-    return compliance.compliance_report(
-        session, period, clock.zone, retention_years=state.settings.retention_years,
-        now=clock.now(),
+    """The compliance findings (default: the last 30 days) of the user's sites or of
+    `site`; each site's days and weeks in its own zone. The API and the page use it."""
+    scope = narrow_session(session, sites, site)
+    merged: ComplianceReport | None = None
+    try:
+        for info in scope.visible:
+            set_session_scope(session, scope.single(info.id))
+            zone = info.zone
+            period = compliance.compliance_period(from_, to, zone, today=clock.today(zone))
+            report = compliance.compliance_report(
+                session, period, zone, retention_years=state.settings.retention_years,
+                now=clock.now(),
+            )  # fmt: skip
+            for findings in report.sterilizers:
+                findings.site, findings.time_zone = info.code, info.timezone
+            if merged is None:
+                merged = report
+            else:
+                merged.sterilizers.extend(report.sterilizers)
+            merged.sites.append(info.code)
+    finally:
+        set_session_scope(session, scope)
+    if merged is None:  # a user with no site: an empty report in the clinic's zone
+        period = compliance.compliance_period(from_, to, clock.zone, today=clock.today())
+        merged = compliance.compliance_report(
+            session, period, clock.zone, retention_years=state.settings.retention_years,
+            now=clock.now(),
+        )  # fmt: skip
+    return merged
+
+
+def contributed_sections(
+    session: Session, clock: Clock, report: ComplianceReport
+) -> list[BuiltSection]:
+    """The report's sections from other domains and the kernel (`kernel.compliance`:
+    equipment, HLD, training), for the report's period."""
+    period = parse_period(report.from_.isoformat(), report.to.isoformat(), clock.zone)
+    scope = ComplianceScope(
+        period=period, zone=clock.zone, first=report.from_, last=report.to,
+        today=clock.today(), now=clock.now(),
     )  # fmt: skip
+    return build_sections(session, scope)
 
 
 class SterilizationReportController(Controller):
@@ -99,11 +169,13 @@ class SterilizationReportController(Controller):
         db_session: Session,
         state: State,
         clock: Clock,
+        sites: SiteScope,
         from_: FromParam = None,
         to: When = None,
         sterilizer: QueryText(40) = None,
+        site: SiteParam = None,
     ) -> Stream:
-        return log_csv_response(db_session, state.db, clock, from_, to, sterilizer)
+        return log_csv_response(db_session, state.db, clock, from_, to, sterilizer, sites, site)
 
     @get(
         "/log.pdf",
@@ -115,11 +187,13 @@ class SterilizationReportController(Controller):
         self,
         db_session: Session,
         clock: Clock,
+        sites: SiteScope,
         from_: FromParam = None,
         to: When = None,
         sterilizer: QueryText(40) = None,
+        site: SiteParam = None,
     ) -> Response[bytes]:
-        return log_pdf_response(db_session, clock, from_, to, sterilizer)
+        return log_pdf_response(db_session, clock, from_, to, sterilizer, sites, site)
 
     @get(
         "/compliance",
@@ -129,7 +203,11 @@ class SterilizationReportController(Controller):
             "Per sterilizer: ISO weeks with loads but no spore test (BI); days a pre-vacuum "
             "sterilizer ran loads without a passed Bowie-Dick test first; failed cycles and "
             "what followed; positive BIs with their recalls; implant packs used before a "
-            "negative BI; used packs checked against their expiry; time out of service."
+            "negative BI; used packs checked against their expiry; time out of service. "
+            "Beside `sterilizers`, the sections other parts of SteriStock contribute: "
+            "`equipment` (missed and failed efficacy tests, maintenance late or overdue), "
+            "`hld` (failed HLD runs, uses without a passed run) and `untrained_operators` "
+            "(cycles and HLD runs by staff without a current competency)."
         ),
     )
     def get_compliance_report(
@@ -137,7 +215,12 @@ class SterilizationReportController(Controller):
         db_session: Session,
         state: State,
         clock: Clock,
+        sites: SiteScope,
         from_: FromParam = None,
         to: When = None,
+        site: SiteParam = None,
     ) -> ComplianceReport:
-        return compliance_for(db_session, state, clock, from_, to)
+        report = compliance_for(db_session, state, clock, from_, to, sites, site)
+        sections = as_json(contributed_sections(db_session, clock, report))
+        # The contributed sections are top-level keys beside the sterilizers' findings.
+        return {**msgspec.to_builtins(report), **sections}  # type: ignore[return-value]

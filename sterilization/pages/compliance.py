@@ -21,8 +21,14 @@ from sqlalchemy.orm import Session
 from kernel.clock import ClinicTime, Clock
 from kernel.fields import PRINTABLE
 from kernel.problems import DomainError
+from kernel.sites import SiteScope
 from kernel.web.templating import render_page
-from sterilization.api.reports import compliance_for, log_csv_response, log_pdf_response
+from sterilization.api.reports import (
+    compliance_for,
+    contributed_sections,
+    log_csv_response,
+    log_pdf_response,
+)
 from sterilization.guards import auditor_or_admin
 from sterilization.schemas import ComplianceReport, SterilizerFindings
 
@@ -147,11 +153,12 @@ def compliance_page(
     db_session: Session,
     state: State,
     clock: Clock,
+    sites: SiteScope,
     from_: FromDate = None,
     to: ToDate = None,
 ) -> Template:
     try:
-        report = compliance_for(db_session, state, clock, from_ or None, to or None)
+        report = compliance_for(db_session, state, clock, from_ or None, to or None, sites)
     except DomainError as exc:
         return render_page(
             request,
@@ -162,6 +169,16 @@ def compliance_page(
             form={"from": from_ or "", "to": to or ""},
         )
     period = urlencode({"from": report.from_.isoformat(), "to": report.to.isoformat()})
+    sections = [
+        {
+            "name": built.section.name,
+            "title": built.section.title,
+            "tables": built.tables(clock.zone),
+            "findings": built.findings(clock.zone),
+            "exports": [(label, f"{path}?{period}") for label, path in built.section.exports],
+        }
+        for built in contributed_sections(db_session, clock, report)
+    ]
     return render_page(
         request,
         "sterilization/compliance.html",
@@ -169,6 +186,7 @@ def compliance_page(
         report=report,
         generated_at=clock.zone.local_text(report.generated_at),
         views=sterilizer_views(report, clock.zone),
+        sections=sections,
         form={"from": report.from_.isoformat(), "to": report.to.isoformat()},
         csv_url=f"/compliance/log.csv?{period}",
         pdf_url=f"/compliance/log.pdf?{period}",
@@ -178,19 +196,24 @@ def compliance_page(
 @get("/compliance/log.csv", guards=[auditor_or_admin], sync_to_thread=True,
      media_type="text/csv")  # fmt: skip
 def compliance_log_csv(
-    db_session: Session, state: State, clock: Clock, from_: FromDate = None, to: ToDate = None
+    db_session: Session,
+    state: State,
+    clock: Clock,
+    sites: SiteScope,
+    from_: FromDate = None,
+    to: ToDate = None,
 ) -> Stream:
     """The API's log CSV (same function), with the session cookie."""
-    return log_csv_response(db_session, state.db, clock, from_ or None, to or None, None)
+    return log_csv_response(db_session, state.db, clock, from_ or None, to or None, None, sites)
 
 
 @get("/compliance/log.pdf", guards=[auditor_or_admin], sync_to_thread=True,
      media_type="application/pdf")  # fmt: skip
 def compliance_log_pdf(
-    db_session: Session, clock: Clock, from_: FromDate = None, to: ToDate = None
+    db_session: Session, clock: Clock, sites: SiteScope, from_: FromDate = None, to: ToDate = None
 ) -> Response[bytes]:
     """The API's printable log (same function), with the session cookie."""
-    return log_pdf_response(db_session, clock, from_ or None, to or None, None)
+    return log_pdf_response(db_session, clock, from_ or None, to or None, None, sites)
 
 
 page_handlers: list[Any] = [compliance_page, compliance_log_csv, compliance_log_pdf]

@@ -6,6 +6,8 @@ Handlers are thin: every rule lives in `cycles`, `indicators` and `cycle_queries
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -33,7 +35,17 @@ from kernel.web.forms import (
     submit_form,
 )
 from kernel.web.templating import render_page
-from sterilization import cycle_queries, cycle_types, cycles, indicators, packs, sterilizers
+from sterilization import (
+    bi_products,
+    cycle_queries,
+    cycle_types,
+    cycles,
+    early_release,
+    indicators,
+    packs,
+    record_import,
+    sterilizers,
+)
 from sterilization.guards import can_act, ma_or_admin
 from sterilization.models import Cycle
 from sterilization.schemas import BiResultIn, CycleComplete, CycleStart
@@ -54,7 +66,17 @@ LABELS = {
     "result": "BI result",
     "control_grew": "Control vial",
     "lot": "BI lot",
+    "started_at": "Started at",
+    "ended_at": "Ended at",
+    "integrator": "Integrator / PCD",
+    "read_at": "Read at",
+    "bi_product": "BI product",
+    "reason": "Reason",
+    "iuss": "Immediate use (IUSS)",
 }
+# The page takes a reading in either unit; a refusal of the other unit's field is shown
+# at the one input.
+INPUT_OF = {"temperature_f": "temperature_c", "pressure_psi": "pressure_kpa"}
 T = TypeVar("T")
 READING_FIELDS = ("temperature_c", "pressure_kpa", "exposure_minutes", "dry_minutes")
 NUMBER_HINTS = dict.fromkeys(READING_FIELDS, "Enter a number, like 121.5.")
@@ -138,6 +160,7 @@ def render_new_cycle(
             if s.status == "in_service"
         },
         cycle_types=cycle_types.list_cycle_types(session),
+        bi_products=bi_products.list_bi_products(session),
         assembled=packs.assembled_packs(session),
         form=form or {},
         labels=LABELS,
@@ -163,6 +186,23 @@ def scanned_pack_codes(text: str) -> list[str]:
         ref = parse_scan(token)
         codes.append(ref.code if isinstance(ref, PackRef) else packs.normalize_code(token))
     return codes
+
+
+def local_time(
+    text: str, zone: ClinicTime, name: str, errors: dict[str, str]
+) -> dt.datetime | None:
+    """A `datetime-local` input ("2026-12-04T09:30"), a wall-clock time in the clinic's
+    zone; blank means now."""
+    if not text.strip():
+        return None
+    try:
+        wall = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        errors[name] = "Enter a date and time, like 2026-12-04 09:30."
+        return None
+    if wall.tzinfo is not None:
+        return wall
+    return zone.instant(wall.date(), wall.time())
 
 
 def start_form_errors(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -193,7 +233,16 @@ def start_cycle(
         "ticked": ticked,
         "bi_lot": form_text(data, "bi_lot"),
         "implants": form_checked(data, "implants"),
+        "started_at": form_text(data, "started_at"),
+        "bi_product": form_text(data, "bi_product"),
+        "iuss_reason": form_text(data, "iuss_reason"),
+        "iuss_encounter_ref": form_text(data, "iuss_encounter_ref"),
     }
+    iuss = (
+        {"reason": form["iuss_reason"], "encounter_ref": form["iuss_encounter_ref"]}
+        if form["iuss_reason"] or form["iuss_encounter_ref"]
+        else None
+    )
     start, errors = start_form_errors(
         {
             "sterilizer": form["sterilizer"],
@@ -203,6 +252,7 @@ def start_cycle(
             "implants": form["implants"],
         }
     )
+    started_at = local_time(form["started_at"], clock.zone, "started_at", errors)
 
     def run() -> dict[str, Any]:
         cycle, warnings = cycles.start_cycle(
@@ -212,6 +262,9 @@ def start_cycle(
             pack_codes=list(start["packs"]),
             bi_lot=start["bi_lot"],
             implants=start["implants"],
+            started_at=started_at,
+            bi_product=(form["bi_product"] or None) if start["bi_lot"] else None,
+            iuss=iuss,
             actor=me.username,
             zone=clock.zone,
             now=clock.now(),
@@ -255,10 +308,19 @@ def render_cycle(
     cycle = record.cycle
     rule = cycle_types.cycle_type_rule(session, cycle.cycle_type)
     wants_bi = (
-        not rule.is_test
+        (not rule.is_test or rule.purpose == "bi_test")
         and cycle.status != "running"
         and record.bi is None
         and (cycle.status == "awaiting_bi" or cycle.bi_lot is not None)
+    )
+    earliest = record.earliest_bi_read_at
+    params = record.parameters
+    can_release = (
+        can_act(me)
+        and cycle.status == "awaiting_bi"
+        and cycle.early_released_at is None
+        and params is not None
+        and params.integrator == "pass"
     )
     return render_page(
         request,
@@ -267,13 +329,33 @@ def render_cycle(
         cycle=cycle,
         rule=rule,
         failure_reasons=json.loads(record.parameters.failure_reasons) if record.parameters else [],
+        entered=json.loads(record.parameters.entered or "{}") if record.parameters else {},
         can_complete=can_act(me) and cycle.status == "running",
         can_record_bi=can_act(me) and wants_bi,
+        can_release_early=can_release,
+        read_at_text=when_text(earliest, clock) if earliest else None,
+        too_early=earliest is not None and earliest > clock.now(),
+        can_attach=can_act(me),
+        discrepancies=record_import.cycle_discrepancies(
+            cycle, record.parameters, record.machine_records
+        ),
         form=form or {},
         nonce=new_nonce(),
         **refusal_context(refusal),
         **page_context(clock.zone),
     )
+
+
+def when_text(at: dt.datetime, clock: Clock) -> str:
+    """ "14:36 today", "14:36 tomorrow", else the date and time, in the clinic's zone."""
+    day = clock.zone.local_date(at)
+    time = clock.zone.local(at).strftime("%H:%M")
+    today = clock.today()
+    if day == today:
+        return f"{time} today"
+    if day == today + dt.timedelta(days=1):
+        return f"{time} tomorrow"
+    return clock.zone.local_text(at)
 
 
 def known_cycle(session: Session, cycle_id: int) -> Cycle:
@@ -319,11 +401,17 @@ def submit_cycle_form(
     """A form of the cycle page (`complete`, `bi`): refused, the page comes back with what
     was typed and the messages at their fields."""
     typed = {k: form_text(data, k) for k in data if k not in ("_csrf_token", "nonce")}
+
+    def at_inputs(refusal: FormRefusal) -> FormRefusal:
+        errors = {INPUT_OF.get(k, k): v for k, v in refusal.errors.items()}
+        return dataclasses.replace(refusal, errors=errors)
+
     return submit_form(
         request, session, me=me, data=data, scope=f"page POST /cycles/{cycle_id}/{form}",
         errors=errors, action=action, done=done,
         rerender=lambda refusal: render_cycle(
-            request, session, cycle_id, me=me, clock=clock, refusal=refusal, form=typed
+            request, session, cycle_id, me=me, clock=clock, refusal=at_inputs(refusal),
+            form=typed,
         ),
         again="Already recorded: the form was sent twice.",
     )  # fmt: skip
@@ -346,10 +434,20 @@ def complete_cycle(
         "chemical_ok": pass_fail(data, "chemical", "chemical indicator", errors),
     }
     typed = {name: form_text(data, name).replace(",", ".") for name in READING_FIELDS}
+    # The unit selects say whether the numbers are °F / psi, as on the printout.
+    if form_text(data, "temperature_unit") == "f":
+        typed["temperature_f"] = typed.pop("temperature_c")
+    if form_text(data, "pressure_unit") == "psi":
+        typed["pressure_psi"] = typed.pop("pressure_kpa")
     readings, reading_errors = convert_form_fields(
         {**typed, "notes": form_text(data, "notes")}, CycleComplete, hints=NUMBER_HINTS
     )
-    errors.update(reading_errors)
+    errors.update({INPUT_OF.get(k, k): v for k, v in reading_errors.items()})
+    integrator = form_text(data, "integrator")
+    if integrator not in ("", "none", "pass", "fail"):
+        errors["integrator"] = "Choose the integrator result, or none in this load."
+    readings["integrator"] = integrator if integrator in ("pass", "fail") else None
+    readings["ended_at"] = local_time(form_text(data, "ended_at"), clock.zone, "ended_at", errors)
 
     def run() -> str:
         return cycles.complete_cycle(
@@ -388,23 +486,35 @@ def record_bi_result(
     bi, errors = convert_form_fields(values, BiResultIn)
     if result not in ("negative", "positive"):
         errors["result"] = "Choose the BI result: negative (no growth) or positive."
+    read_at = local_time(form_text(data, "read_at"), clock.zone, "read_at", errors)
+    control_grew = form_checked(data, "control_grew")
 
-    def run() -> int | None:
+    def run() -> int | str | None:
         _, recall = indicators.record_bi_result(
             db_session,
             cycle.id,
             result=bi["result"],
-            control_grew=form_checked(data, "control_grew"),
+            control_grew=control_grew,
             lot=bi["lot"],
+            read_at=read_at,
             actor=me.username,
             zone=clock.zone,
             shelf_life=shelf_life,
             now=clock.now(),
         )
+        if not control_grew:
+            return "invalid"
         return recall.pack_count if recall else None
 
-    def done(recalled: int | None) -> tuple[str, str, str]:
+    def done(recalled: int | str | None) -> tuple[str, str, str]:
         path = f"/cycles/{cycle.id}"
+        if recalled == "invalid":
+            return (
+                path,
+                "Invalid spore test recorded (the control vial did not grow): nothing was "
+                "released. Repeat the test with a new BI and record its result.",
+                "warning",
+            )
         if recalled is None:
             return path, "BI negative recorded.", "success"
         return (
@@ -420,6 +530,45 @@ def record_bi_result(
     )  # fmt: skip
 
 
+@post("/cycles/{cycle_id:int}/early-release", guards=[ma_or_admin], sync_to_thread=True)
+def release_early(
+    request: Request[Any, Any, Any],
+    cycle_id: int,
+    data: FormData,
+    db_session: Session,
+    me: CurrentUser,
+    clock: Clock,
+    shelf_life: ShelfLife,
+) -> Response[Any]:
+    """Release an implant load before its BI (a passed integrator; a reason is required)."""
+    cycle = known_cycle(db_session, cycle_id)
+    reason = form_text(data, "reason")
+    errors = {}
+    if len(reason.strip()) < 3:
+        errors["reason"] = "Say why the implants are released before the BI result."
+
+    def run() -> int:
+        return len(
+            early_release.early_release(
+                db_session, cycle.id, reason=reason, actor=me.username, zone=clock.zone,
+                shelf_life=shelf_life, now=clock.now(),
+            )
+        )  # fmt: skip
+
+    def done(count: int) -> tuple[str, str, str]:
+        return (
+            f"/cycles/{cycle.id}",
+            f"Released early: {count} implant pack(s) are usable. The BI must still be read; "
+            "a positive result recalls them.",
+            "warning",
+        )
+
+    return submit_cycle_form(
+        request, db_session, me, clock, cycle.id, data, form="early-release", errors=errors,
+        action=run, done=done,
+    )  # fmt: skip
+
+
 page_handlers: list[Any] = [
     cycles_page,
     new_cycle_page,
@@ -427,4 +576,5 @@ page_handlers: list[Any] = [
     cycle_page,
     complete_cycle,
     record_bi_result,
+    release_early,
 ]

@@ -23,7 +23,7 @@ from kernel.web.forms import (
     submit_form,
 )
 from kernel.web.templating import render_page
-from sterilization import packs
+from sterilization import packs, trace
 from sterilization.guards import can_act, ma_or_admin
 from sterilization.schemas import PackCompromise, PackUse
 
@@ -37,6 +37,15 @@ NO_REASON = "Say what happened to the pack (torn, wet, dropped...)."
 def pack_contents(pack: Any) -> list[dict[str, Any]]:
     try:
         items = json.loads(pack.contents)
+    except ValueError:
+        return []
+    return [i for i in items if isinstance(i, dict)]
+
+
+def pack_short(pack: Any) -> list[dict[str, Any]]:
+    """What was missing when the pack was counted against its sheet (`[]`: complete)."""
+    try:
+        items = json.loads(pack.short or "[]")
     except ValueError:
         return []
     return [i for i in items if isinstance(i, dict)]
@@ -62,6 +71,8 @@ def render_pack(
         view=view,
         pack=pack,
         contents=pack_contents(pack),
+        notes=trace.pack_notes(session, pack.id, zone),
+        short=pack_short(pack),
         sterilized_at=zone.local_text(pack.sterilized_at) if pack.sterilized_at else None,
         used_at=zone.local_text(pack.used_at) if pack.used_at else None,
         can_act=can_act(me),

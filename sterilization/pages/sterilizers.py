@@ -10,6 +10,7 @@ again with the error next to its field and the values kept; nothing is written.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -21,9 +22,10 @@ from kernel.auth.models import Role
 from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
 from kernel.problems import Conflict
+from kernel.sites import SiteScope
 from kernel.web.forms import FormData, FormRefusal, field_errors, form_text, new_nonce, submit_form
 from kernel.web.templating import render_page
-from sterilization import sterilizers
+from sterilization import requalification, sterilizers
 from sterilization.guards import sterilizer_readers
 from sterilization.models import STERILIZER_KINDS, Sterilizer
 from sterilization.schemas import SterilizerCreate, SterilizerStatusChange, SterilizerUpdate
@@ -63,6 +65,7 @@ def render_sterilizers(
     names the sterilizer whose status (details) form was refused: then `errors` are that
     form's."""
     rows = sterilizers.list_sterilizers(session)
+    requalifying = {s.code: requalification.progress(session, s) for s in rows}
     return render_page(
         request,
         "sterilization/sterilizers.html",
@@ -71,6 +74,7 @@ def render_sterilizers(
         local_text=clock.zone.local_text,
         kind_labels=KIND_LABELS,
         kind_options=KIND_OPTIONS,
+        requalifying=requalifying,
         bi_frequency_labels=BI_FREQUENCY_LABELS,
         bi_frequency_options=BI_FREQUENCY_OPTIONS,
         details_form=details_form or {},
@@ -98,6 +102,7 @@ def add_sterilizer(
     db_session: Session,
     me: CurrentUser,
     clock: Clock,
+    sites: SiteScope,
 ) -> Response[Any]:
     form = {k: form_text(data, k) for k in ADD_FIELDS}
     form["bi_frequency"] = form["bi_frequency"] or "weekly"
@@ -116,7 +121,7 @@ def add_sterilizer(
             db_session, code=form["code"], name=form["name"], kind=form["kind"],
             manufacturer=form["manufacturer"], model=form["model"],
             serial_number=form["serial_number"], bi_frequency=form["bi_frequency"],
-            actor=me.username,
+            actor=me.username, site_id=sites.site_for_write(form_text(data, "site") or None).id,
         ).code,
         rerender=rerender,
         done=lambda code: (PATH, f"Added sterilizer {code}, in service."),
@@ -125,7 +130,14 @@ def add_sterilizer(
 
 
 def change_from_page(
-    session: Session, sterilizer: Sterilizer, *, status: str, reason: str, actor: str
+    session: Session,
+    sterilizer: Sterilizer,
+    *,
+    status: str,
+    reason: str,
+    actor: str,
+    requalify: bool = False,
+    now: dt.datetime | None = None,
 ) -> str:
     """The page's form says the opposite of the status it showed: if the sterilizer is
     already there, the page was stale (another admin, another tab), so nothing is
@@ -134,6 +146,11 @@ def change_from_page(
     if sterilizer.status == status:
         words = "in service" if status == "in_service" else "out of service"
         raise Conflict(f"{sterilizer.code} is already {words} (changed meanwhile): see its row.")
+    if requalify:
+        return sterilizers.update_sterilizer(
+            session, sterilizer.code, changes={}, status=status, reason=reason,
+            requalify=True, actor=actor, now=now,
+        ).status  # fmt: skip
     return sterilizers.change_status(
         session, sterilizer.code, status=status, reason=reason, actor=actor
     ).status
@@ -150,6 +167,7 @@ def change_status(
 ) -> Response[Any]:
     sterilizer = sterilizers.get_sterilizer(db_session, code[:MAX_CODE_IN_PATH])  # 404 first
     status_form = {"code": sterilizer.code} | {k: form_text(data, k) for k in ("status", "reason")}
+    requalify = form_text(data, "requalify") == "yes" and status_form["status"] == "out_of_service"
     values = {k: status_form[k] for k in ("status", "reason") if status_form[k]}
     errors = field_errors(values, SterilizerStatusChange)
     if errors.get("reason") in ("Required.", "At least 3 characters."):
@@ -168,7 +186,7 @@ def change_status(
         fallback_field="reason",
         action=lambda: change_from_page(
             db_session, sterilizer, status=status_form["status"], reason=status_form["reason"],
-            actor=me.username,
+            actor=me.username, requalify=requalify, now=clock.now(),
         ),
         rerender=rerender,
         done=lambda _: (PATH, f"{sterilizer.code} is now {words}."),

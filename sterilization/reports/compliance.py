@@ -34,6 +34,7 @@ from sterilization.models import (
     RecallPack,
     Sterilizer,
 )
+from sterilization.reports import compliance_ic
 from sterilization.reports.log_export import audit_head
 from sterilization.schemas import (
     ComplianceReport,
@@ -77,6 +78,7 @@ def _cycles_frame(session: Session, period: Period) -> pd.DataFrame:
             Cycle.started_at,
             Cycle.ended_at,
             BiResult.result,
+            Cycle.bi_lot,
         )
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
         .where(*period.where(Cycle.started_at))
@@ -92,6 +94,7 @@ def _cycles_frame(session: Session, period: Period) -> pd.DataFrame:
             "started_at",
             "ended_at",
             "bi_result",
+            "bi_lot",
         ],
     )
 
@@ -468,6 +471,7 @@ def compliance_report(
     implants = _implants_used_early(session, period, zone)
     expiry = _used_after_expiry(session, period, zone)
     service = _out_of_service(session, [s.code for s in sterilizers], period, zone, now)
+    second = compliance_ic.findings(session, period, zone, loads, sterilizers)
     load_counts = loads.groupby("sterilizer_id").size().to_dict() if not loads.empty else {}
     bi_counts = (
         loads[loads["bi_result"].notna()].groupby("sterilizer_id").size().to_dict()
@@ -496,6 +500,8 @@ def compliance_report(
                 implants_used_before_negative_bi=implants.get(s.id, []),
                 used_after_expiry=expiry.get(s.id, ExpiryCheck(checked=0, packs=[])),
                 out_of_service=service[s.code],
+                bi_frequency=s.bi_frequency,
+                **{key: by_sterilizer.get(s.id, []) for key, by_sterilizer in second.items()},
             )
             for s in sterilizers
         ],

@@ -8,7 +8,7 @@ written by `kernel.csv_export` (free text defused), a chunk per batch, for a `St
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -29,7 +29,16 @@ from kernel.clock import ClinicTime
 from kernel.csv_export import csv_chunks
 from kernel.db import Database
 from kernel.periods import Period
-from sterilization.models import BiResult, Cycle, CycleParameters, Pack, Sterilizer
+from kernel.sites.query_scope import visible_site_ids
+from sterilization.models import (
+    BiProduct,
+    BiResult,
+    Cycle,
+    CycleParameters,
+    InvalidBiTest,
+    Pack,
+    Sterilizer,
+)
 
 LOG_COLUMNS = (
     "sterilizer",
@@ -49,6 +58,14 @@ LOG_COLUMNS = (
     "status",
     "pack_count",
     "pack_codes",
+    # Second edition: what was in the load, the integrator, the BI's product and read time,
+    # the IUSS reason, and when implants were released before their BI.
+    "contents",
+    "integrator",
+    "bi_product",
+    "bi_read_at",
+    "iuss_reason",
+    "early_release",
 )
 LOG_BATCH = 5000
 
@@ -81,6 +98,13 @@ class LogRow(Protocol):
     status: str
     pack_codes: str | None  # space-separated, in no particular order: see `pack_codes`
     failure_reasons: str | None  # JSON list
+    contents: str | None  # pack descriptions, "; "-separated
+    integrator: str | None
+    bi_product: str | None
+    bi_read_at: Any
+    iuss_reason: str | None
+    early_released_at: Any
+    site_id: int
 
 
 def pack_codes(row: LogRow) -> list[str]:
@@ -99,15 +123,37 @@ def _log_select(dialect: str) -> Any:
             .correlate(Cycle)
             .scalar_subquery()
         )
+        contents = (
+            select(
+                func.string_agg(
+                    Pack.description, aggregate_order_by(literal_column("'; '"), Pack.id)
+                )
+            )
+            .where(Pack.cycle_id == Cycle.id)
+            .correlate(Cycle)
+            .scalar_subquery()
+        )
     else:
         ordered = (
-            select(Pack.code)
+            select(Pack.code, Pack.description)
             .where(Pack.cycle_id == Cycle.id)
             .order_by(Pack.id)
             .correlate(Cycle)
             .subquery()
         )
         codes = select(func.group_concat(ordered.c.code, " ")).correlate(Cycle).scalar_subquery()
+        contents = (
+            select(func.group_concat(ordered.c.description, "; "))
+            .correlate(Cycle)
+            .scalar_subquery()
+        )
+    invalid = (
+        select(literal_column("'invalid'"))
+        .where(InvalidBiTest.cycle_id == Cycle.id)
+        .correlate(Cycle)
+        .limit(1)
+        .scalar_subquery()
+    )
     return (
         select(
             Cycle.id.label("cycle_id"),
@@ -123,15 +169,23 @@ def _log_select(dialect: str) -> Any:
             CycleParameters.mechanical_ok,
             CycleParameters.chemical_ok,
             Cycle.bi_lot,
-            BiResult.result.label("bi_result"),
+            func.coalesce(BiResult.result, invalid).label("bi_result"),
             Cycle.implants,
             Cycle.status,
             codes.label("pack_codes"),
             CycleParameters.failure_reasons,
+            contents.label("contents"),
+            CycleParameters.integrator,
+            BiProduct.code.label("bi_product"),
+            type_coerce(BiResult.read_at, _RAW_TIME).label("bi_read_at"),
+            Cycle.iuss_reason,
+            type_coerce(Cycle.early_released_at, _RAW_TIME).label("early_released_at"),
+            Cycle.site_id,
         )
         .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
         .outerjoin(CycleParameters, CycleParameters.cycle_id == Cycle.id)
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
+        .outerjoin(BiProduct, BiProduct.id == Cycle.bi_product_id)
     )
 
 
@@ -197,6 +251,7 @@ def iter_log(
     sterilizer_id: int | None = None,
     batch: int = LOG_BATCH,
     raw: bool = False,
+    site_ids: Sequence[int] | None = None,
 ) -> Iterator[Sequence[LogRow]]:
     """The cycles started in the period, oldest first, `batch` at a time with their pack
     codes. Keyset pagination: each batch is one indexed range query, however far in.
@@ -205,6 +260,10 @@ def iter_log(
     base = [*period.where(Cycle.started_at)]
     if sterilizer_id is not None:
         base.append(Cycle.sterilizer_id == sterilizer_id)
+    if site_ids is None:  # connection-level SQL: the user's sites by hand (kernel.sites)
+        site_ids = visible_site_ids(session)
+    if site_ids is not None:
+        base.append(Cycle.site_id.in_(site_ids))
     connection = session.connection()
     statement = _LOG_SELECTS[connection.dialect.name]
     if connection.dialect.name == "postgresql":
@@ -236,20 +295,32 @@ def iter_log(
 
 _FLAGS = {None: "", True: "true", False: "false"}
 # The cells people type: the only ones that can hold a formula (`kernel.csv_export.defuse`).
-FREE_TEXT_COLUMNS = (LOG_COLUMNS.index("operator"), LOG_COLUMNS.index("bi_lot"))
+FREE_TEXT_COLUMNS = tuple(
+    LOG_COLUMNS.index(c) for c in ("operator", "bi_lot", "contents", "iuss_reason")
+)
 
 
-def log_csv_rows(batches: Iterable[Sequence[Any]], zone: ClinicTime) -> Iterator[tuple[Any, ...]]:
-    """The CSV rows of raw log batches: times in the clinic zone with their offset, pack
-    codes separated by spaces."""
-    when = LocalTimeText(zone.tz).text
+def log_csv_rows(
+    batches: Iterable[Sequence[Any]],
+    zone: ClinicTime,
+    sites: Mapping[int, tuple[str, ClinicTime]] | None = None,
+    *,
+    site_column: bool = False,
+) -> Iterator[tuple[Any, ...]]:
+    """The CSV rows of raw log batches: times in the cycle's site's zone (`sites`: id →
+    (code, zone); else `zone`) with their offset, pack codes separated by spaces; with
+    `site_column`, the site's code first (a log spanning several sites)."""
+    texts = {i: (code, LocalTimeText(z.tz).text) for i, (code, z) in (sites or {}).items()}
+    fallback = ("", LocalTimeText(zone.tz).text)
     flag = _FLAGS.__getitem__
     for rows in batches:
         # A plain loop over unpacked tuples: this runs for every row of every export.
         for (_, sterilizer, number, cycle_type, started, ended, operator, temperature,
              pressure, exposure, mechanical, chemical, bi_lot, bi_result, implants, status,
-             codes, _) in rows:  # fmt: skip
-            yield (
+             codes, _, contents, integrator, bi_product, bi_read_at, iuss_reason,
+             released, site_id) in rows:  # fmt: skip
+            site, when = texts.get(site_id, fallback)
+            row = (
                 sterilizer,
                 number,
                 cycle_type,
@@ -267,7 +338,14 @@ def log_csv_rows(batches: Iterable[Sequence[Any]], zone: ClinicTime) -> Iterator
                 status,
                 codes.count(" ") + 1 if codes else 0,
                 codes,
+                contents,
+                integrator,
+                bi_product,
+                when(bi_read_at),
+                iuss_reason,
+                when(released),
             )
+            yield (site, *row) if site_column else row
 
 
 def log_csv_chunks(
@@ -277,14 +355,31 @@ def log_csv_chunks(
     *,
     sterilizer_id: int | None = None,
     batch: int = LOG_BATCH,
+    site_ids: Sequence[int] | None = None,
+    sites: Mapping[int, tuple[str, ClinicTime]] | None = None,
+    site_column: bool = False,
 ) -> Iterator[str]:
     """The log as CSV text chunks (a header, then a chunk per batch), read in one read
-    transaction of its own, so the response can stream after the request's session ends."""
+    transaction of its own, so the response can stream after the request's session ends
+    (its session has no user: `site_ids` are the request's sites, None for all)."""
     with db.session(write=False) as session:
-        batches = iter_log(session, period, sterilizer_id=sterilizer_id, batch=batch, raw=True)
-        yield from csv_chunks(
-            LOG_COLUMNS,
-            log_csv_rows(batches, zone),
-            chunk_rows=batch,
-            text_columns=FREE_TEXT_COLUMNS,
+        batches = iter_log(
+            session, period, sterilizer_id=sterilizer_id, batch=batch, raw=True, site_ids=site_ids
         )
+        shift = 1 if site_column else 0
+        yield from csv_chunks(
+            ("site", *LOG_COLUMNS) if site_column else LOG_COLUMNS,
+            log_csv_rows(batches, zone, sites, site_column=site_column),
+            chunk_rows=batch,
+            text_columns=tuple(i + shift for i in FREE_TEXT_COLUMNS),
+        )
+
+
+def sites_in_log(session: Session, period: Period, sterilizer_id: int | None) -> int:
+    """How many sites the log of the period holds cycles of (0, 1 or 2 meaning "more"):
+    a log of several sites gains a leading `site` column."""
+    where = [*period.where(Cycle.started_at)]
+    if sterilizer_id is not None:
+        where.append(Cycle.sterilizer_id == sterilizer_id)
+    found = session.scalars(select(Cycle.site_id).where(*where).distinct().limit(2)).all()
+    return len(found)

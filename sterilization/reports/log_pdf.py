@@ -19,6 +19,7 @@ from kernel.clock import ClinicTime
 from kernel.periods import Period
 from kernel.problems import InvalidInput
 from sterilization.models import Cycle, CycleAmendment, Sterilizer
+from sterilization.record_import import log_notes_for
 from sterilization.reports.log_export import (
     LocalTimeText,
     LogRow,
@@ -190,6 +191,7 @@ def _print_cycles(
     pdf: LogDocument, rows: Sequence[LogRow], session: Session, zone: ClinicTime
 ) -> None:
     amendments = amendments_for(session, [r.cycle_id for r in rows])
+    machine_notes = log_notes_for(session, [r.cycle_id for r in rows])
     for row in rows:
         pdf.set_font("Helvetica", "", 7)
         if pdf.will_page_break(LINE):
@@ -204,12 +206,30 @@ def _print_cycles(
             notes.append("Failed: " + "; ".join(reasons))
         if row.pack_codes:
             notes.append("Packs: " + " ".join(pack_codes(row)))
+        if row.contents:
+            notes.append("Contents: " + row.contents)
+        extra = []
+        if row.integrator:
+            extra.append(f"integrator {row.integrator}")
+        if row.bi_product:
+            extra.append(f"BI product {row.bi_product}")
+        if row.bi_read_at is not None:
+            extra.append(f"BI read {_when(LocalTimeText.aware(row.bi_read_at), zone)}")
+        if row.early_released_at is not None:
+            extra.append(
+                f"implants released early {_when(LocalTimeText.aware(row.early_released_at), zone)}"
+            )
+        if extra:
+            notes.append("; ".join(extra).capitalize())
+        if row.iuss_reason:
+            notes.append("IUSS (immediate use): " + row.iuss_reason)
         for a in amendments.get(row.cycle_id, []):
             original = json.loads(a.original) if a.original is not None else None
             notes.append(
                 f"Amended {a.field}: recorded {original!s} -> corrected {json.loads(a.value)!s} "
                 f"by {a.actor} on {_when(a.at, zone)}: {a.reason}"
             )
+        notes += machine_notes.get(row.cycle_id, [])
         if notes:
             pdf.set_font("Helvetica", "I", 6.5)
             pdf.set_x(pdf.l_margin + COLUMNS[0][1])

@@ -23,11 +23,17 @@ from litestar.datastructures import State
 from litestar.response import Template
 from sqlalchemy.orm import Session
 
+from equipment.attention import equipment_attention
 from inventory import stock_queries
 from kernel.clock import ClinicTime, Clock
+from kernel.sites import SiteScope
+from kernel.sites.codes import zone_of
+from kernel.sites.query_scope import narrow_session, visible_site_ids
+from kernel.sites.schemas import SiteParam
 from kernel.web.charts import BarChart, daily_bar_chart
 from kernel.web.templating import render_page
 from sterilization import cycle_queries, recalls, sterilizers
+from sterilization.transfers import received_packs
 
 LIST_LIMIT = 15
 EXPIRY_DAYS = 30
@@ -62,9 +68,10 @@ class UsageChart:
 def sterilizer_lines(
     session: Session, clinic: ClinicTime, now: dt.datetime
 ) -> list[SterilizerLine]:
-    today = clinic.local_date(now)
     lines = []
     for s in sterilizers.list_sterilizers(session):
+        clinic = zone_of(s, clinic)  # each sterilizer's day and week are its site's
+        today = clinic.local_date(now)
         bi_day = clinic.local_date(s.last_bi_at) if s.last_bi_at else None
         bd_day = clinic.local_date(s.last_bowie_dick_at) if s.last_bowie_dick_at else None
         lines.append(
@@ -101,14 +108,19 @@ def usage_charts(session: Session, clinic: ClinicTime, today: dt.date) -> tuple[
 def cached_usage_charts(
     state: State, session: Session, clinic: ClinicTime, today: dt.date
 ) -> tuple[dt.date, list[Any]]:
-    """`usage_charts`, remembered on the app's state for a few minutes (per clinic day)."""
+    """`usage_charts`, remembered on the app's state for a few minutes (per clinic day and
+    per set of sites: a chart of one site's usage is never shown to another's users)."""
+    key = (today, tuple(visible_site_ids(session) or ()))
     with _usage_lock:
-        cached = state.get("usage_chart_cache")
-        if cached and cached[0] == today and time.monotonic() - cached[1] < USAGE_CACHE_SECONDS:
-            return cached[2]
+        cache = state.get("usage_chart_cache") or {}
+        cached = cache.get(key)
+        if cached and time.monotonic() - cached[0] < USAGE_CACHE_SECONDS:
+            return cached[1]
     result = usage_charts(session, clinic, today)
     with _usage_lock:
-        state["usage_chart_cache"] = (today, time.monotonic(), result)
+        cache = {k: v for k, v in (state.get("usage_chart_cache") or {}).items() if k[0] == today}
+        cache[key] = (time.monotonic(), result)
+        state["usage_chart_cache"] = cache
     return result
 
 
@@ -116,9 +128,23 @@ def bin_href(location: str, sku: str) -> str:
     return f"/b/{quote(location, safe='')}/{quote(sku, safe='')}"
 
 
+def dashboard_zone(sites: SiteScope, clock: Clock) -> ClinicTime:
+    """The dashboard's "today": its one site's, else the clinic's default zone."""
+    only = sites.only()
+    return only.zone if only is not None else clock.zone
+
+
 @get("/", sync_to_thread=True)
-def dashboard(request: Request[Any, Any, Any], db_session: Session, clock: Clock) -> Template:
-    clinic = clock.zone
+def dashboard(
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    clock: Clock,
+    sites: SiteScope,
+    site: SiteParam = None,
+) -> Template:
+    """What needs attention today at the user's sites (the switcher's, or `?site=`)."""
+    sites = narrow_session(db_session, sites, site)
+    clinic = dashboard_zone(sites, clock)
     now = clock.now()
     today = clinic.local_date(now)
     low_stock, low_total = stock_queries.stock_rows(
@@ -139,19 +165,29 @@ def dashboard(request: Request[Any, Any, Any], db_session: Session, clock: Clock
         sterilizers=sterilizer_lines(db_session, clinic, now),
         awaiting_bi=cycle_queries.cycles_awaiting_bi(db_session),
         open_recalls=recalls.open_recalls(db_session),
+        equipment=equipment_attention(db_session, clinic, today),
         chart_weeks=CHART_WEEKS,
         bin_href=bin_href,
         local_text=clinic.local_text,
+        site_param=site,
+        received=received_packs(db_session, now),
     )
 
 
 @get("/dashboard/usage", sync_to_thread=True)
 def usage_fragment(
-    request: Request[Any, Any, Any], db_session: Session, state: State, clock: Clock
+    request: Request[Any, Any, Any],
+    db_session: Session,
+    state: State,
+    clock: Clock,
+    sites: SiteScope,
+    site: SiteParam = None,
 ) -> Template:
     """The usage chart alone (an HTML fragment the dashboard loads with htmx)."""
-    today = clock.today()
-    first_day, charts = cached_usage_charts(state, db_session, clock.zone, today)
+    sites = narrow_session(db_session, sites, site)
+    zone = dashboard_zone(sites, clock)
+    today = clock.today(zone)
+    first_day, charts = cached_usage_charts(state, db_session, zone, today)
     return render_page(
         request,
         "dashboard_usage.html",

@@ -10,9 +10,10 @@ from litestar import Request, Response, get
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
+from equipment.hld import find_device_code
 from inventory.bins import item_bins
 from inventory.lookups import find_item_by_gtin
-from kernel.labels import BinRef, Gs1Ref, PackRef, parse_scan
+from kernel.labels import BinRef, DeviceRef, Gs1Ref, PackRef, SetRef, parse_scan
 from kernel.web.templating import render_page
 
 MAX_SCAN_LENGTH = 2000
@@ -59,10 +60,17 @@ def resolve_scan(session: Session, text: str) -> ScanTarget:
     ref = parse_scan(text)
     if isinstance(ref, PackRef):
         return ScanTarget(path=f"/p/{_segment(ref.code)}")
+    if isinstance(ref, SetRef):
+        return ScanTarget(path=f"/s/{_segment(ref.code)}")
     if isinstance(ref, BinRef):
         return ScanTarget(path=f"/b/{_segment(ref.location_code)}/{_segment(ref.sku)}")
+    if isinstance(ref, DeviceRef):
+        return ScanTarget(path=f"/d/{_segment(ref.code)}")
     if isinstance(ref, Gs1Ref):
         return resolve_gs1_for_page(session, ref)
+    device = find_device_code(session, text.strip()) if len(text.strip()) <= 40 else None
+    if device is not None:  # a device's bare code
+        return ScanTarget(path=f"/d/{_segment(device)}")
     return ScanTarget(
         error=f"Not a pack, bin or product code: \u201c{shown}\u201d.", status_code=422
     )

@@ -14,6 +14,7 @@ from kernel.audit.service import verify_chain
 from kernel.auth.models import Role, User
 from kernel.auth.service import create_user
 from steristock.cli import main as cli
+from tests.tampering import triggers_off
 
 
 def make_entries(database, n=5):
@@ -52,7 +53,7 @@ def test_each_entry_links_to_the_previous_hash(database):
 
 def test_a_row_changed_directly_in_the_database_is_detected(database):
     make_entries(database, 5)
-    with database.session() as session:
+    with triggers_off(database), database.session() as session:
         session.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(after='{"n":99}'))
     result = report(database)
     assert not result.ok and result.first_bad_entry == 3 and result.entries == 2
@@ -60,7 +61,7 @@ def test_a_row_changed_directly_in_the_database_is_detected(database):
 
 def test_a_rehashed_forgery_breaks_the_next_link(database):
     make_entries(database, 5)
-    with database.session() as session:
+    with triggers_off(database), database.session() as session:
         session.execute(
             update(AuditEntry).where(AuditEntry.seq == 2).values(actor="mallory", hash="f" * 64)
         )
@@ -70,14 +71,14 @@ def test_a_rehashed_forgery_breaks_the_next_link(database):
 
 def test_a_removed_entry_is_detected(database):
     make_entries(database, 5)
-    with database.session() as session:
+    with triggers_off(database), database.session() as session:
         session.execute(delete(AuditEntry).where(AuditEntry.seq == 4))
     assert report(database).first_bad_entry == 4
 
 
 def test_removing_the_newest_entries_is_detected_by_the_head(database):
     make_entries(database, 5)
-    with database.session() as session:
+    with triggers_off(database), database.session() as session:
         session.execute(delete(AuditEntry).where(AuditEntry.seq == 5))
     result = report(database)
     assert not result.ok and "head" in (result.problem or "")
@@ -155,7 +156,7 @@ def test_cli_audit_verify_exits_nonzero_after_tampering(database, database_url, 
     ok = CliRunner().invoke(cli, ["audit", "verify"], env=env)
     assert ok.exit_code == 0, ok.output
     assert "ok: 3 entries" in ok.output
-    with database.session() as session:
+    with triggers_off(database), database.session() as session:
         session.execute(text("UPDATE audit_entries SET actor = 'mallory' WHERE seq = 2"))
     bad = CliRunner().invoke(cli, ["audit", "verify"], env=env)
     assert bad.exit_code == 1

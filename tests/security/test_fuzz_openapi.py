@@ -77,12 +77,27 @@ def seed_clinic(world: World) -> dict[str, list[Any]]:
     sterilizers = [s["code"] for s in world.client.get(
         "/api/v1/sterilizers", headers=world.admin).json()["items"]]  # fmt: skip
     users = [world.fresh_user()]
+    tray = world.tray()
+    templates = [t["code"] for t in world.client.get(
+        "/api/v1/set-templates", headers=world.admin).json()["items"]]  # fmt: skip
+    instruments = [i["code"] for i in world.client.get(
+        "/api/v1/instruments", headers=world.admin).json()["items"]]  # fmt: skip
     suppliers = [s["id"] for s in world.client.get(
         "/api/v1/suppliers", headers=world.admin).json()["items"]]  # fmt: skip
     return {
         "sku": skus,
         "location_code": locations,
-        "code": [*packs, sterile, used, *locations, *sterilizers],
+        "code": [
+            *packs,
+            sterile,
+            used,
+            *locations,
+            *sterilizers,
+            tray,
+            *templates,
+            *instruments,
+        ],
+        "version": [1],
         "location": locations,
         "cycle_id": cycles,
         "recall_id": [recall],
@@ -247,8 +262,18 @@ UNCHECKED_INPUTS = {
     # generator drops constraints inside unions with other types and inside arrays.
     "AmendmentIn.value",
     "CycleStart.packs[]",
+    "WebhookCreate.kinds[]",  # HookKind items: Text(40, pattern ^[a-z_]+$), checked by msgspec
     # An uploaded CSV file: read up to 5 MB (413 beyond), NUL refused as "not a text file".
     "CsvUpload.file",
+    # A cycle's attachment or a sterilizer's record: read up to 10 MB (413 beyond), its
+    # type sniffed from the bytes (binary is what a photo is).
+    "AttachmentUpload.file",
+    "RecordUpload.file",
+    # A multipart form field: `api/cycle_records.py` refuses more than 40 characters or
+    # anything but a sterilizer code's characters (422) before looking it up.
+    "RecordUpload.sterilizer",
+    # A tray photo: read up to 5 MB (413 beyond), decoded as an image or refused (422).
+    "PhotoUpload.file",
 }
 
 

@@ -21,6 +21,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from equipment.models import HldDevice
 from inventory import purchasing
 from inventory.models import Item, ItemPackaging, Location, PurchaseOrder, StockLevel, Supplier
 from kernel.audit.models import AuditEntry
@@ -29,7 +30,7 @@ from kernel.auth.service import create_user
 from kernel.clock import ClinicTime
 from kernel.db import Database
 from kernel.settings import Settings
-from sterilization.models import Cycle, Pack
+from sterilization.models import Cycle, Pack, Recall
 from steristock.app import create_app, plugins
 from tests.factories import UserFactory, page_login
 
@@ -94,6 +95,7 @@ def path_values(database: Database) -> dict[str, list[str]]:
         return {
             "code": [*one_per(Pack.code, Pack.status), "PK-NOPE"],
             "cycle_id": [*one_per(Cycle.id, Cycle.status), "999999"],
+            "recall_id": [*one_per(Recall.id, Recall.status), "999999"],
             "po_id": [*one_per(PurchaseOrder.id, PurchaseOrder.status), "999999"],
             "packaging_id": [
                 *map(str, session.scalars(select(ItemPackaging.id).limit(2))),
@@ -104,6 +106,12 @@ def path_values(database: Database) -> dict[str, list[str]]:
             "supplier_id": [*one_per(Supplier.id, Supplier.name)[:3], "999999"],
             "sku": [sku.replace("/", "%2F") for _, sku in bins],
             "username": [*session.scalars(select(User.username).limit(3)), "nobody"],
+            "webhook_id": ["999999"],
+            "notification_id": ["999999"],
+            "/d/{code}": [*session.scalars(select(HldDevice.code).limit(2)), "NOPE-1"],
+            "log": ["equipment-tests", "hld-runs", "nope"],
+            # No demo cycle has an attachment: the page answers 404 (never a 500).
+            "attachment_id": ["1", "999999"],
         }
 
 

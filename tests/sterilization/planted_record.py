@@ -8,14 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from kernel.clock import ClinicTime
 from kernel.db import Database
-from sterilization import cycles, indicators, packs, sterilizers
+from sterilization import bi_products, cycles, early_release, indicators, packs, sterilizers
+from sterilization.models import BiProduct
 from sterilization.shelf_life import ShelfLife
 from tests.sterilization_factories import GOOD_READINGS
 
 CHICAGO = ZoneInfo("America/Chicago")  # the `settings` fixture's clinic zone
 ZONE = ClinicTime(CHICAGO)
+RAPID = "RAPID-1H"
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -43,6 +47,11 @@ class Record:
         with self.database.session() as s:
             sterilizers.create_sterilizer(s, code=code, name=f"Autoclave {code}", kind=kind,
                                           actor="admin-planted")  # fmt: skip
+            # The planted spore tests are a rapid-readout product (read within the hour).
+            if s.scalar(select(BiProduct.id).where(BiProduct.code == RAPID)) is None:
+                bi_products.create_bi_product(s, code=RAPID, name="Rapid readout BI",
+                                              manufacturer=None, min_incubation_minutes=60,
+                                              actor="admin-planted")  # fmt: skip
 
     def packs(self, n: int, when: dt.datetime, *, implant: bool = False) -> list[str]:
         with self.database.session() as s:
@@ -64,7 +73,7 @@ class Record:
         *,
         pack_codes: list[str] | None = None,
         bi_lot: str | None = None,
-        minutes: int = 20,
+        minutes: float | None = None,
         **readings: Any,
     ) -> PlantedCycle:
         with self.database.session() as s:
@@ -74,6 +83,7 @@ class Record:
                 cycle_type=cycle_type,
                 pack_codes=pack_codes or [],
                 bi_lot=bi_lot,
+                bi_product=RAPID if bi_lot else None,
                 implants=None,
                 actor=self.actor,
                 zone=ZONE,
@@ -87,6 +97,8 @@ class Record:
             **GOOD_READINGS[cycle_type],
             **readings,
         }
+        if minutes is None:  # the exposure, plus a few minutes to heat up and dry
+            minutes = max(20, (data.get("exposure_minutes") or 0) + 5)
         with self.database.session() as s:
             cycles.complete_cycle(
                 s,
@@ -114,6 +126,13 @@ class Record:
                 now=when,
             )
 
+    def early_release(self, cycle: PlantedCycle, when: dt.datetime, reason: str) -> None:
+        with self.database.session() as s:
+            early_release.early_release(
+                s, cycle.id, reason=reason, actor=self.actor, zone=ZONE,
+                shelf_life=self.shelf_life, now=when,
+            )  # fmt: skip
+
     def use(self, code: str, when: dt.datetime, encounter: str) -> None:
         with self.database.session() as s:
             packs.use_pack(s, code, encounter_ref=encounter, actor=self.actor, zone=ZONE, now=when)
@@ -135,7 +154,7 @@ NO_BI_WEEK = "2026-W42"  # GRAV: its Monday BI is skipped
 NO_BOWIE_DICK_DAY = dt.date(2026, 10, 14)  # PREVAC: no test at all
 LATE_BOWIE_DICK_DAY = dt.date(2026, 10, 22)  # PREVAC: test run after the first load
 FAILED_DAY = dt.date(2026, 10, 7)  # GRAV: an under-temperature load, then a retest
-EARLY_IMPLANT_DAY = dt.date(2026, 10, 20)  # PREVAC: implant load without BI, used same day
+EARLY_IMPLANT_DAY = dt.date(2026, 10, 20)  # PREVAC: implant load released early, used that day
 
 
 @dataclass
@@ -176,11 +195,15 @@ def plant_month(database: Database, first: dt.date = MONTH_FROM, last: dt.date =
         if day == EARLY_IMPLANT_DAY:
             [early_implant] = rec.packs(1, at(day, 6), implant=True)
             load.append(early_implant)
+        implant_bi = "LOT-P-EARLY" if day == EARLY_IMPLANT_DAY else None
         prevac = rec.cycle(
             "PREVAC", "prevac_132_4", at(day, 8), pack_codes=load,
-            bi_lot="LOT-P" if monday else None,
+            bi_lot="LOT-P" if monday else implant_bi,
+            **({"integrator": "pass"} if implant_bi else {}),
         )  # fmt: skip
-        if monday:
+        if implant_bi:  # released before its BI on a passed integrator, used at 11:00
+            rec.early_release(prevac, at(day, 10), "emergency implant case")
+        if monday or implant_bi:
             rec.bi(prevac, "negative", at(day + dt.timedelta(days=1), 7, 30))
         if day == LATE_BOWIE_DICK_DAY:
             rec.cycle("PREVAC", "bowie_dick", at(day, 10))

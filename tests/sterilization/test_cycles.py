@@ -14,8 +14,10 @@ from sqlalchemy import select, text
 from kernel.auth.models import Role
 from kernel.clock import Clock, FixedClock
 from kernel.db import utcnow
+from kernel.problems import Conflict
 from sterilization import cycles, packs
 from sterilization.models import Cycle, Sterilizer
+from tests.sterilization_factories import let_time_pass
 
 
 def test_cycle_numbers_are_sequential_per_sterilizer(steri):
@@ -27,17 +29,17 @@ def test_cycle_numbers_are_sequential_per_sterilizer(steri):
     assert numbers_b == [1, 2]
 
 
-def test_cycle_numbers_stay_sequential_under_concurrent_starts(database, steri, settings):
+def test_only_one_cycle_runs_at_a_time_even_when_tablets_start_together(database, steri, settings):
+    """Ten tablets start a cycle on one sterilizer at the same instant: one runs, the
+    others are refused naming it, and the numbers stay sequential."""
     ster = steri.sterilizer()
     clock = Clock.from_settings(settings)
     threads = 10
-    per_thread = 3
     barrier = threading.Barrier(threads)
 
-    def start_some(i: int) -> list[int]:
+    def start_one(i: int) -> int | dict:
         barrier.wait()
-        numbers = []
-        for _ in range(per_thread):
+        try:
             with database.session() as session:
                 cycle, _ = cycles.start_cycle(
                     session,
@@ -50,17 +52,18 @@ def test_cycle_numbers_stay_sequential_under_concurrent_starts(database, steri, 
                     zone=clock.zone,
                     now=clock.now(),
                 )
-                numbers.append(cycle.number)
-        return numbers
+                return cycle.number
+        except Conflict as refused:
+            return refused.extra["running_cycle"]
 
     with ThreadPoolExecutor(threads) as pool:
-        results = [n for chunk in pool.map(start_some, range(threads)) for n in chunk]
-    assert sorted(results) == list(range(1, threads * per_thread + 1))
+        results = list(pool.map(start_one, range(threads)))
+    assert sorted(r for r in results if isinstance(r, int)) == [1]
+    refusals = [r for r in results if isinstance(r, dict)]
+    assert len(refusals) == threads - 1 and all(r["number"] == 1 for r in refusals)
     with database.session(write=False) as session:
-        stored = session.scalars(select(Cycle.number).order_by(Cycle.number)).all()
-        last = session.scalar(select(Sterilizer.last_cycle_number))
-    assert stored == list(range(1, threads * per_thread + 1))
-    assert last == threads * per_thread
+        assert session.scalars(select(Cycle.number)).all() == [1]
+        assert session.scalar(select(Sterilizer.last_cycle_number)) == 1
 
 
 def test_pack_codes_stay_unique_under_concurrent_creation(database):
@@ -338,7 +341,7 @@ def test_the_api_takes_the_time_from_the_kernel_clock(steri, client):
     client.app.state.clock = FixedClock(chicago, dt.datetime(2026, 3, 2, 9, 15, tzinfo=chicago))
     prevac = steri.sterilizer(kind="steam_prevac")
     steri.run(prevac["code"], cycle_type="bowie_dick")  # Monday 09:15 in the clinic
-    client.app.state.clock.advance(dt.timedelta(days=1))
+    client.app.state.clock = FixedClock(chicago, dt.datetime(2026, 3, 3, 9, 15, tzinfo=chicago))
     started = steri.start(prevac["code"], cycle_type="prevac_132_4")
     assert started["started_at"] == "2026-03-03T15:15:00Z"
     assert any("No passed Bowie-Dick test today" in w for w in started["warnings"])
@@ -362,6 +365,7 @@ def test_admin_configured_cycle_type_is_enforced_with_its_minimums(steri, client
     }
     oven = steri.sterilizer("dry_heat")
     cool = steri.start(oven["code"], cycle_type="dry_heat_160_120")
+    let_time_pass(client, 125)
     ok = steri.ok(
         client.post(
             f"/api/v1/cycles/{cool['id']}/complete",

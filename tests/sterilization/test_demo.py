@@ -5,7 +5,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from sterilization.demo import load_demo_data
-from sterilization.models import PACK_STATUSES, BiResult, Cycle, Pack, Recall, Sterilizer
+from sterilization.models import (
+    PACK_STATUSES,
+    BiResult,
+    Cycle,
+    InvalidBiTest,
+    Pack,
+    Recall,
+    Sterilizer,
+)
 
 
 def test_demo_loads_two_sterilizers_thirty_days_packs_in_every_state_and_a_resolved_recall(
@@ -28,6 +36,16 @@ def test_demo_loads_two_sterilizers_thirty_days_packs_in_every_state_and_a_resol
         assert recall.status == "confirmed"
         assert recall.pack_count > 0
         assert set(session.scalars(select(Sterilizer.status))) == {"in_service"}
+        # Second edition: an invalid spore test on record, an early-released implant load,
+        # sterilizers with make, model and serial number.
+        assert session.scalar(select(func.count()).select_from(InvalidBiTest)) == 1
+        released = session.scalars(select(Cycle).where(Cycle.early_released_at.is_not(None)))
+        assert len(released.all()) == 1
+        iuss = session.scalars(select(Cycle).where(Cycle.iuss_reason.is_not(None))).all()
+        assert len(iuss) == 1 and iuss[0].status == "passed"
+        requalified = session.scalars(select(Cycle).where(Cycle.cycle_type == "bi_test")).all()
+        assert len(requalified) == 3
+        assert None not in set(session.scalars(select(Sterilizer.serial_number)))
         cycles = session.scalar(select(func.count()).select_from(Cycle))
     # `steristock demo` stays quick: a few dozen statements per cycle (its packs, readings,
     # BI, uses), never one per pack of a recall or a release.

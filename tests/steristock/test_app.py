@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from equipment.plugin import EquipmentPlugin
 from inventory.plugin import InventoryPlugin
 from kernel.auth.models import Role
 from kernel.plugin import KernelPlugin, nav_links, static_directories, template_directories
@@ -23,6 +24,7 @@ def test_the_app_is_the_kernel_then_every_package_plugin(app: Litestar) -> None:
         KernelPlugin,
         InventoryPlugin,
         SterilizationPlugin,
+        EquipmentPlugin,
         ClinicPagesPlugin,
     ]
 
@@ -32,6 +34,7 @@ def test_each_plugins_routes_are_served(app: Litestar) -> None:
     assert {"/health", "/api/v1/audit", "/login", "/admin/users"} <= paths  # kernel
     assert {"/api/v1/items", "/catalogue/items", "/b/{location:str}/{sku:path}"} <= paths
     assert {"/api/v1/cycles", "/cycles", "/compliance"} <= paths  # sterilization
+    assert {"/api/v1/equipment", "/api/v1/hld-devices", "/d/{code:str}"} <= paths  # equipment
     assert {"/", "/scan", "/api/v1/scan", "/dashboard/usage"} <= paths  # composition
 
 
@@ -41,6 +44,7 @@ def test_templates_are_looked_up_in_plugin_order_kernel_first() -> None:
         "web",
         "inventory",
         "sterilization",
+        "equipment",
         "steristock",
     ]
     assert all(d.is_dir() for d in directories)
@@ -50,12 +54,19 @@ def test_static_files_are_served_from_the_kernel_then_each_plugins_directory(
     client: TestClient[Litestar],
 ) -> None:
     directories = static_directories([KernelPlugin(), *plugins()])
-    assert [d.parent.name for d in directories] == ["web", "steristock"]
-    assert (directories[1] / "js" / "scan.js").is_file()  # the scan page's, not the kernel's
+    assert [d.parent.name for d in directories] == [
+        "web",
+        "sterilization",
+        "equipment",
+        "steristock",
+    ]
+    assert (directories[2] / "js" / "scan.js").is_file()  # the scan page's, not the kernel's
     assert not (directories[0] / "js" / "scan.js").exists()
     response = client.get("/static/js/scan.js")
     assert response.status_code == 200
-    assert response.text == (directories[1] / "js" / "scan.js").read_text()
+    assert response.text == (directories[2] / "js" / "scan.js").read_text()
+    assert client.get("/static/js/soak-timer.js").status_code == 200  # the equipment's
+    assert client.get("/static/js/count_sheet.js").status_code == 200  # sterilization's
     assert client.get("/static/css/steristock.css").status_code == 200  # the kernel's
 
 
@@ -63,13 +74,17 @@ def test_the_header_links_come_from_the_plugins_in_their_order() -> None:
     labels = [link.label for link in nav_links([KernelPlugin(), *plugins()])]
     assert labels == [
         "Dashboard",
+        "Today",
         "Scan",
         "Cycles",
         "Purchasing",
+        "Equipment",
         "Compliance",
         "Catalogue",
         "Import",
         "Users",
+        "Sites",
+        "Webhooks",
         "Sterilizers",
     ]
 
@@ -77,7 +92,8 @@ def test_the_header_links_come_from_the_plugins_in_their_order() -> None:
 def test_an_ma_sees_the_links_for_the_ma(client: TestClient, users: UserFactory) -> None:
     page_login(client, users.create(Role.MA))
     html = client.get("/").text
-    for label in ("Dashboard", "Scan", "Cycles", "Purchasing", "Catalogue", "Sterilizers"):
+    for label in ("Dashboard", "Scan", "Cycles", "Purchasing", "Equipment", "Catalogue",
+                  "Sterilizers"):  # fmt: skip
         assert f">{label}</a>" in html
     for label in ("Compliance", "Import", "Users"):
         assert f">{label}</a>" not in html

@@ -155,7 +155,7 @@ def test_dockerfile_copies_what_exists_and_the_migrations_beside_the_working_dir
     runtime = stages[-1]
     workdir = runtime.all("WORKDIR")[-1]
     assert "migrations ./migrations" in runtime.all("COPY") and workdir == "/app"
-    for package in ("kernel", "inventory", "sterilization", "steristock"):
+    for package in ("kernel", "inventory", "sterilization", "equipment", "steristock"):
         assert f"{package} ./{package}" in stages[0].all("COPY"), package
 
 

@@ -14,17 +14,20 @@ exactly one movement. Set `STERISTOCK_CRASH_SEED` to replay another kill moment.
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from inventory.models import StockMovement
 from kernel.db import Database
 from kernel.idempotency import IdempotencyRecord
+from kernel.migrations import upgrade
 from kernel.settings import Settings
 from sterilization.models import Cycle
 from steristock.app import create_app
@@ -122,27 +125,93 @@ def test_sigkill_mid_load_loses_no_acknowledged_write_and_leaves_nothing_half_wr
         server.kill()
 
 
-def test_sqlite_commits_are_on_disk_before_they_are_acknowledged(tmp_path: Path) -> None:
-    """synchronous=FULL by default: a power cut after the 2xx loses nothing (NORMAL only
-    survives a killed process); `normal` stays available as an explicit setting."""
+def test_sqlite_commits_are_on_disk_before_they_are_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """synchronous=FULL by default: a commit returns only after an fsync of the WAL that
+    began after it (the group commit, `kernel.db.WalSyncer`), so a power cut after the 2xx
+    loses nothing; `normal` (which only survives a killed process) stays available as an
+    explicit setting and fsyncs nothing at commit."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        real_fsync(fd)
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+    monkeypatch.setattr(os, "fsync", spy)
 
     def mode(database: Database) -> int:
         with database.engine.connect() as conn:
             return conn.exec_driver_sql("PRAGMA synchronous").scalar_one()
 
-    url = f"sqlite:///{tmp_path / 'sync.db'}"
+    def commit_one(database: Database) -> None:
+        with database.session() as session:
+            session.execute(text("INSERT INTO login_failures (username, client, at) "
+                                 "VALUES ('x', 'y', '2026-01-01 00:00:00')"))  # fmt: skip
+
+    path = tmp_path / "sync.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
     default = Database(url)
     settings = Settings(DATABASE_URL=url, STERISTOCK_SECRET_KEY="k", STERISTOCK_DATA_DIR=tmp_path)
     served = create_app(settings).state.db
     fast = Database(url, sqlite_synchronous="normal")
     try:
-        assert mode(default) == mode(served) == 2  # FULL
-        assert mode(fast) == 1  # NORMAL
+        assert default.wal_syncer is not None and served.wal_syncer is not None
+        assert fast.wal_syncer is None and mode(fast) == 1  # NORMAL
+        for database in (default, served):
+            synced.clear()
+            commit_one(database)
+            assert synced == [f"{path}-wal"]  # before the commit returned
+            with database.session(write=False) as reads_only:
+                reads_only.execute(text("SELECT count(*) FROM users")).scalar_one()
+            assert synced == [f"{path}-wal"]  # a read waits for nothing
+        synced.clear()
+        commit_one(fast)
+        assert synced == []
     finally:
         for database in (default, served, fast):
             database.dispose()
     with pytest.raises(ValueError, match="synchronous"):
         Database(url, sqlite_synchronous="off")
+
+
+def test_concurrent_sqlite_writers_are_all_on_disk_when_acknowledged(tmp_path: Path) -> None:
+    """Sixteen writers at once: every commit was covered by a finished fsync, and one
+    fsync may cover several (that is the group commit)."""
+    url = f"sqlite:///{tmp_path / 'group.db'}"
+    upgrade(url)
+    database = Database(url)
+    syncer = database.wal_syncer
+    assert syncer is not None
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(10):
+                with database.session() as session:
+                    session.execute(
+                        text("INSERT INTO login_failures (username, client, at) "
+                             "VALUES (:u, 'c', '2026-01-01 00:00:00')"),
+                        {"u": f"w{n}-{i}"},
+                    )  # fmt: skip
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert syncer._committed == syncer._durable == 160
+        assert 1 <= syncer.fsyncs <= 160
+        with database.session(write=False) as session:
+            assert session.execute(text("SELECT count(*) FROM login_failures")).scalar_one() == 160
+    finally:
+        database.dispose()
 
 
 def test_the_crash_checks_catch_half_written_changes(database: Database) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from inventory.models import StockMovement
 from kernel.auth.models import Role
-from kernel.auth.service import create_user
+from kernel.auth.service import create_user, update_user
 from kernel.db import Database
 from kernel.idempotency import REPLAY_HEADER
 from tests.conftest import truncate_postgres
@@ -304,6 +304,57 @@ def login_session(reply: Reply) -> str:
         if "steristock_session" in cookie:
             return cookie["steristock_session"].value
     raise AssertionError("no session cookie")
+
+
+def warm(connections: tuple[Connection, ...], path: str, headers: dict[str, str]) -> None:
+    """Each worker answers twice, so each has the token in its cache."""
+    for connection in connections:
+        for _ in range(2):
+            reply = connection.request("GET", path, headers=headers)
+            assert reply.status == 200, reply.text
+
+
+def test_a_token_logged_out_on_one_worker_is_refused_by_the_other_on_the_next_request(
+    server: Server, two: tuple[Connection, Connection]
+) -> None:
+    first, second = two
+    headers = server.bearer(first, server.user(Role.MA))
+    warm(two, "/api/v1/users/me", headers)
+    assert first.request("POST", "/api/v1/auth/logout", headers=headers).status == 204
+    assert second.request("GET", "/api/v1/users/me", headers=headers).status == 401
+    assert first.request("GET", "/api/v1/users/me", headers=headers).status == 401
+
+
+def test_a_user_deactivated_on_one_worker_is_refused_by_the_other_on_the_next_request(
+    server: Server, two: tuple[Connection, Connection]
+) -> None:
+    first, second = two
+    username = server.user(Role.MA)
+    headers = server.bearer(first, username)
+    admin = server.bearer(second, server.user(Role.ADMIN))
+    warm(two, "/api/v1/users/me", headers)
+    patched = first.request(
+        "PATCH", f"/api/v1/users/{username}", json_body={"active": False}, headers=admin
+    )
+    assert patched.status == 200, patched.text
+    assert second.request("GET", "/api/v1/users/me", headers=headers).status == 401
+    assert first.request("GET", "/api/v1/users/me", headers=headers).status == 401
+
+
+def test_a_role_taken_away_outside_the_server_is_refused_by_both_workers_on_the_next_request(
+    server: Server, two: tuple[Connection, Connection]
+) -> None:
+    """Changed through the services in this (test) process, as the CLI does: no worker
+    hears about it except through the database."""
+    username = server.user(Role.ADMIN)
+    headers = server.bearer(two[0], username)
+    warm(two, "/api/v1/users", headers)  # admin only
+    with server.database.session() as session:
+        update_user(session, actor="cli", username=username, role=Role.AUDITOR)
+    for connection in two:
+        assert connection.request("GET", "/api/v1/users", headers=headers).status == 403
+        me = connection.request("GET", "/api/v1/users/me", headers=headers)
+        assert me.json()["role"] == "auditor"
 
 
 def test_concurrent_takes_of_the_last_unit_across_workers_exactly_one_succeeds(

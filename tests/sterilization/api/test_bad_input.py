@@ -38,6 +38,13 @@ BAD_WRITES = [
     ("/api/v1/cycles/1/bi-result", {"result": "maybe", "control_grew": True}),
     ("/api/v1/cycles/1/bi-result", {"result": "negative", "control_grew": True, "lot": ""}),
     ("/api/v1/cycles/1/amendments", {"field": "notes", "value": "x" * 5000, "reason": "long"}),
+    # an amendment keeps to the reading bounds of completing a cycle
+    (
+        "/api/v1/cycles/1/amendments",
+        {"field": "temperature_c", "value": 1e308, "reason": "typo fix"},
+    ),
+    ("/api/v1/cycles/1/amendments", {"field": "pressure_kpa", "value": 5000, "reason": "typo fix"}),
+    ("/api/v1/cycles/1/amendments", {"field": "dry_minutes", "value": 1e6, "reason": "typo fix"}),
     ("/api/v1/cycles", {"sterilizer": "AC1", "cycle_type": "x" * 100}),
     ("/api/v1/cycles", {"sterilizer": "AC1", "cycle_type": "gravity_121_30", "packs": [""]}),
     ("/api/v1/packs/PK-000001/use", {"encounter_ref": "bad\nref"}),

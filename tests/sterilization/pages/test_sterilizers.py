@@ -254,3 +254,19 @@ def test_a_serial_number_taken_by_another_sterilizer_is_shown_at_its_field(
     assert input_value(refused.text, f"manufacturer-{autoclave}") == "X"
     stored = sterilizer_row(database, autoclave)
     assert stored.serial_number is None and stored.manufacturer is None
+
+
+def test_the_sterilizer_page_shows_requalification_progress_and_refuses_early_return(
+    client: TestClient[Litestar], admin: str, users: UserFactory
+) -> None:
+    from tests.sterilization_factories import Sterilization
+
+    steri = Sterilization(client, users)
+    ster = steri.sterilizer(code="AC-R")
+    steri.bi(steri.run("AC-R", bi_lot="L-1")["id"], "positive")
+    for n in range(2):
+        steri.bi(steri.run("AC-R", cycle_type="bi_test", bi_lot=f"R-{n}")["id"], "negative")
+    row = table_row(client.get(PATH).text, ster["code"])
+    assert "requalifying" in row and "2 of 3 BI tests" in row
+    refused = form_post(client, PATH, "status-AC-R-form", reason="looks fine now")
+    assert refused.status_code == 409 and "1 more consecutive bi_test" in refused.text

@@ -61,8 +61,14 @@ def test_the_planted_month_shows_exactly_its_gaps(client, users, month):
 
     assert [p["code"] for p in prevac["implants_used_before_negative_bi"]] == [month.early_implant]
     early = prevac["implants_used_before_negative_bi"][0]
-    assert early["bi_result"] is None and early["encounter_ref"] == "ENC-IMPLANT-EARLY"
+    # Released early on a passed integrator; its BI read negative the next morning.
+    assert early["bi_result"] == "negative" and early["encounter_ref"] == "ENC-IMPLANT-EARLY"
+    assert early["bi_read_at"].startswith(f"{EARLY_IMPLANT_DAY + dt.timedelta(days=1)}T07:30")
+    [release] = prevac["early_releases"]
+    assert release["packs"] == [month.early_implant] and release["integrator"] == "pass"
+    assert release["reason"] == "emergency implant case" and release["bi_result"] == "negative"
     assert grav["implants_used_before_negative_bi"] == []
+    assert prevac["bi_frequency"] == "weekly" and prevac["invalid_bi_tests"] == []
 
     [failed] = grav["failed_cycles"]
     assert failed["number"] == month.failed.number
@@ -78,7 +84,8 @@ def test_the_planted_month_shows_exactly_its_gaps(client, users, month):
     assert prevac["used_after_expiry"]["checked"] == len(month.used) + 2
     assert prevac["used_after_expiry"]["packs"] == []
     assert prevac["loads"] == 20 and grav["loads"] == 22
-    assert prevac["bi_tests"] == 4 and grav["bi_tests"] == 3
+    assert prevac["bi_tests"] == 5 and grav["bi_tests"] == 3  # 4 Mondays + the implant load
+    assert [g["period"] for g in grav["bi_gaps"]] == [NO_BI_WEEK] and prevac["bi_gaps"] == []
 
 
 def test_week_without_a_bi_is_reported(client, users, database):
@@ -132,12 +139,13 @@ def test_positive_bi_is_reported_with_its_recall_and_resolution(client, users):
         headers=steri.admin,
     )
     assert resolved.status_code == 200, resolved.text
+    steri.requalify(ster)
     back = client.patch(
         f"/api/v1/sterilizers/{ster['code']}",
         json={"status": "in_service", "reason": "repaired, three negative BIs"},
         headers=steri.admin,
     )
-    assert back.status_code == 200
+    assert back.status_code == 200, back.text
     found = by_code(report(client, users))[ster["code"]]
     [positive] = found["positive_bis"]
     assert positive["cycle_number"] == cycle["number"] and positive["lot"] == "LOT-9"
@@ -146,7 +154,7 @@ def test_positive_bi_is_reported_with_its_recall_and_resolution(client, users):
     assert positive["recall"]["resolution_reason"].startswith("Second BI")
     [failed] = found["failed_cycles"]
     assert failed["reasons"] == ["positive spore test (BI)"]
-    [period] = found["out_of_service"]["periods"]
+    period = found["out_of_service"]["periods"][0]
     assert period["reason"] == f"positive spore test (BI) on cycle {cycle['number']}"
     assert period["end"] is not None and found["out_of_service"]["hours"] >= 0
 

@@ -23,6 +23,8 @@ SPEC_LINE = (
     "sterilizer,cycle_number,cycle_type,started_at,ended_at,operator,temperature_c,"
     "pressure_kpa,exposure_minutes,mechanical_ok,chemical_ok,bi_lot,bi_result,implants,"
     "status,pack_count,pack_codes"
+    # Second edition (SPEC section 7): appended.
+    ",contents,integrator,bi_product,bi_read_at,iuss_reason,early_release"
 )
 SPEC_COLUMNS = SPEC_LINE.split(",")
 DAY = dt.date(2026, 10, 5)  # a Monday, in daylight-saving time (UTC-05:00 in Chicago)
@@ -85,6 +87,9 @@ def test_log_csv_has_exactly_the_spec_columns_and_matches_the_database(
     assert load["temperature_c"] == "132.5" and load["pressure_kpa"] == "205.0"
     assert load["pack_codes"].split() == sorted(load["pack_codes"].split())
     assert len(load["pack_codes"].split()) == 3
+    assert load["contents"] == "Exam kit; Exam kit; Exam kit"  # what was in the load
+    assert load["bi_product"] == "RAPID-1H" and load["bi_read_at"] == f"{DAY}T10:00:00-05:00"
+    assert load["integrator"] == "" and load["iuss_reason"] == "" and load["early_release"] == ""
     failed = frame[frame["status"] == "failed"].iloc[0]
     assert failed["temperature_c"] == "118.0"  # the original; the amendment is shown in the PDF
     parsed = pd.read_csv(io.StringIO(response.text))
@@ -121,8 +126,9 @@ def test_log_csv_filters_by_sterilizer_and_names_the_file_by_date(client, users,
 def test_free_text_in_the_log_csv_cannot_run_as_a_spreadsheet_formula(client, users, database):
     rec = Record(database)
     rec.sterilizer("AC-A", "steam_gravity")
-    for lot in ('=HYPERLINK("http://x")', "-2+3", "+1", "@SUM(A1)", "LOT-9"):
-        rec.cycle("AC-A", "gravity_121_30", at(DAY, 8), bi_lot=lot)
+    lots = ('=HYPERLINK("http://x")', "-2+3", "+1", "@SUM(A1)", "LOT-9")
+    for i, lot in enumerate(lots):  # one cycle at a time: 40 minutes apart
+        rec.cycle("AC-A", "gravity_121_30", at(DAY, 8) + dt.timedelta(minutes=40 * i), bi_lot=lot)
     frame = pd.read_csv(io.StringIO(get_csv(client, users).text), dtype=str)
     assert list(frame["bi_lot"]) == [
         '\'=HYPERLINK("http://x")',
@@ -181,7 +187,7 @@ def test_many_cycles_paginate_in_the_pdf(client, users, database):
     rec = Record(database)
     rec.sterilizer("AC-M", "steam_gravity")
     for i in range(45):
-        rec.cycle("AC-M", "gravity_121_30", at(DAY, 6) + dt.timedelta(minutes=20 * i))
+        rec.cycle("AC-M", "gravity_121_30", at(DAY, 6) + dt.timedelta(minutes=40 * i))
     response = client.get("/api/v1/sterilization/log.pdf", headers=users.headers(Role.AUDITOR))
     pages, text = pdf_text(response.content)
     assert pages >= 2 and f"Page {pages} of {pages}" in text
@@ -206,3 +212,23 @@ def test_bad_log_parameters_are_refused(client, users):
         for path in ("log.csv", "log.pdf"):
             response = client.get(f"/api/v1/sterilization/{path}", params=params, headers=headers)
             assert response.status_code == 422, (path, params, response.text)
+
+
+def test_the_log_says_what_was_in_the_load_and_shows_invalid_tests_and_iuss(client, users, steri):
+    ster = steri.sterilizer()
+    kit = steri.packs(description="Suture kit")
+    cycle = steri.run(ster["code"], kit, bi_lot="LOT-X")
+    steri.bi(cycle["id"], "negative", control_grew=False, expect=201)
+    [dropped] = steri.packs(description="Dropped forceps")
+    iuss = steri.start(ster["code"], [dropped], cycle_type="flash_132_3")
+    steri.complete(iuss, integrator="pass")
+    frame = pd.read_csv(io.StringIO(get_csv(client, users).text), keep_default_na=False,
+                        dtype=str)  # fmt: skip
+    by_number = {int(r["cycle_number"]): r for _, r in frame.iterrows()}
+    assert by_number[cycle["number"]]["contents"] == "Suture kit"
+    assert by_number[cycle["number"]]["bi_result"] == "invalid"
+    assert by_number[iuss["number"]]["iuss_reason"] == "instrument dropped during the procedure"
+    assert by_number[iuss["number"]]["integrator"] == "pass"
+    pdf = client.get("/api/v1/sterilization/log.pdf", headers=users.headers(Role.AUDITOR))
+    _, text = pdf_text(pdf.content)
+    assert "Contents: Suture kit" in text and "IUSS (immediate use)" in text

@@ -1,0 +1,1 @@
+"""Equipment, maintenance and high-level disinfection (SPEC section 12)."""

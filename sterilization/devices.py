@@ -1,0 +1,65 @@
+"""Sterilizers as devices of the maintenance log (`kernel.devices`): the resolver says a
+code is a sterilizer; the listener acts on a sterilizer's repair. And cycles as work
+that needs the `sterilizer_operation` competency (`kernel.auth.competencies`).
+
+A repaired sterilizer must prove itself again before it sterilizes loads
+(requalification, SPEC section 7): the repair takes it out of service with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kernel.auth.competencies import Operation
+from kernel.devices import DeviceInfo, MaintenanceEvent
+from sterilization.models import Cycle, Sterilizer
+from sterilization.requalification import start_requalification
+
+
+def sterilizer_device(session: Session, code: str) -> DeviceInfo | None:
+    found = session.scalar(select(Sterilizer).where(Sterilizer.code == code))
+    if found is None:
+        return None
+    return DeviceInfo(code=found.code, kind="sterilizer", name=found.name)
+
+
+def on_maintenance(session: Session, event: MaintenanceEvent) -> None:
+    """A sterilizer `repair` starts requalification (SPEC section 7): test cycles only until
+    three BI tests (and Bowie-Dick tests on prevac) pass."""
+    if event.device.kind != "sterilizer" or event.kind != "repair":
+        return
+    sterilizer = session.scalar(select(Sterilizer).where(Sterilizer.code == event.device.code))
+    if sterilizer is None:
+        return
+    start_requalification(
+        session,
+        sterilizer,
+        since=event.at,
+        reason=(
+            f"Repaired on {event.performed_on} by {event.performed_by}: "
+            "requalify before loads (test cycles only)"
+        ),
+        actor=event.actor,
+    )
+
+
+def cycle_operations(
+    session: Session, start: dt.datetime | None, end: dt.datetime | None
+) -> list[Operation]:
+    """Cycles started in [start, end), each by its operator."""
+    statement = select(Cycle.id, Cycle.number, Cycle.operator, Cycle.started_at, Sterilizer.name)
+    statement = statement.join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+    if start is not None:
+        statement = statement.where(Cycle.started_at >= start)
+    if end is not None:
+        statement = statement.where(Cycle.started_at < end)
+    return [
+        Operation(
+            username=operator, skill="sterilizer_operation", at=at,
+            what=f"cycle {number} on {name}", kind="cycle", ref=str(cycle_id),
+        )
+        for cycle_id, number, operator, at, name in session.execute(statement)
+    ]  # fmt: skip

@@ -1,0 +1,98 @@
+"""Staff competencies (SPEC section 12): recorded by an administrator with an optional
+expiry; a cycle or HLD run by someone without a current one carries a warning and is
+never refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kernel.auth.models import Role
+from tests.equipment_factories import EquipmentApi
+from tests.factories import grant_competency
+from tests.sterilization_factories import Sterilization
+
+
+@pytest.fixture
+def eq(client, users) -> EquipmentApi:
+    return EquipmentApi(client, users)
+
+
+def grant(eq, username, expect=201, **body):
+    return eq.post(f"/api/v1/users/{username}/competencies", body, eq.admin, expect=expect)
+
+
+def test_an_administrator_records_competencies_with_their_expiry(eq, users):
+    eq.pin(dt.datetime(2026, 12, 2, 9, 0))
+    ma = users.create(Role.MA)
+    got = grant(eq, ma, skill="hld", granted_on="2025-12-01", expires_on="2026-12-01",
+                evidence="OPA in-service, signed by the IP nurse")  # fmt: skip
+    assert (got["skill"], got["current"]) == ("hld", False)  # expired yesterday
+    grant(eq, ma, skill="sterilizer_operation", granted_on="2026-06-01")
+    listed = eq.client.get(
+        f"/api/v1/users/{ma}/competencies", headers=users.headers(Role.AUDITOR)
+    ).json()
+    assert [(c["skill"], c["current"]) for c in listed["items"]] == [
+        ("sterilizer_operation", True),
+        ("hld", False),
+    ]
+    by_ma = eq.client.post(
+        f"/api/v1/users/{ma}/competencies",
+        json={"skill": "hld", "granted_on": "2026-01-01"},
+        headers=eq.ma,
+    )
+    assert by_ma.status_code == 403
+
+
+def test_a_competency_expiring_before_it_was_granted_is_refused(eq, users):
+    ma = users.create(Role.MA)
+    refused = grant(eq, ma, expect=422, skill="hld", granted_on="2026-06-01",
+                    expires_on="2026-05-01")  # fmt: skip
+    assert refused["errors"][0]["field"] == "expires_on"
+    assert grant(eq, "nobody-here", expect=404, skill="hld", granted_on="2026-06-01")
+
+
+def test_a_cycle_by_an_operator_without_a_current_competency_gets_a_warning_not_a_refusal(
+    client, users, database
+):
+    steri = Sterilization(client, users)
+    ma = users.create(Role.MA)
+    headers = {"Authorization": f"Bearer {users.token(ma)}"}
+    autoclave = steri.sterilizer("steam_gravity")["code"]
+    response = client.post(
+        "/api/v1/cycles", json={"sterilizer": autoclave, "cycle_type": "gravity_121_30"},
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == 201
+    warning = [w for w in response.json()["warnings"] if "competency" in w]
+    assert warning == [
+        f"{ma} has no current competency in sterilizer operation (no competency recorded): "
+        "the work is recorded, and listed in the compliance report."
+    ]
+    cycle = client.get(f"/api/v1/cycles/{response.json()['id']}", headers=headers).json()
+    assert any("competency" in w for w in cycle["warnings"])
+
+    grant_competency(database, ma, "sterilizer_operation")
+    other = steri.sterilizer("steam_gravity")["code"]  # the first is still running its cycle
+    again = client.post(
+        "/api/v1/cycles", json={"sterilizer": other, "cycle_type": "gravity_121_30"},
+        headers=headers,
+    )  # fmt: skip
+    assert again.status_code == 201, again.text
+    assert not any("competency" in w for w in again.json()["warnings"])
+
+
+def test_an_expired_competency_is_not_current_and_the_warning_says_when_it_lapsed(eq, users):
+    eq.pin(dt.datetime(2026, 12, 2, 9, 0))
+    probe = eq.hld_device()
+    username = users.usernames.get("ma") or (eq.ma and users.usernames["ma"])
+    grant(eq, username, skill="hld", granted_on="2025-11-01", expires_on="2026-11-30")
+    run = eq.hld_run(probe)
+    assert run["result"] == "pass"  # recorded and usable: flagged, not blocked
+    assert run["warnings"] == [
+        f"{username} has no current competency in high-level disinfection (competency "
+        "expired on 2026-11-30): the work is recorded, and listed in the compliance report."
+    ]
+    grant(eq, username, skill="hld", granted_on="2026-12-01", expires_on="2027-12-01")
+    assert eq.hld_run(probe)["warnings"] == []

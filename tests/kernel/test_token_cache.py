@@ -1,0 +1,147 @@
+"""Each worker remembers the bearer tokens it has looked up, and every request reads the
+database's auth generation first: whatever ends or changes someone's access bumps it (a
+database trigger), so the cache never outlives a logout, a deactivation, a role change or
+a revocation written by any other process. Across two server processes:
+tests/system/test_scale_out.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from sqlalchemy import select, text, update
+
+from kernel.auth.models import ApiToken, AuthGeneration, Role, User
+from kernel.auth.service import issue_token, token_digest
+from kernel.auth.token_cache import token_cache
+from kernel.db import Database
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def generation(database: Database) -> int:
+    with database.session(write=False) as session:
+        return session.scalar(select(AuthGeneration.generation).where(AuthGeneration.id == 1))
+
+
+def test_a_repeated_request_with_a_known_token_needs_no_token_lookup(client, users, statements):
+    headers = bearer(users.token(users.create(Role.MA)))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    statements.reset()
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    assert statements.count >= 1  # the handler's own query
+    assert not [s for s in statements.statements if "api_tokens" in s]
+
+
+def test_a_cached_token_is_refused_on_the_next_request_after_logout(client, users):
+    headers = bearer(users.token(users.create(Role.MA)))
+    for _ in range(2):  # cached now
+        assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_a_cached_token_of_a_deactivated_user_is_refused_on_the_next_request(client, users):
+    username = users.create(Role.MA)
+    headers = bearer(users.token(username))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    admin = users.headers(Role.ADMIN)
+    patched = client.patch(f"/api/v1/users/{username}", json={"active": False}, headers=admin)
+    assert patched.status_code == 200
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_a_role_change_applies_to_a_cached_token_on_the_next_request(client, users):
+    username = users.create(Role.ADMIN)
+    headers = bearer(users.token(username))
+    assert client.get("/api/v1/users", headers=headers).status_code == 200  # admin only
+    other_admin = users.headers(Role.ADMIN)
+    patched = client.patch(f"/api/v1/users/{username}", json={"role": "ma"}, headers=other_admin)
+    assert patched.status_code == 200
+    assert client.get("/api/v1/users", headers=headers).status_code == 403
+    assert client.get("/api/v1/users/me", headers=headers).json()["role"] == "ma"
+
+
+def test_a_revocation_written_by_another_process_is_honoured_on_the_next_request(
+    client, users, database
+):
+    """The CLI, a second worker or a hand-run UPDATE: the trigger bumps the generation."""
+    token = users.token(users.create(Role.MA))
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    before = generation(database)
+    with database.engine.begin() as conn:  # not through the app or its services
+        conn.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == token_digest(token))
+            .values(revoked_at=dt.datetime.now(dt.UTC))
+        )
+    assert generation(database) == before + 1
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 401
+
+
+def test_a_user_deactivated_straight_in_the_database_is_refused_on_the_next_request(
+    client, users, database
+):
+    username = users.create(Role.MA)
+    headers = bearer(users.token(username))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    with database.engine.begin() as conn:
+        conn.execute(update(User).where(User.username == username).values(active=False))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_a_cached_token_is_refused_once_it_expires(client, users, database):
+    username = users.create(Role.MA)
+    with database.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        token, _ = issue_token(session, user, ttl=dt.timedelta(seconds=1.5), client="test")
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    time.sleep(1.6)  # nothing in the database changed: only the expiry ends it
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 401
+
+
+def test_sliding_a_page_session_forward_does_not_empty_the_cache(client, users, database):
+    token = users.token(users.create(Role.MA))
+    before = generation(database)
+    with database.engine.begin() as conn:
+        conn.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == token_digest(token))
+            .values(expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+        )
+    assert generation(database) == before
+
+
+def test_logging_in_does_not_empty_the_cache(client, users, database):
+    username = users.create(Role.MA)
+    before = generation(database)
+    users.token(username)
+    assert generation(database) == before
+
+
+def test_the_token_cache_belongs_to_its_database_not_to_the_app(client, users, database, tmp_path):
+    """Tests share one app; each brings its own database and so its own cache."""
+    token = users.token(users.create(Role.MA))
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    cache = token_cache(database)
+    assert cache.get(token_digest(token), cache.generation()) is not None
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        assert token_cache(other) is not cache
+        assert token_cache(other).get(token_digest(token), 0) is None
+    finally:
+        other.dispose()
+
+
+def test_without_a_generation_row_every_request_looks_its_token_up(client, users, database):
+    """A database whose counter row is gone is never trusted from the cache."""
+    headers = bearer(users.token(users.create(Role.MA)))
+    with database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM auth_generation"))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    assert token_cache(database).generation() is None
+    with database.engine.begin() as conn:
+        conn.execute(update(User).values(active=False))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 401
