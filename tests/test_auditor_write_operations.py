@@ -170,6 +170,10 @@ class World:
         assert response.status_code == 200, response.text
         return sku
 
+    def site(self) -> str:
+        body = {"code": self.name("SITE"), "name": "Branch clinic", "timezone": "America/Denver"}
+        return self.post("/api/v1/sites", body)["code"]
+
     def fresh_user(self) -> str:
         return self.users.create(Role.MA)
 
@@ -478,6 +482,14 @@ OPERATIONS: dict[tuple[str, str], Callable[[World], Call]] = {
     ),
     ("POST", "/api/v1/packs"): lambda w: Call(
         "/api/v1/packs", {"description": "Exam kit"}, expect=201
+    ),
+    ("POST", "/api/v1/sites"): lambda w: Call(
+        "/api/v1/sites",
+        {"code": w.name("S"), "name": "North clinic", "timezone": "America/Chicago"},
+        expect=201,
+    ),
+    ("POST", "/api/v1/packs/{code}/transfer"): lambda w: Call(
+        f"/api/v1/packs/{w.sterile_pack()}/transfer", {"to_site": w.site()}
     ),
     ("POST", "/api/v1/packs/{code}/use"): lambda w: Call(
         f"/api/v1/packs/{w.sterile_pack()}/use", {"encounter_ref": "ENC-77"}

@@ -44,7 +44,7 @@ VERBS = {
     "get", "list", "create", "update", "delete", "set", "change", "start", "complete",
     "record", "receive", "submit", "cancel", "resolve", "verify", "revoke", "use", "amend",
     "compromise", "download", "upload", "import", "export", "review", "suggest", "search",
-    "open", "close", "print", "issue", "check", "find", "mark", "send",
+    "open", "close", "print", "issue", "check", "find", "mark", "send", "transfer",
 }  # fmt: skip
 
 

@@ -60,11 +60,12 @@ def test_static_files_are_served_from_the_kernel_then_each_plugins_directory(
         "equipment",
         "steristock",
     ]
-    assert (directories[2] / "js" / "scan.js").is_file()  # the scan page's, not the kernel's
+    scan_js = directories[3] / "js" / "scan.js"  # the scan page's, not the kernel's
+    assert scan_js.is_file()
     assert not (directories[0] / "js" / "scan.js").exists()
     response = client.get("/static/js/scan.js")
     assert response.status_code == 200
-    assert response.text == (directories[2] / "js" / "scan.js").read_text()
+    assert response.text == scan_js.read_text()
     assert client.get("/static/js/soak-timer.js").status_code == 200  # the equipment's
     assert client.get("/static/js/count_sheet.js").status_code == 200  # sterilization's
     assert client.get("/static/css/steristock.css").status_code == 200  # the kernel's
