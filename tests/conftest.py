@@ -154,25 +154,31 @@ def postgres_migrated() -> str:
     return POSTGRES_URL
 
 
+# Rows the migrations seed (as they make the audit head): kept through the truncate, with
+# their ids restarting at 1 as in a fresh database.
+SEEDED_ROWS = {"sites": "code = 'MAIN'", "bi_products": "code = 'DEFAULT'"}
+
+
 def truncate_postgres(db: Database) -> None:
     tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
     with db.engine.begin() as conn:
-        # Site MAIN is made by the migrations (as the audit head is): keep it, with id 1.
-        main = conn.execute(
-            text("SELECT code, name, timezone, created_at FROM sites WHERE code = 'MAIN'")
-        ).one()
+        seeded = {
+            table: [
+                {k: v for k, v in row._mapping.items() if k != "id"}
+                for row in conn.execute(text(f"SELECT * FROM {table} WHERE {where}"))
+            ]
+            for table, where in SEEDED_ROWS.items()
+        }
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         conn.execute(
             text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
         )
         conn.execute(text("INSERT INTO auth_generation (id, generation) VALUES (1, 0)"))
-        conn.execute(
-            text(
-                "INSERT INTO sites (code, name, timezone, created_at) "
-                "VALUES (:code, :name, :timezone, :created_at)"
-            ),
-            dict(main._mapping),
-        )
+        for table, rows in seeded.items():
+            for row in rows:
+                columns = ", ".join(row)
+                values = ", ".join(f":{k}" for k in row)
+                conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), row)
         conn.execute(
             text("INSERT INTO record_seal_head (id, seq, mac, audit_seq) VALUES (1, 0, :h, 0)"),
             {"h": "0" * 64},

@@ -38,7 +38,7 @@ def test_purchasing_creates_supplier_location_item_and_par_level(client, buyer, 
     r = client.post("/api/v1/locations", json={"code": "exam1", "name": "Exam room 1"},
                     headers=buyer)  # fmt: skip
     assert r.status_code == 201
-    assert r.json() == {"code": "EXAM1", "name": "Exam room 1", "active": True}
+    assert r.json() == {"code": "EXAM1", "name": "Exam room 1", "active": True, "site": "MAIN"}
     r = client.post("/api/v1/items", json=item_body(supplier_id), headers=buyer)
     assert r.status_code == 201, r.text
     item = r.json()

@@ -215,7 +215,9 @@ def test_a_positive_bi_recall_over_5000_packs_is_set_based(steri, database, stat
             == 5000
         )
     assert result["recall_id"] is not None
-    assert count < 60, count
+    # About 65, the helper's read of the cycle (for its BI read time) included; per-pack
+    # statements would be 5,000 or more.
+    assert count < 80, count
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.PURCHASING])

@@ -53,7 +53,8 @@ def test_the_bowie_dick_line_ticks_off_when_the_test_passes(app, tablet, users):
     assert line["url"] == f"/cycles/new?sterilizer={prevac['code']}"
     steri.run(prevac["code"], cycle_type="bowie_dick")
     [line] = section(today(tablet), "bowie-dick")
-    assert line["state"] == "done" and line["note"] == "passed 2026-12-03 07:30"
+    # started 07:30; the 3.5-minute test and heating up end it at 07:43
+    assert line["state"] == "done" and line["note"] == "passed 2026-12-03 07:43"
     app.state.clock.advance(dt.timedelta(days=1))  # a new day: due again
     assert section(today(tablet), "bowie-dick")[0]["state"] == "todo"
 
@@ -66,7 +67,7 @@ def test_bis_to_read_show_their_times_and_tick_off_when_read(app, tablet, users)
     assert running["state"] == "todo" and running["note"] == "running since 2026-12-03 07:30"
     assert section(today(tablet), "bis") == []  # not ended: nothing to incubate yet
     app.state.clock.advance(dt.timedelta(minutes=45))
-    steri.complete(cycle)
+    steri.complete(cycle, ended_at=app.state.clock.now().isoformat())
     assert section(today(tablet), "cycles")[0]["state"] == "done"
     [bi] = section(today(tablet), "bis")
     assert bi["state"] == "todo" and bi["note"] == "read from 2026-12-04 08:15"
