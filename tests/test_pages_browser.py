@@ -53,6 +53,7 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
     """Through the domains' own functions: a sterilizer, sterile and assembled packs, and
     a bin (GLV/M at EXAM1) holding 5 boxes after 1 was used.
     Returns (sterile codes, assembled codes)."""
+    import datetime as dt
     from decimal import Decimal
     from zoneinfo import ZoneInfo
 
@@ -78,9 +79,11 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
             session, description="Suture kit", contents=contents, quantity=2, implant=False,
             actor="maria", now=now,
         )  # fmt: skip
+        # Started 35 minutes ago, so that the 30 minutes of exposure fit before now.
         cycle, _ = cycles.start_cycle(
             session, sterilizer_code="AC1", cycle_type="gravity_121_30", pack_codes=sterile,
             bi_lot=None, implants=None, actor="maria", zone=clock.zone, now=now,
+            started_at=now - dt.timedelta(minutes=35),
         )  # fmt: skip
         readings = {"temperature_c": 121.5, "exposure_minutes": 30.0}
         cycles.complete_cycle(
