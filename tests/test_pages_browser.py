@@ -8,6 +8,7 @@ Skips cleanly where Chromium or Playwright is missing. Screenshots go to
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,7 +35,8 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery"
 # The page servers run two workers: a session or form made on one must work on the other.
-BROWSER_ENV = {"STERISTOCK_SECRET_KEY": "browser-test-secret"}
+# The clinic's zone is UTC, so a test can type a local time into a form.
+BROWSER_ENV = {"STERISTOCK_SECRET_KEY": "browser-test-secret", "STERISTOCK_TIMEZONE": "UTC"}
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not Path(CHROMIUM).exists():
@@ -78,11 +80,15 @@ def seed_domain_data(database: Database) -> tuple[list[str], list[str]]:
             session, description="Suture kit", contents=contents, quantity=2, implant=False,
             actor="maria", now=now,
         )  # fmt: skip
+        # Logged later: it ran 40 minutes (its 30 of exposure fit) and ended an hour ago,
+        # so that a test can log another cycle on AC1 as started half an hour back.
         cycle, _ = cycles.start_cycle(
             session, sterilizer_code="AC1", cycle_type="gravity_121_30", pack_codes=sterile,
             bi_lot=None, implants=None, actor="maria", zone=clock.zone, now=now,
+            started_at=now - dt.timedelta(minutes=100),
         )  # fmt: skip
-        readings = {"temperature_c": 121.5, "exposure_minutes": 30.0}
+        readings = {"temperature_c": 121.5, "exposure_minutes": 30.0,
+                    "ended_at": now - dt.timedelta(minutes=60)}  # fmt: skip
         cycles.complete_cycle(
             session, cycle.id, data={"mechanical_ok": True, "chemical_ok": True, **readings},
             actor="maria", zone=clock.zone, shelf_life=ShelfLife(), now=now,
@@ -418,6 +424,10 @@ def test_start_and_complete_a_cycle(maria: Tab, server: Server, screenshot_dir: 
     maria.page.select_option("#field-cycle_type", "gravity_121_30")
     maria.page.check(f"input[name=pack][value={server.assembled[0]}]")
     maria.page.fill("#field-codes", server.assembled[1])
+    # Logged after the fact: it started 35 minutes ago (the clinic's zone is UTC), so its
+    # 30 minutes of exposure fit before now.
+    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=35)
+    maria.page.fill("#field-started_at", started.strftime("%Y-%m-%dT%H:%M"))
     shoot(maria, screenshot_dir, "cycle-new")
     maria.page.click("#start-form button[type=submit]")
     maria.page.wait_for_url("**/cycles/*")
@@ -452,19 +462,47 @@ def test_domain_pages_read_well_on_both_tablet_sizes(maria: Tab, screenshot_dir:
     assert maria.console_errors == []
 
 
+# Swagger UI 5 virtualizes a long list of operations (150 rows of tags and operations or
+# more): only those near the viewport are in the DOM. This scrolls the page from the top to
+# the bottom, half a screen at a time, and returns the id of every operation block that
+# was rendered on the way; or, given an id, stops where that block is rendered.
+SWAGGER_SCROLL = """async (wanted) => {
+  const seen = new Set();
+  const paint = (done) => requestAnimationFrame(() => requestAnimationFrame(done));
+  const frame = () => new Promise(paint);
+  const look = () => document.querySelectorAll(".opblock").forEach((block) => seen.add(block.id));
+  window.scrollTo(0, 0);
+  await frame();
+  for (;;) {
+    look();
+    if (wanted && seen.has(wanted)) break;
+    const before = window.scrollY;
+    window.scrollBy(0, window.innerHeight / 2);
+    await frame();
+    if (window.scrollY === before) break;
+  }
+  look();
+  return [...seen];
+}"""
+
+
 def test_swagger_ui_renders_every_operation_with_problem_responses(tab: Tab) -> None:
     """The interactive API docs at /schema load their vendored assets and the schema."""
     tab.page.set_default_timeout(30000)  # a 1.5 MB bundle, on a busy CI box
     tab.goto("/schema")
     tab.page.wait_for_selector(".opblock")
     schema = tab.page.request.get(tab.base_url + "/schema/openapi.json").json()
-    operations = sum(
-        1 for item in schema["paths"].values() for key in item if key in ("get", "post", "put",
-        "patch", "delete")
-    )  # fmt: skip
+    tagged = [
+        f"operations-{tag.replace(' ', '_')}-{operation['operationId']}"
+        for item in schema["paths"].values() for key, operation in item.items()
+        if key in ("get", "post", "put", "patch", "delete") for tag in operation["tags"]
+    ]  # fmt: skip
     # (an operation with two tags is listed under both)
-    assert tab.page.locator(".opblock").count() >= operations > 50
+    rendered = tab.page.evaluate(SWAGGER_SCROLL, None)
+    assert len(tagged) > 50
+    assert set(tagged) <= set(rendered), sorted(set(tagged) - set(rendered))
     add_item_id = schema["paths"]["/api/v1/items"]["post"]["operationId"]
+    tab.page.evaluate(SWAGGER_SCROLL, f"operations-inventory-{add_item_id}")
     add_item = tab.page.locator(f"#operations-inventory-{add_item_id}")
     add_item.locator(".opblock-summary").click()
     add_item.locator('tr.response[data-code="201"]').wait_for()

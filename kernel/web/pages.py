@@ -245,10 +245,18 @@ class PageCSRFMiddleware:
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# `Sec-Fetch-Site` values that no other site can have caused: our own page, or the user
+# (a bookmark, the address bar).
+_OWN_FETCH_SITES = frozenset({"same-origin", "none"})
+
+
 def _same_origin(scope: Scope, settings: Settings, exclude: Any) -> bool:
-    """A page form posted from another site is refused on its `Origin` header, before the
-    token check (defence in depth: a leaked token is not enough). No `Origin` (an old
-    browser, a non-browser client): the token check alone decides."""
+    """A page form posted from another site is refused, before the token check (defence in
+    depth: a leaked token is not enough). The browser's `Sec-Fetch-Site` decides where it
+    is sent; otherwise the `Origin` header. Our pages are served with
+    `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` even on a
+    same-origin form post, so `null` (like no `Origin`: an old browser, a non-browser
+    client) leaves the token check alone to decide."""
     if scope.get("type") != "http" or scope.get("method") not in _UNSAFE:
         return True
     path = scope.get("path", "")
@@ -256,8 +264,11 @@ def _same_origin(scope: Scope, settings: Settings, exclude: Any) -> bool:
     if any(re.match(pattern, path) for pattern in patterns):
         return True
     headers = dict(scope.get("headers") or [])
+    fetch_site = headers.get(b"sec-fetch-site", b"").decode("latin-1").strip().lower()
+    if fetch_site:
+        return fetch_site in _OWN_FETCH_SITES
     origin = headers.get(b"origin", b"").decode("latin-1").strip().lower().rstrip("/")
-    if not origin:
+    if not origin or origin == "null":
         return True
     host = headers.get(b"host", b"").decode("latin-1").strip().lower()
     allowed = {f"{scope.get('scheme', 'http')}://{host}"}

@@ -194,6 +194,29 @@ def test_a_page_form_posted_from_another_site_is_refused_on_its_origin(client, u
     assert same.status_code == 303, same.text
 
 
+def test_a_page_form_is_judged_on_sec_fetch_site_where_the_browser_sends_it(client, users):
+    """Under `Referrer-Policy: no-referrer` a browser's own same-origin form post carries
+    `Origin: null`; `Sec-Fetch-Site` says where it really came from."""
+    from tests.factories import csrf_token_from
+
+    username = users.create(Role.MA)
+    form = client.get("/login")
+    body = {"username": username, "password": users.password, "next": "/",
+            "_csrf_token": csrf_token_from(form.text)}  # fmt: skip
+    for site in ("cross-site", "same-site"):
+        evil = client.post("/login", data=body, follow_redirects=False,
+                           headers={"Origin": "null", "Sec-Fetch-Site": site})  # fmt: skip
+        assert evil.status_code == 403, site
+    # Where the browser sends it, Sec-Fetch-Site decides over Origin.
+    forged = client.post("/login", data=body, follow_redirects=False,
+                         headers={"Origin": "http://testserver.local",
+                                  "Sec-Fetch-Site": "cross-site"})  # fmt: skip
+    assert forged.status_code == 403
+    same = client.post("/login", data=body, follow_redirects=False,
+                       headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})  # fmt: skip
+    assert same.status_code == 303, same.text
+
+
 def test_a_stranger_cannot_lock_the_admin_out_from_the_clinics_own_clients(database):
     import datetime as dt
 
