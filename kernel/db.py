@@ -425,8 +425,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _finish(session: Session, failed: bool) -> None:
-    if not session.info["write"] and not session.info.get(_PENDING_AUDIT):
-        session.close()  # a read: nothing to commit; closing ends its read transaction
+    if not session.info.get(_PENDING_AUDIT) and (
+        not session.info["write"] or not session.in_transaction()
+    ):
+        # A read, or a write the handler already committed: nothing to commit (a commit
+        # would begin a transaction first); closing ends a read transaction.
+        session.close()
         return
     try:
         if failed:

@@ -2,7 +2,10 @@
 a backup with an extra trigger (one turning recalled packs back to `sterile`), an extra
 view or index, or a missing or altered table, naming the difference.
 
-SQLite: every `sqlite_master` entry (type, name, table, SQL with whitespace collapsed).
+SQLite: every `sqlite_master` entry (type, name, table, SQL with whitespace collapsed). A
+table's SQL is compared by its structure: the same column definitions in the same order and
+the same table constraints in any order -- SQLite batch migrations rebuild a table from a set
+of constraints, so two runs of the same migrations write them in different orders.
 PostgreSQL: tables and columns (type, nullability, default), indexes (definition),
 triggers (definition, enabled), views, sequences and functions of the `public` schema.
 """
@@ -23,11 +26,62 @@ def _norm(sql: str | None) -> str:
     return _SPACE.sub(" ", sql or "").strip().replace("( ", "(").replace(" )", ")")
 
 
+_CLOSING = {"'": "'", '"': '"', "`": "`", "[": "]"}
+_TABLE_CONSTRAINT = re.compile(r"(CONSTRAINT|PRIMARY\s+KEY|UNIQUE|CHECK|FOREIGN\s+KEY)\b", re.I)
+
+
+def _split_body(sql: str) -> tuple[str, list[str], str] | None:
+    """`CREATE TABLE t (a, b, ...) tail` as ("CREATE TABLE t", [a, b, ...], "tail"), split at
+    the commas outside parentheses and quotes; None when the text does not parse so."""
+    start = sql.find("(")
+    if start < 0:
+        return None
+    items: list[str] = []
+    depth, quote, item_start = 0, "", start + 1
+    for index in range(start + 1, len(sql)):
+        char = sql[index]
+        if quote:
+            if char == _CLOSING[quote]:
+                quote = ""
+        elif char in "'\"`[":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                items.append(sql[item_start:index].strip())
+                return sql[:start].strip(), items, sql[index + 1 :].strip()
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(sql[item_start:index].strip())
+            item_start = index + 1
+    return None
+
+
+def _table_structure(sql: str) -> str:
+    """A table's SQL with its table constraints sorted: the columns keep their order (a
+    column's type, nullability, default and inline constraints are its text), the table
+    constraints (PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY, named or not) are compared as a
+    set. Text that does not parse as a table is kept as it is, so it differs."""
+    parts = _split_body(sql)
+    if parts is None or not parts[0].upper().startswith("CREATE TABLE"):
+        return sql
+    head, items, tail = parts
+    columns = [item for item in items if not _TABLE_CONSTRAINT.match(item)]
+    constraints = sorted(item for item in items if _TABLE_CONSTRAINT.match(item))
+    return f"{head} ({', '.join(columns + constraints)}) {tail}".strip()
+
+
 def sqlite_schema(connection: Connection) -> dict[str, str]:
     rows = connection.execute(
         text("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
     ).all()
-    return {f"{kind} {name} (on {table})": _norm(sql) for kind, name, table, sql in rows}
+    return {
+        f"{kind} {name} (on {table})": (
+            _table_structure(_norm(sql)) if kind == "table" else _norm(sql)
+        )
+        for kind, name, table, sql in rows
+    }
 
 
 _POSTGRES_QUERIES = {

@@ -372,12 +372,18 @@ def _digests_of(
 @event.listens_for(Session, "before_commit")
 def _seal_changes(session: Session) -> None:
     """Seal what this transaction inserted or changed, and the audit chain's new head."""
-    if not session.in_transaction():
+    transaction = session.get_transaction()
+    if transaction is None:
+        return
+    session.flush()  # what is still pending is written, so sealed, too
+    if not transaction.connections:
+        # Nothing was written: no connection to ask for. Asking would begin one (on SQLite
+        # taking the write lock), e.g. on the event loop for a request whose handler had
+        # already committed (the loop then blocks behind the writers it must serve).
         return
     connection = session.connection()
     if not connection.info.pop(_DML, False):
         return
-    session.flush()
     pending = _changed_rows(connection)
     audit = connection.execute(select(_audit_head_t.c.seq, _audit_head_t.c.hash)).first()
     _append_seals(connection, pending, audit_head=(audit.seq, audit.hash) if audit else None)

@@ -216,7 +216,8 @@ def test_restore_refuses_a_backup_whose_audit_chain_was_altered(
     result = run(sqlite_db, "users", "create", "maria", "--role", "ma", "--password", "long pw 123")
     assert result.exit_code == 0, result.output
     backup = make_backup(sqlite_db, tmp_path)
-    with sqlite3.connect(backup) as conn:
+    with sqlite3.connect(backup) as conn:  # the insider drops the trigger refusing the edit
+        conn.execute("DROP TRIGGER audit_entries_no_update")
         conn.execute("UPDATE audit_entries SET actor = 'someone else' WHERE seq = 1")
     clean_error(run(sqlite_db, "restore", "--force", str(backup)), "does not verify")
     with sqlite3.connect(sqlite_db) as conn:  # the live database was not touched

@@ -4,6 +4,7 @@ and the database being replaced is untouched."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from contextlib import closing
@@ -168,3 +169,59 @@ def test_an_old_backup_from_before_the_seals_is_sealed_on_restore(tmp_path):
     result = cli_run(target, tmp_path / "data", "restore", str(old))
     assert result.exit_code == 0, result.output
     assert cli_run(target, tmp_path / "data", "audit", "verify").exit_code == 0
+
+
+def rewrite_packs_table(backup: Path, rewrite) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite the stored `CREATE TABLE packs (...)` text of a SQLite backup in place: its
+    columns and PRIMARY KEY, then its named constraints and foreign keys, go through
+    `rewrite(constraints)`. The rows are untouched: the columns keep their order."""
+    with closing(sqlite3.connect(backup, isolation_level=None)) as conn:
+        (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'packs'").fetchone()
+        assert sql.endswith(")")
+        columns, *constraints = re.split(r",\s*(?=CONSTRAINT |FOREIGN KEY)", sql[:-1])
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE name = 'packs'",
+            (", ".join([columns, *rewrite(constraints)]) + ")",),
+        )
+        conn.execute("PRAGMA writable_schema = OFF")
+    with closing(sqlite3.connect(backup)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_backup_whose_table_constraints_are_in_another_order_restores(
+    backend, database_url, backup_file, tmp_path
+):
+    """SQLite batch migrations write a rebuilt table's constraints in no fixed order, so
+    the backup of a database migrated by another run of the migrations has them so."""
+
+    def reversed_(constraints: list[str]) -> list[str]:
+        assert len(constraints) > 2
+        return constraints[::-1]
+
+    rewrite_packs_table(backup_file, reversed_)
+    target = restore_target(backend, database_url, tmp_path)
+    result = cli_run(target, tmp_path / "data", "restore", "--force", str(backup_file))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_backup_whose_table_lost_a_check_constraint_is_refused(
+    backend, database_url, backup_file, tmp_path
+):
+
+    def without_checks(constraints: list[str]) -> list[str]:
+        kept = [c for c in constraints if not c.startswith("CONSTRAINT ck_packs")]
+        assert len(kept) < len(constraints)
+        return kept
+
+    rewrite_packs_table(backup_file, without_checks)
+    refused(
+        backend,
+        database_url,
+        tmp_path,
+        backup_file,
+        "differs from what the migrations build",
+        "altered table packs",
+    )

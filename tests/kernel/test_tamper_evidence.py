@@ -297,3 +297,36 @@ def test_every_audit_csv_carries_a_signed_anchor(database, client, users, clinic
     assert problems == [] and anchors[0]["audit_seq"] >= 1
     with database.session(write=False) as session:
         assert verify_all(session, log).ok
+
+
+def test_a_commit_that_wrote_nothing_takes_no_connection(database):
+    """A write request whose handler already committed is ended on the event loop: its
+    commit must not begin a transaction (on SQLite, queueing there for the write lock
+    stalled the loop behind the very writers it had to finish)."""
+    from sqlalchemy import event
+
+    checkouts: list[object] = []
+
+    def count(*_args: object) -> None:
+        checkouts.append(1)
+
+    event.listen(database.engine, "checkout", count)
+    try:
+        session = database.new_session(write=True)
+        session.commit()  # never used (SQLAlchemy begins a transaction to commit it)
+        session.close()
+    finally:
+        event.remove(database.engine, "checkout", count)
+    assert checkouts == []
+
+
+def test_a_change_still_pending_at_commit_is_sealed(database, clinic):
+    """The commit's own flush (after the seal hook ran) is sealed too."""
+    from sterilization.models import Pack
+
+    pack_id = one(database, "SELECT id FROM packs ORDER BY id LIMIT 1")
+    with database.session() as session:
+        pack = session.get(Pack, pack_id)  # a read: connected, nothing written yet
+        assert pack is not None
+        pack.status_note = "checked"  # written by the commit's flush
+    assert records_report(database).ok
