@@ -53,9 +53,7 @@ def test_equipment_and_hld_devices_are_created_at_the_site_named_or_main(client,
     assert {d["code"]: d["site"] for d in devices} == {"TEE-T": "TYO", "TEE-M": "MAIN"}
 
 
-def test_another_sites_device_answers_like_a_missing_one_and_is_left_out_of_lists(
-    client, users
-):
+def test_another_sites_device_answers_like_a_missing_one_and_is_left_out_of_lists(client, users):
     tokyo_and_main_devices(client, users)
     users.create(Role.MA, "mia")  # MAIN only
     mia = bearer(users, "mia")
