@@ -15,6 +15,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from kernel.audit import evidence
 from kernel.db import UTCDateTime, utcnow
 from kernel.sites.query_scope import owned_through, site_owned
 
@@ -188,3 +189,9 @@ owned_through(EquipmentRun, EquipmentRun.equipment_id, Equipment)
 owned_through(EquipmentTest, EquipmentTest.equipment_id, Equipment)
 owned_through(HldRun, HldRun.device_id, HldDevice)
 owned_through(HldUse, HldUse.device_id, HldDevice)
+# Evidence an auditor relies on (kernel/audit/evidence.py): sealed, never updated or deleted.
+evidence.register(EquipmentRun.__table__)  # type: ignore[attr-defined]
+evidence.register(EquipmentTest.__table__)  # type: ignore[attr-defined]
+evidence.register(MaintenanceRecord.__table__)  # type: ignore[attr-defined]
+evidence.register(HldRun.__table__)  # type: ignore[attr-defined]
+evidence.register(HldUse.__table__)  # type: ignore[attr-defined]
