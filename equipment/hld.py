@@ -26,6 +26,7 @@ from kernel.clock import ClinicTime
 from kernel.devices import DeviceInfo
 from kernel.encounters import normalize_encounter_ref
 from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.sites.service import site_id_or_main
 
 
 def get_device(session: Session, code: str, *, lock: bool = False) -> HldDevice:
@@ -51,7 +52,9 @@ def create_device(
     serial_number: str | None = None,
     actor: str,
     now: dt.datetime,
+    site_id: int | None = None,
 ) -> HldDevice:
+    """A new HLD device at site `site_id` (None: MAIN; handlers pass their scope's site)."""
     if session.scalar(select(HldDevice.id).where(HldDevice.code == code)) is not None:
         raise Conflict.for_field("code", f"An HLD device with code {code!r} already exists.")
     serial = serial_number.strip() if serial_number else None
@@ -65,6 +68,7 @@ def create_device(
         kind=kind.strip(),
         manufacturer=manufacturer.strip() if manufacturer else None,
         serial_number=serial,
+        site_id=site_id_or_main(session, site_id),
         created_by=actor,
         created_at=now,
     )
@@ -110,7 +114,7 @@ def hld_device(session: Session, code: str) -> DeviceInfo | None:
     found = session.scalar(select(HldDevice).where(HldDevice.code == code))
     if found is None:
         return None
-    return DeviceInfo(code=found.code, kind="hld_device", name=found.name)
+    return DeviceInfo(code=found.code, kind="hld_device", name=found.name, site_id=found.site_id)
 
 
 def _number(value: float) -> str:

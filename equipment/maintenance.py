@@ -21,6 +21,7 @@ from equipment.models import MaintenanceRecord
 from kernel import audit
 from kernel.devices import MaintenanceEvent, maintenance_recorded, resolve_device
 from kernel.problems import InvalidInput, NotFound
+from kernel.sites.service import site_id_or_main
 
 
 def record_maintenance(
@@ -53,6 +54,7 @@ def record_maintenance(
         )
     record = MaintenanceRecord(
         device_code=found.code,
+        site_id=site_id_or_main(session, found.site_id),
         device_kind=found.kind,
         device_name=found.name,
         kind=kind,

@@ -15,7 +15,9 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from kernel.audit import evidence
 from kernel.db import UTCDateTime, utcnow
+from kernel.sites.query_scope import owned_through, site_owned
 
 EQUIPMENT_KINDS = ("ultrasonic", "washer_disinfector", "aer", "incubator", "other")
 EQUIPMENT_STATUSES = ("in_service", "out_of_service")
@@ -41,6 +43,7 @@ class Equipment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # kernel.sites: whose it is
     kind: str = Field(max_length=20)
     name: str = Field(max_length=200)
     manufacturer: str | None = Field(default=None, max_length=200)
@@ -103,6 +106,7 @@ class MaintenanceRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     device_code: str = Field(max_length=40)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # the device's site
     device_kind: str = Field(max_length=20)
     device_name: str = Field(max_length=200)
     kind: str = Field(max_length=20)
@@ -122,6 +126,7 @@ class HldDevice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # kernel.sites: whose it is
     name: str = Field(max_length=200)
     kind: str = Field(max_length=40)
     manufacturer: str | None = Field(default=None, max_length=200)
@@ -174,3 +179,19 @@ class HldUse(SQLModel, table=True):
     encounter_ref: str = Field(max_length=100, index=True)
     used_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_by: str = Field(max_length=64)
+
+
+# --- sites (docs/sites.md): whose rows these are ---------------------------------------
+site_owned(Equipment)
+site_owned(HldDevice)
+site_owned(MaintenanceRecord)  # the device's site when it was serviced
+owned_through(EquipmentRun, EquipmentRun.equipment_id, Equipment)
+owned_through(EquipmentTest, EquipmentTest.equipment_id, Equipment)
+owned_through(HldRun, HldRun.device_id, HldDevice)
+owned_through(HldUse, HldUse.device_id, HldDevice)
+# Evidence an auditor relies on (kernel/audit/evidence.py): sealed, never updated or deleted.
+evidence.register(EquipmentRun.__table__)  # type: ignore[attr-defined]
+evidence.register(EquipmentTest.__table__)  # type: ignore[attr-defined]
+evidence.register(MaintenanceRecord.__table__)  # type: ignore[attr-defined]
+evidence.register(HldRun.__table__)  # type: ignore[attr-defined]
+evidence.register(HldUse.__table__)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from equipment.models import Equipment
 from kernel import audit
 from kernel.devices import DeviceInfo
 from kernel.problems import Conflict, NotFound
+from kernel.sites.service import site_id_or_main
 
 
 def get_equipment(session: Session, code: str) -> Equipment:
@@ -37,7 +38,9 @@ def create_equipment(
     test_frequency: str | None = None,
     actor: str,
     now: dt.datetime,
+    site_id: int | None = None,
 ) -> Equipment:
+    """New equipment at site `site_id` (None: MAIN; handlers pass their scope's site)."""
     if session.scalar(select(Equipment.id).where(Equipment.code == code)) is not None:
         raise Conflict.for_field("code", f"Equipment with code {code!r} already exists.")
     serial = serial_number.strip() if serial_number else None
@@ -54,6 +57,7 @@ def create_equipment(
         serial_number=serial,
         test_frequency=test_frequency,
         status="in_service",
+        site_id=site_id_or_main(session, site_id),
         created_by=actor,
         created_at=now,
     )
@@ -129,4 +133,4 @@ def equipment_device(session: Session, code: str) -> DeviceInfo | None:
     found = session.scalar(select(Equipment).where(Equipment.code == code))
     if found is None:
         return None
-    return DeviceInfo(code=found.code, kind="equipment", name=found.name)
+    return DeviceInfo(code=found.code, kind="equipment", name=found.name, site_id=found.site_id)

@@ -26,11 +26,13 @@ from equipment.schemas import (
     MaintenanceDueOut,
     MaintenanceOut,
 )
+from kernel.sites.codes import code_of
 
 
 def equipment_out(e: Equipment, cadence: Cadence) -> EquipmentOut:
     return EquipmentOut(
         code=e.code,
+        site=code_of(e),
         kind=e.kind,
         name=e.name,
         manufacturer=e.manufacturer,
@@ -78,6 +80,7 @@ def maintenance_out(r: MaintenanceRecord) -> MaintenanceOut:
     return MaintenanceOut(
         id=r.id,  # type: ignore[arg-type]
         device=r.device_code,
+        site=code_of(r),
         device_kind=r.device_kind,
         device_name=r.device_name,
         kind=r.kind,
@@ -132,6 +135,7 @@ def hld_device_out(state: DeviceState) -> HldDeviceOut:
     d = state.device
     return HldDeviceOut(
         code=d.code,
+        site=code_of(d),
         name=d.name,
         kind=d.kind,
         manufacturer=d.manufacturer,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from kernel.fields import MULTILINE, NOT_BLANK, Text
+from kernel.sites.schemas import SiteCode
 
 Code = Annotated[
     str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -33,6 +34,7 @@ class EquipmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     model: ShortText | None = None
     serial_number: Text(100, min_length=1, pattern=NOT_BLANK) | None = None
     test_frequency: TestFrequency | None = None
+    site: SiteCode | None = None  # default: the user's only site, else MAIN
 
 
 class EquipmentStatusChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,6 +44,7 @@ class EquipmentStatusChange(msgspec.Struct, forbid_unknown_fields=True):
 
 class EquipmentOut(msgspec.Struct):
     code: str
+    site: str
     kind: str
     name: str
     manufacturer: str | None
@@ -123,6 +126,7 @@ class MaintenanceIn(msgspec.Struct, forbid_unknown_fields=True):
 class MaintenanceOut(msgspec.Struct):
     id: int
     device: str
+    site: str  # the device's
     device_kind: str
     device_name: str
     kind: str
@@ -164,6 +168,7 @@ class HldDeviceCreate(msgspec.Struct, forbid_unknown_fields=True):
     kind: Text(40, min_length=1, pattern=NOT_BLANK)
     manufacturer: ShortText | None = None
     serial_number: Text(100, min_length=1, pattern=NOT_BLANK) | None = None
+    site: SiteCode | None = None  # default: the user's only site, else MAIN
 
 
 class HldRunIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -216,6 +221,7 @@ class HldUseOut(msgspec.Struct):
 
 class HldDeviceOut(msgspec.Struct):
     code: str
+    site: str
     name: str
     kind: str
     manufacturer: str | None

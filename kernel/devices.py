@@ -31,7 +31,7 @@ class DeviceInfo:
     code: str
     kind: str  # "sterilizer", "equipment", "hld_device", ...
     name: str
-    site: str | None = None
+    site_id: int | None = None  # kernel.sites: the site the device is at
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ cycle that names none."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,6 +16,12 @@ from sterilization.models import BiProduct
 
 DEFAULT_CODE = "DEFAULT"
 DEFAULT_MINUTES = 1440
+
+
+def readable_at(ended_at: dt.datetime, min_incubation_minutes: int | None) -> dt.datetime:
+    """When a load's BI may be read: its product's minimum incubation after the load
+    ended (the default product's 24 hours for a cycle that names none)."""
+    return ended_at + dt.timedelta(minutes=min_incubation_minutes or DEFAULT_MINUTES)
 
 
 def get_bi_product(session: Session, code: str) -> BiProduct:

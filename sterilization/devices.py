@@ -23,7 +23,7 @@ def sterilizer_device(session: Session, code: str) -> DeviceInfo | None:
     found = session.scalar(select(Sterilizer).where(Sterilizer.code == code))
     if found is None:
         return None
-    return DeviceInfo(code=found.code, kind="sterilizer", name=found.name)
+    return DeviceInfo(code=found.code, kind="sterilizer", name=found.name, site_id=found.site_id)
 
 
 def on_maintenance(session: Session, event: MaintenanceEvent) -> None:

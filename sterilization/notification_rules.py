@@ -3,9 +3,9 @@ cycle log and report facts; the kernel's engine notifies each fact once. Each fa
 names what happened (the cycle, the sterilizer and day, the recall), so finding it again
 on the next run is not a second message.
 
-BI read times follow `BI_INCUBATION` (a self-contained BI: 24 h after the load ended)
-until BI products with their own minimum incubation exist; requalification follows the
-sterilizer's out-of-service status until the requalification record exists.
+A BI can be read once its product's minimum incubation has passed since the load ended
+(24 hours for a cycle without a product); requalification is pending from the positive BI,
+failed Bowie-Dick or repair that started it until it is met.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from kernel.auth.models import Role
 from kernel.notifications import Fact, NotificationRule, RuleContext
+from sterilization.bi_products import readable_at
 from sterilization.cycle_types import TEST_CYCLE_TYPES
-from sterilization.models import BiResult, Cycle, Recall, Sterilizer
+from sterilization.models import BiProduct, BiResult, Cycle, Recall, Sterilizer
 
-BI_INCUBATION = dt.timedelta(minutes=1440)
 CYCLE_OVERDUE_AFTER = dt.timedelta(hours=2)
 MA = frozenset({Role.MA})
 OVERSIGHT = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -35,19 +35,22 @@ def _loads() -> object:
 def bi_read_due(session: Session, ctx: RuleContext) -> Iterator[Fact]:
     """A load's BI has incubated long enough and has no result yet: read it now."""
     rows = session.execute(
-        select(Cycle, Sterilizer)
+        select(Cycle, Sterilizer, BiProduct.min_incubation_minutes)
         .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+        .outerjoin(BiProduct, BiProduct.id == Cycle.bi_product_id)
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
         .where(
             Cycle.bi_lot.is_not(None),
             Cycle.ended_at.is_not(None),
-            Cycle.ended_at <= ctx.now - BI_INCUBATION,
+            Cycle.ended_at <= ctx.now,
             BiResult.id.is_(None),
         )
         .order_by(Cycle.id)
     ).all()
-    for cycle, sterilizer in rows:
-        due = cycle.ended_at + BI_INCUBATION  # type: ignore[operator]
+    for cycle, sterilizer, minutes in rows:
+        due = readable_at(cycle.ended_at, minutes)  # type: ignore[arg-type]
+        if due > ctx.now:
+            continue
         yield Fact(
             key=f"cycle:{cycle.id}",
             subject=f"Read the BI of cycle {cycle.number} on {sterilizer.name}",
@@ -161,13 +164,16 @@ def recall_open(session: Session, ctx: RuleContext) -> Iterator[Fact]:
 
 
 def requalification_pending(session: Session, ctx: RuleContext) -> Iterator[Fact]:
-    """A sterilizer is out of service (a positive BI, a failed air-removal test, a repair)
-    and must be requalified before its next load."""
+    """A sterilizer must be requalified (after a positive BI, a failed air-removal test or a
+    repair) before its next load: one notice per requalification, from when it began."""
     for sterilizer in session.scalars(
-        select(Sterilizer).where(Sterilizer.status == "out_of_service").order_by(Sterilizer.id)
+        select(Sterilizer)
+        .where(Sterilizer.requalification_since.is_not(None))
+        .order_by(Sterilizer.id)
     ):
-        reason = sterilizer.status_reason or ""
-        episode = hashlib.sha256(reason.encode()).hexdigest()[:12]
+        reason = sterilizer.requalification_reason or sterilizer.status_reason or ""
+        since = sterilizer.requalification_since.isoformat()  # type: ignore[union-attr]
+        episode = hashlib.sha256(f"{since}|{reason}".encode()).hexdigest()[:12]
         yield Fact(
             key=f"{sterilizer.code}:{episode}",
             subject=f"{sterilizer.name} is out of service: requalification pending",

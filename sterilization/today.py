@@ -11,8 +11,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kernel.clock import ClinicTime
-from sterilization.models import BiResult, Cycle, Recall, Sterilizer
-from sterilization.notification_rules import BI_INCUBATION, CYCLE_OVERDUE_AFTER
+from sterilization.bi_products import readable_at
+from sterilization.models import BiProduct, BiResult, Cycle, Recall, Sterilizer
+from sterilization.notification_rules import CYCLE_OVERDUE_AFTER
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,9 @@ def _bowie_dick(
 
 def _bis(session: Session, zone: ClinicTime, now: dt.datetime, start: dt.datetime) -> list[Line]:
     rows = session.execute(
-        select(Cycle, Sterilizer, BiResult)
+        select(Cycle, Sterilizer, BiResult, BiProduct.min_incubation_minutes)
         .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
+        .outerjoin(BiProduct, BiProduct.id == Cycle.bi_product_id)
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
         .where(
             Cycle.bi_lot.is_not(None),
@@ -80,8 +82,8 @@ def _bis(session: Session, zone: ClinicTime, now: dt.datetime, start: dt.datetim
         .order_by(Cycle.ended_at, Cycle.id)
     ).all()
     lines = []
-    for cycle, sterilizer, result in rows:
-        readable = cycle.ended_at + BI_INCUBATION  # type: ignore[operator]
+    for cycle, sterilizer, result, minutes in rows:
+        readable = readable_at(cycle.ended_at, minutes)  # type: ignore[arg-type]
         if result is not None:
             note = f"read {zone.local_text(result.read_at)}: {result.result}"
         elif readable <= now:

@@ -17,6 +17,7 @@ from kernel.audit.evidence import (
     trigger_ddl,
     verify_records,
 )
+from kernel.auth.models import Role
 from kernel.db import Database
 from tests.test_auditor_write_operations import World
 
@@ -100,3 +101,33 @@ def build_clinic(client, users, database) -> dict[str, int]:
         report = verify_records(session)
     assert report.ok, report.problems
     return {"cycle": cycle_id, "recall": recall}
+
+
+def build_second_edition_logs(client, users, database) -> None:
+    """One row in each of the second edition's evidence logs, through the API: equipment
+    run and test, maintenance, HLD run and use, an invalid spore test, an imported
+    sterilizer record and a printout photo."""
+    from tests.test_auditor_write_operations import HLD_RUN, _png
+
+    world = World(client, users)
+    equipment = world.equipment()
+    world.post(f"/api/v1/equipment/{equipment}/runs", {"result": "pass"})
+    world.post(f"/api/v1/equipment/{equipment}/tests", {"kind": "foil", "result": "pass"})
+    world.post("/api/v1/maintenance", {"device": equipment, "kind": "inspection",
+               "performed_by": "Acme Service", "performed_on": "2026-01-05"})  # fmt: skip
+    device = world.hld_device()
+    world.post(f"/api/v1/hld-devices/{device}/runs", HLD_RUN)
+    world.post(f"/api/v1/hld-devices/{device}/use", {"encounter_ref": "ENC-9"}, expect=200)
+    cycle_id = world.completed_cycle(bi_lot="LOT-INV")
+    world.post(f"/api/v1/cycles/{cycle_id}/bi-result",
+               {"result": "negative", "control_grew": False})  # fmt: skip
+    admin = users.headers(Role.ADMIN)
+    photo = {"file": ("printout.png", _png(), "image/png")}
+    response = client.post(f"/api/v1/cycles/{cycle_id}/attachments", files=photo, headers=admin)
+    assert response.status_code == 201, response.text
+    record = {"file": ("cycle_000259.txt", world.elara_record(), "text/plain")}
+    response = client.post("/api/v1/cycle-records", files=record, headers=admin)
+    assert response.status_code in (200, 201), response.text
+    with database.session(write=False) as session:
+        report = verify_records(session)
+    assert report.ok, report.problems

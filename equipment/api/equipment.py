@@ -28,6 +28,7 @@ from kernel.clock import Clock
 from kernel.fields import FromParam, PathKey, QueryText
 from kernel.pagination import Page, PageParams, paginate, provide_page_params
 from kernel.periods import parse_period
+from kernel.sites import SiteScope
 
 
 class EquipmentController(Controller):
@@ -37,7 +38,12 @@ class EquipmentController(Controller):
 
     @post("/", guards=[admin_only], sync_to_thread=True, summary="Add equipment (admin)")
     def create_equipment(
-        self, data: EquipmentCreate, db_session: Session, me: CurrentUser, clock: Clock
+        self,
+        data: EquipmentCreate,
+        db_session: Session,
+        me: CurrentUser,
+        clock: Clock,
+        sites: SiteScope,
     ) -> EquipmentOut:
         e = registry.create_equipment(
             db_session,
@@ -50,6 +56,7 @@ class EquipmentController(Controller):
             test_frequency=data.test_frequency,
             actor=me.username,
             now=clock.now(),
+            site_id=sites.site_for_write(data.site).id,
         )
         return equipment_out(e, cadence.cadence(db_session, e, clock.zone, today=clock.today()))
 

@@ -25,6 +25,7 @@ from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
 from kernel.fields import PathKey, RowId
 from kernel.pagination import Page, PageParams, paginate, provide_page_params
+from kernel.sites import SiteScope
 
 
 class HldDeviceController(Controller):
@@ -34,7 +35,12 @@ class HldDeviceController(Controller):
 
     @post("/", guards=[admin_only], sync_to_thread=True, summary="Add an HLD device (admin)")
     def create_hld_device(
-        self, data: HldDeviceCreate, db_session: Session, me: CurrentUser, clock: Clock
+        self,
+        data: HldDeviceCreate,
+        db_session: Session,
+        me: CurrentUser,
+        clock: Clock,
+        sites: SiteScope,
     ) -> HldDeviceOut:
         device = hld.create_device(
             db_session,
@@ -45,6 +51,7 @@ class HldDeviceController(Controller):
             serial_number=data.serial_number,
             actor=me.username,
             now=clock.now(),
+            site_id=sites.site_for_write(data.site).id,
         )
         return hld_device_out(hld_use.device_state(db_session, device, zone=clock.zone))
 

@@ -10,16 +10,20 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kernel import audit
 from kernel.auth.models import User
-from kernel.clock import ClinicTime
+from kernel.clock import ClinicTime, zone_named
 from kernel.notifications.models import Notification, NotificationDelivery, Webhook
 from kernel.notifications.preferences import effective_modes
 from kernel.notifications.rules import Fact, NotificationRule, RuleContext
+from kernel.sites.models import UserSite
+from kernel.sites.query_scope import set_session_scope
+from kernel.sites.scope import SiteScope
+from kernel.sites.service import list_sites, site_info
 
 log = logging.getLogger("steristock.notifications")
 DIGEST_HOUR = dt.time(7, 0)
@@ -47,6 +51,36 @@ def next_digest_at(zone: ClinicTime, now: dt.datetime) -> dt.datetime:
 
 def dedup_key(kind: str, fact: Fact) -> str:
     return f"{kind}:{fact.key}"[:200]
+
+
+def run_rules_per_site(
+    session: Session,
+    rules: Sequence[NotificationRule],
+    *,
+    now: dt.datetime,
+    email_enabled: bool,
+) -> RunReport:
+    """Run the rules once for each site, each in the site's zone and seeing only the
+    site's records (the query scope of `kernel.sites`): its days, its 07:00 digest, its
+    users. A fact is still notified once (its dedup key does not name the site)."""
+    sites = [site_info(s) for s in list_sites(session)]
+    total = RunReport()
+    failed: list[str] = []
+    try:
+        for site in sites:
+            set_session_scope(session, SiteScope(sites, [site.id]))
+            ctx = RuleContext(
+                now=now, zone=zone_named(site.timezone), site=site.code, site_id=site.id
+            )
+            report = run_rules(session, rules, ctx, email_enabled=email_enabled)
+            total.facts += report.facts
+            total.new += report.new
+            total.deliveries += report.deliveries
+            failed.extend(k for k in report.failed_rules if k not in failed)
+    finally:
+        set_session_scope(session, SiteScope(sites, None))
+    total.failed_rules = tuple(failed)
+    return total
 
 
 def run_rules(
@@ -116,7 +150,11 @@ def fan_out(
     e-mail, digest and webhook rows wait in the outbox for the sender."""
     kind = notification.kind
     rows: list[NotificationDelivery] = []
-    users = session.scalars(select(User).where(User.active).order_by(User.id)).all()
+    recipients = select(User).where(User.active).order_by(User.id)
+    if ctx.site_id is not None:
+        works_there = exists().where(UserSite.user_id == User.id, UserSite.site_id == ctx.site_id)
+        recipients = recipients.where(or_(User.all_sites, works_there))
+    users = session.scalars(recipients).all()
     modes = effective_modes(session, users, rule)
     for user in users:
         mode = modes[user.id]  # type: ignore[index]

@@ -52,6 +52,7 @@ class RuleContext:
     now: dt.datetime
     zone: ClinicTime
     site: str | None = None
+    site_id: int | None = None  # recipients: the users of this site (None: everyone)
 
     @property
     def today(self) -> dt.date:

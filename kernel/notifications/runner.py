@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from kernel.clock import Clock
 from kernel.db import Database
-from kernel.notifications.engine import RunReport, run_rules
+from kernel.notifications.engine import RunReport, run_rules_per_site
 from kernel.notifications.lease import acquire, new_holder, release
-from kernel.notifications.rules import NotificationRule, RuleContext
+from kernel.notifications.rules import NotificationRule
 from kernel.settings import Settings
 
 log = logging.getLogger("steristock.notifications")
@@ -52,9 +52,10 @@ def run_once(
         return RunResult(ran=False)
     try:
         now = clock.now()
-        ctx = RuleContext(now=now, zone=clock.zone)
         with database.session() as session:
-            report = run_rules(session, rules, ctx, email_enabled=bool(settings.smtp_url))
+            report = run_rules_per_site(
+                session, rules, now=now, email_enabled=bool(settings.smtp_url)
+            )
         outcome = deliver_due(database, settings, now=now, zone=clock.zone)
         return RunResult(ran=True, rules=report, sent=outcome.sent, failed=outcome.failed)
     finally:

@@ -14,6 +14,7 @@ from kernel.fields import PathKey, QueryText
 from kernel.labels import set_label_png, set_label_svg
 from kernel.labels.responses import PNG, SVG, filename, label_response, render
 from kernel.pagination import Page, PageParams, provide_page_params
+from kernel.sites import SiteScope
 from sterilization.api.labels import FormatParam
 from sterilization.guards import ma_or_admin
 from sterilization.sets import assets
@@ -28,10 +29,20 @@ class SetController(Controller):
 
     @post("/", guards=[ma_or_admin], sync_to_thread=True, summary="A new tray or cassette")
     def create_set(
-        self, data: SetCreate, db_session: Session, me: CurrentUser, clock: Clock, state: State
+        self,
+        data: SetCreate,
+        db_session: Session,
+        me: CurrentUser,
+        clock: Clock,
+        state: State,
+        sites: SiteScope,
     ) -> SetOut:
         asset = assets.create_set(
-            db_session, template=data.template, actor=me.username, now=clock.now()
+            db_session,
+            template=data.template,
+            actor=me.username,
+            now=clock.now(),
+            site_id=sites.site_for_write(data.site).id,
         )
         return set_out(assets.get_set_view(db_session, asset.code), state.settings.public_url)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from kernel import audit
 from kernel.labels import SetLabel
 from kernel.problems import NotFound
+from kernel.sites.service import site_id_or_main
 from sterilization.models import Cycle, Pack, Sterilizer
 from sterilization.packs import normalize_code, reserve_numbers
 from sterilization.sets.models import SetAsset, SetTemplate, SetTemplateVersion
@@ -49,12 +50,19 @@ def get_set(session: Session, code: str, *, lock: bool = False) -> SetAsset:
     return asset
 
 
-def create_set(session: Session, *, template: str, actor: str, now: dt.datetime) -> SetAsset:
-    """A new tray or cassette for a template, with the next set code."""
+def create_set(
+    session: Session, *, template: str, actor: str, now: dt.datetime, site_id: int | None = None
+) -> SetAsset:
+    """A new tray or cassette for a template, with the next set code, at site `site_id`
+    (None: MAIN; handlers pass their scope's site)."""
     view = get_template_view(session, template)
     [number] = reserve_numbers(session, 1, counter=SET_COUNTER)
     asset = SetAsset(
-        code=format_code(number), template_id=view.template.id, created_by=actor, created_at=now
+        code=format_code(number),
+        template_id=view.template.id,
+        site_id=site_id_or_main(session, site_id),
+        created_by=actor,
+        created_at=now,
     )
     session.add(asset)
     session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy import CheckConstraint, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from kernel.db import UTCDateTime, utcnow
+from kernel.sites.query_scope import site_owned
 
 PACKAGINGS = ("wrap", "pouch", "container", "cassette")
 
@@ -105,5 +106,9 @@ class SetAsset(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=20, unique=True, index=True)
     template_id: int = Field(foreign_key="set_templates.id", index=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)  # kernel.sites: whose tray it is
     created_by: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+site_owned(SetAsset)  # kernel.sites: a tray stays at its site (its packs may travel)

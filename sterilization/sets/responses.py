@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from kernel.labels.payloads import set_url
+from kernel.sites.codes import code_of
 from sterilization.models import Pack
 from sterilization.sets.assets import SetPackLine, SetView
 from sterilization.sets.models import Instrument
@@ -86,6 +87,7 @@ def set_out(view: SetView, public_url: str) -> SetOut:
     a, current = view.asset, view.current_pack
     return SetOut(
         code=a.code,
+        site=code_of(a),
         template=template_ref(view.template),
         status="in_pack" if current is not None else "available",
         current_pack=CurrentPackOut(code=current.code, status=current.status) if current else None,

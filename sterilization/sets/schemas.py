@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from kernel.fields import NOT_BLANK, Text
+from kernel.sites.schemas import SiteCode
 
 Code = Annotated[
     str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -89,6 +90,7 @@ class SetTemplateOut(msgspec.Struct):
 
 class SetCreate(msgspec.Struct, forbid_unknown_fields=True):
     template: Code
+    site: SiteCode | None = None  # default: the user's only site, else MAIN
 
 
 class SetTemplateRef(msgspec.Struct):
@@ -124,6 +126,7 @@ class CurrentPackOut(msgspec.Struct):
 
 class SetOut(msgspec.Struct):
     code: str
+    site: str
     template: SetTemplateRef
     status: Literal["available", "in_pack"]
     current_pack: CurrentPackOut | None

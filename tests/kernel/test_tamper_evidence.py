@@ -15,7 +15,7 @@ from kernel.audit.evidence import verify_records
 from kernel.audit.service import verify_chain
 from kernel.auth.models import Role
 from steristock.cli import main as cli
-from tests.tampering import build_clinic, reinstall_triggers, tamper
+from tests.tampering import build_clinic, build_second_edition_logs, reinstall_triggers, tamper
 
 
 @pytest.fixture
@@ -70,6 +70,32 @@ def test_a_deleted_bi_result_is_detected(database, clinic):
     key = one(database, "SELECT min(id) FROM bi_results")
     tamper(database, f"DELETE FROM bi_results WHERE id = {key}")
     assert problems_about(database, "bi_results") == [f"bi_results row {key}: sealed, but deleted"]
+
+
+SECOND_EDITION_LOGS = [
+    "invalid_bi_tests", "cycle_records", "cycle_attachments", "equipment_runs",
+    "equipment_tests", "maintenance_records", "hld_runs", "hld_uses",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("table", SECOND_EDITION_LOGS)
+def test_a_second_edition_log_row_deleted_or_rewritten_is_detected(client, users, database, table):
+    build_second_edition_logs(client, users, database)
+    first = one(database, f"SELECT min(id) FROM {table}")
+    assert first is not None, f"no {table} row to tamper with"
+    tamper(database, f"UPDATE {table} SET id = id WHERE id = {first}")
+    assert records_report(database).ok  # the same row, unchanged: nothing to report
+    tamper(database, f"DELETE FROM {table} WHERE id = {first}")
+    assert problems_about(database, table) == [f"{table} row {first}: sealed, but deleted"]
+
+
+def test_a_second_edition_log_refuses_update_and_delete_in_the_database(client, users, database):
+    build_second_edition_logs(client, users, database)
+    for table in SECOND_EDITION_LOGS:
+        for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+            with pytest.raises(Exception, match="evidence"), database.engine.begin() as conn:
+                conn.execute(text(statement))
+    assert records_report(database).ok
 
 
 def test_a_whole_cycle_deleted_is_detected(database, clinic):

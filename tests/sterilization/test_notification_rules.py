@@ -7,10 +7,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from kernel.auth.models import Role
+from kernel.auth.models import Role, User
 from kernel.clock import FixedClock
-from tests.notification_factories import kinds_for, notifications, run_notifications
+from tests.notification_factories import deliveries, kinds_for, notifications, run_notifications
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -144,3 +145,42 @@ def test_bi_missing_follows_the_sterilizers_bi_frequency(app, client, steri, mor
     steri.run(daily)
     run_notifications(app)
     assert len(notifications(app, "bi_missing")) == 3
+
+
+def test_bi_read_due_waits_for_the_bi_products_own_incubation(app, client, steri, morning):
+    rapid = {"code": "RAPID", "name": "Rapid readout BI", "min_incubation_minutes": 180}
+    assert client.post("/api/v1/bi-products", json=rapid, headers=steri.admin).status_code == 201
+    sterilizer = steri.sterilizer()["code"]
+    body = {"sterilizer": sterilizer, "cycle_type": "gravity_121_30", "bi_lot": "R-1",
+            "bi_product": "RAPID"}  # fmt: skip
+    cycle = steri.ok(client.post("/api/v1/cycles", json=body, headers=steri.ma), 201)
+    steri.complete(cycle)
+    morning.advance(dt.timedelta(minutes=179))
+    run_notifications(app)
+    assert notifications(app, "bi_read_due") == []  # 3 hours not yet over
+    morning.advance(dt.timedelta(minutes=2))
+    run_notifications(app)
+    assert [n.url for n in notifications(app, "bi_read_due")] == [f"/cycles/{cycle['id']}"]
+
+
+def test_a_sites_notifications_go_to_its_own_users_and_name_the_site(
+    app, client, steri, users, morning
+):
+    tokyo = {"code": "TYO", "name": "Tokyo clinic", "timezone": "Asia/Tokyo"}
+    assert client.post("/api/v1/sites", json=tokyo, headers=steri.admin).status_code == 201
+    users.create(Role.MA, "kenji", sites=["TYO"])
+    users.create(Role.MA, "mia")  # MAIN only
+    body = {"code": "AC-T", "name": "Tokyo autoclave", "kind": "steam_gravity", "site": "TYO"}
+    steri.ok(client.post("/api/v1/sterilizers", json=body, headers=steri.admin), 201)
+    start = {"sterilizer": "AC-T", "cycle_type": "gravity_121_30"}
+    steri.ok(client.post("/api/v1/cycles", json=start, headers=steri.admin), 201)
+    morning.advance(dt.timedelta(hours=2, minutes=1))
+    run_notifications(app)
+    [overdue] = notifications(app, "cycle_overdue")
+    assert overdue.site == "TYO" and "Tokyo autoclave" in overdue.subject
+    with app.state.db.session(write=False) as session:
+        names = dict(session.execute(select(User.id, User.username)).all())
+    told = {names[d.user_id] for d, _ in deliveries(app, "cycle_overdue") if d.user_id}
+    assert "kenji" in told and "mia" not in told
+    # 08:00 in Chicago, told in Tokyo's time
+    assert overdue.detail.startswith("Started 2026-12-03 23:00 ")
