@@ -12,6 +12,9 @@ at random, per operation:
   so stock never runs out legitimately;
 - 10% cycle writes: assemble two packs (`POST /api/v1/packs`), start a cycle with them
   (`POST /api/v1/cycles`), record passing readings (`POST /api/v1/cycles/{id}/complete`).
+  Each is logged after the fact (`started_at`, `ended_at`) on a sterilizer lent to the
+  client for it (`CycleTimeline`): a cycle cannot claim more exposure than the time it
+  ran, and a sterilizer runs one cycle at a time.
 
 Reported: requests, throughput, errors (every non-2xx answer and every connection error
 counts; the first few are printed) and p50/p95/p99 latency per kind and overall. Then the
@@ -34,6 +37,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import random
 import resource
@@ -41,6 +45,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -52,7 +57,12 @@ import benchkit
 
 ITEMS = 100
 LOCATIONS = ("SUPPLY", "EXAM1", "EXAM2", "EXAM3")
-STERILIZERS = ("SK1", "SK2", "SK3", "SK4")
+MIN_STERILIZERS = 4
+CYCLE_TYPE = "gravity_121_30"
+CYCLE_LENGTH = dt.timedelta(minutes=31)  # 30 min exposure (READINGS), a minute to unload
+MAX_BACKDATE = dt.timedelta(days=7)  # the most a cycle may be back-dated (cycle_times)
+PREPARE_MARGIN = dt.timedelta(hours=6)  # loading the data and starting the server
+MAX_CYCLES_PER_SECOND = 100  # room for; measured ~17/s with 16 clients on 2 cores
 SCAN_PACKS = 300
 RECEIVED = 1_000_000  # units of every item at every location before the load
 PUBLIC_URL = "https://steristock.clinic.example"
@@ -72,15 +82,67 @@ def sku(n: int) -> str:
     return f"SOAK-{n:04d}"
 
 
+class CycleTimeline:
+    """Which sterilizer each cycle of the load runs on, and when.
+
+    A cycle cannot be completed with more exposure than the time it ran, a sterilizer runs
+    one cycle at a time, and a new one cannot start before its previous one ended
+    (`sterilization.cycle_times`); the load writes many cycles a second. So every cycle is
+    logged after the fact: each sterilizer has its cycles back to back (`CYCLE_LENGTH`
+    each), from nearly `MAX_BACKDATE` before the soak began up to its start, and is lent to
+    one client at a time. There are enough sterilizers for `MAX_CYCLES_PER_SECOND` over
+    the whole run, and at least one per client, so no client waits for one.
+    """
+
+    def __init__(self, *, duration: float, clients: int, now: dt.datetime | None = None):
+        # Whole minutes: the ends sit exactly on the next starts.
+        self.last = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
+        run = dt.timedelta(minutes=math.ceil(duration / 60))
+        self.first = self.last - MAX_BACKDATE + run + PREPARE_MARGIN
+        per_sterilizer = (self.last - self.first) // CYCLE_LENGTH
+        count = max(
+            MIN_STERILIZERS, clients, math.ceil(duration * MAX_CYCLES_PER_SECOND / per_sterilizer)
+        )
+        self.codes = [f"SK{n}" for n in range(1, count + 1)]
+        self._next = dict.fromkeys(self.codes, self.first)
+        self._free: asyncio.Queue[str] | None = None
+
+    def take(self, code: str) -> tuple[dt.datetime, dt.datetime]:
+        """The next cycle's start and end on sterilizer `code`."""
+        started_at = self._next[code]
+        ended_at = started_at + CYCLE_LENGTH
+        if ended_at > self.last:
+            raise RuntimeError(
+                f"{code}'s timeline is full ({len(self.codes)} sterilizers for "
+                f"{MAX_CYCLES_PER_SECOND} cycles/s): raise MAX_CYCLES_PER_SECOND"
+            )
+        self._next[code] = ended_at
+        return started_at, ended_at
+
+    @contextlib.asynccontextmanager
+    async def lend(self) -> AsyncIterator[tuple[str, dt.datetime, dt.datetime]]:
+        """A free sterilizer (the one idle longest) and its next cycle's start and end."""
+        if self._free is None:
+            self._free = asyncio.Queue()
+            for code in self.codes:
+                self._free.put_nowait(code)
+        code = await self._free.get()
+        try:
+            yield (code, *self.take(code))
+        finally:
+            self._free.put_nowait(code)
+
+
 @dataclass
 class Fixture:
     """What the load works on, made before the server starts."""
 
     pack_codes: list[str]
+    timeline: CycleTimeline
     scan_codes: list[str] = field(default_factory=list)
 
 
-def prepare(url: str) -> Fixture:
+def prepare(url: str, timeline: CycleTimeline) -> Fixture:
     """Users, catalogue, a million units of stock per bin, sterilizers and scannable packs,
     made with the service functions in one transaction (not through the API)."""
     from inventory import catalogue, ledger
@@ -129,7 +191,7 @@ def prepare(url: str) -> Fixture:
                         data=ReceiveStock(sku=sku(n), location=code,
                                         quantity=RECEIVED),
                     )  # fmt: skip
-            for code in STERILIZERS:
+            for code in timeline.codes:
                 sterilizers.create_sterilizer(
                     s, code=code, name=f"Autoclave {code}", kind="steam_gravity", actor="soak"
                 )
@@ -143,24 +205,27 @@ def prepare(url: str) -> Fixture:
                 actor="soak",
                 now=clock.now(),
             )
+            started_at, ended_at = timeline.take(timeline.codes[0])
             cycle, _ = cycles.start_cycle(
                 s,
-                sterilizer_code=STERILIZERS[0],
-                cycle_type="gravity_121_30",
+                sterilizer_code=timeline.codes[0],
+                cycle_type=CYCLE_TYPE,
                 pack_codes=codes[: SCAN_PACKS // 2],
                 bi_lot=None,
                 implants=False,
                 actor="soak",
                 zone=clock.zone,
                 now=clock.now(),
+                started_at=started_at,
             )
             cycles.complete_cycle(
-                s, cycle.id, data=READINGS, actor="soak", zone=clock.zone,
+                s, cycle.id, data={**READINGS, "ended_at": ended_at}, actor="soak",
+                zone=clock.zone,
                 shelf_life=ShelfLife.from_settings(settings), now=clock.now(),
             )  # fmt: skip
     finally:
         db.dispose()
-    return Fixture(pack_codes=codes, scan_codes=scan_codes(codes))
+    return Fixture(pack_codes=codes, timeline=timeline, scan_codes=scan_codes(codes))
 
 
 READINGS = {
@@ -332,21 +397,26 @@ class Client:
         )  # fmt: skip
         if made is None:
             return
-        cycle = await self.call(
-            "cycle: start",
-            "POST",
-            "/api/v1/cycles",
-            {
-                "sterilizer": self.rng.choice(STERILIZERS),
-                "cycle_type": "gravity_121_30",
-                "packs": [p["code"] for p in made["items"]],
-            },
-        )
-        if cycle is None:
-            return
-        done = await self.call(
-            "cycle: complete", "POST", f"/api/v1/cycles/{cycle['id']}/complete", READINGS
-        )
+        async with self.fixture.timeline.lend() as (sterilizer, started_at, ended_at):
+            cycle = await self.call(
+                "cycle: start",
+                "POST",
+                "/api/v1/cycles",
+                {
+                    "sterilizer": sterilizer,
+                    "cycle_type": CYCLE_TYPE,
+                    "packs": [p["code"] for p in made["items"]],
+                    "started_at": started_at.isoformat(),
+                },
+            )
+            if cycle is None:
+                return
+            done = await self.call(
+                "cycle: complete",
+                "POST",
+                f"/api/v1/cycles/{cycle['id']}/complete",
+                {**READINGS, "ended_at": ended_at.isoformat()},
+            )
         if done is not None:
             self.tally.record("cycle write (3 requests)", (time.perf_counter() - started) * 1000)
 
@@ -502,7 +572,7 @@ def soak(backend: str, url: str, *, duration: float, clients: int, workers: int 
         benchkit.remove_sqlite(url)
     else:
         benchkit.reset_postgres(url)
-    fixture = prepare(url)
+    fixture = prepare(url, CycleTimeline(duration=duration, clients=clients))
     env = {"STERISTOCK_PUBLIC_URL": PUBLIC_URL}
     with benchkit.serve(url, workers=workers, extra_env=env) as base:
         ma = benchkit.login(base, "soak-ma", benchkit.BENCH_PASSWORD)
@@ -605,7 +675,9 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
     return benchkit.ScenarioResult(
         dataset=(
             f"{ITEMS} items \u00d7 {len(LOCATIONS)} locations with {RECEIVED:,} units each, "
-            f"{len(STERILIZERS)} sterilizers, {SCAN_PACKS} packs to scan; {clients} clients for "
+            f"{len(CycleTimeline(duration=duration, clients=clients).codes)} sterilizers "
+            f"(cycles logged back-to-back over the past week), {SCAN_PACKS} packs to scan; "
+            f"{clients} clients for "
             f"{duration} s per backend: 70% scans, 20% consumes, 10% cycle writes"
         ),
         figures=out,

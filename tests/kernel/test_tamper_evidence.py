@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from kernel.audit.anchors import read_anchors, verify_all
 from kernel.audit.evidence import verify_records
@@ -37,6 +37,29 @@ def problems_about(database, table: str) -> list[str]:
 def one(database, sql: str):
     with database.engine.connect() as conn:
         return conn.execute(text(sql)).scalar()
+
+
+def test_a_second_commit_with_nothing_written_begins_no_transaction(database):
+    """A stock request commits in its handler's thread, then the request's session is
+    committed again on the event loop: sealing must not open a new write transaction to
+    find nothing (on SQLite a BEGIN IMMEDIATE, queueing on the write lock, which blocked
+    the loop of a worker whose other requests held that lock)."""
+    begins: list[object] = []
+
+    def count(conn: object) -> None:
+        begins.append(conn)
+
+    event.listen(database.engine, "begin", count)
+    session = database.new_session(write=True, request=True)
+    try:
+        session.execute(text("UPDATE auth_generation SET generation = generation WHERE id = 1"))
+        session.commit()  # the handler's own commit: sealed, one transaction
+        assert len(begins) == 1
+        session.commit()  # the request's: nothing left
+        assert len(begins) == 1
+    finally:
+        session.close()
+        event.remove(database.engine, "begin", count)
 
 
 def test_a_failed_cycle_turned_passed_is_detected(database, clinic):

@@ -346,6 +346,7 @@ def test_a_role_taken_away_outside_the_server_is_refused_by_both_workers_on_the_
 ) -> None:
     """Changed through the services in this (test) process, as the CLI does: no worker
     hears about it except through the database."""
+    server.user(Role.ADMIN)  # another admin: the last one cannot be demoted
     username = server.user(Role.ADMIN)
     headers = server.bearer(two[0], username)
     warm(two, "/api/v1/users", headers)  # admin only

@@ -5,6 +5,7 @@ consume and cycle is recorded exactly once. The five-minute soak itself is `make
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -50,3 +51,29 @@ def test_short_soak_answers_every_request_and_leaves_consistent_records(
     assert result.ledger["consume_movements"] == result.acknowledged["consume"]
     assert result.ledger["cycles"] == result.acknowledged["cycle: start"] + 1
     assert result.consistent
+
+
+def test_the_cycle_timeline_fits_the_run_within_the_back_dating_limit() -> None:
+    """Every cycle the soak logs starts at most a week back (counted from the end of the
+    run), ends before the soak began, and follows its sterilizer's previous one."""
+    now = dt.datetime(2026, 12, 4, 9, 30, 17, tzinfo=dt.UTC)
+    duration = 300
+    timeline = soak.CycleTimeline(duration=duration, clients=16, now=now)
+    assert len(timeline.codes) >= 16
+    run_end = now + dt.timedelta(seconds=duration)
+    slots = []
+    for code in timeline.codes[:2]:
+        previous_end = None
+        while True:
+            try:
+                started_at, ended_at = timeline.take(code)
+            except RuntimeError:
+                break
+            assert started_at >= run_end - soak.MAX_BACKDATE
+            assert ended_at <= now
+            assert ended_at - started_at >= dt.timedelta(minutes=soak.READINGS["exposure_minutes"])
+            assert previous_end is None or started_at >= previous_end
+            previous_end = ended_at
+            slots.append(code)
+    per_sterilizer = len(slots) // 2
+    assert per_sterilizer * len(timeline.codes) >= duration * soak.MAX_CYCLES_PER_SECOND
