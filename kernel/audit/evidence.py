@@ -43,7 +43,6 @@ AUDIT_TABLE = "audit_entries"
 DELETED = "deleted"
 DIGEST_BATCH = 5000  # rows read back per statement when sealing (a 5,000-pack recall: few)
 _DML = "steristock_dml"
-_CONNECTED = "steristock_connected"  # session.info: its transaction holds a connection
 
 
 @dataclass(frozen=True)
@@ -370,17 +369,6 @@ def _digests_of(
             yield key_text, row_digest(evidence.name, row)
 
 
-@event.listens_for(Session, "after_begin")
-def _note_connected(session: Session, _transaction: Any, _connection: Connection) -> None:
-    session.info[_CONNECTED] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_connected(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        session.info.pop(_CONNECTED, None)
-
-
 @event.listens_for(Session, "before_commit")
 def _seal_changes(session: Session) -> None:
     """Seal what this transaction inserted or changed, and the audit chain's new head."""
@@ -392,12 +380,6 @@ def _seal_changes(session: Session) -> None:
         # Nothing was written: no connection to ask for. Asking would begin one (on SQLite
         # taking the write lock), e.g. on the event loop for a request whose handler had
         # already committed (the loop then blocks behind the writers it must serve).
-        return
-    if not session.info.get(_CONNECTED) and not (session.new or session.dirty or session.deleted):
-        # Nothing was written: `commit()` autobegins a transaction without a connection
-        # (a request whose handler already committed, `inventory.api.movements.committed`).
-        # Asking for one here would begin a write transaction (SQLite: BEGIN IMMEDIATE,
-        # queueing on the write lock) just to find nothing to seal, on the event loop.
         return
     connection = session.connection()
     if not connection.info.pop(_DML, False):
