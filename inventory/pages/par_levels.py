@@ -106,9 +106,23 @@ class RowsRefused(InvalidInput):
 
 def changed_par_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(sku, par level, reorder point) of the rows whose inputs differ from what the page
-    showed (the `was_` fields)."""
+    showed (the `was_` fields). A post is one page of the grid: more rows than a page
+    holds, or an item twice, is not a form this page sent (422, nothing written)."""
     changed = []
     indexes = sorted(int(m.group(1)) for key in data if (m := PAR_ROW_SKU.fullmatch(key)))
+    if len(indexes) > PAR_ROWS_PER_PAGE:
+        raise InvalidInput(
+            f"A grid post holds at most {PAR_ROWS_PER_PAGE} rows (one page); "
+            f"this one has {len(indexes)}.",
+            field="rows",
+        )
+    skus = [form_text(data, f"row-{i}-sku") for i in indexes]
+    repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if repeated:
+        raise InvalidInput(
+            f"Each item appears once in the grid; repeated: {', '.join(repeated[:5])}.",
+            field="rows",
+        )
     for i in indexes:
         par, point = (
             form_text(data, f"row-{i}-par_level"),

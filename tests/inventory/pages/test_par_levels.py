@@ -130,3 +130,28 @@ def test_par_grid_filters_switch_location_and_unknown_location_is_404(
     search = client.get("/catalogue/par-levels", params={"location": "EXAM1", "q": "gauze"})
     assert [v for k, v in grid_fields(search.text).items() if k.endswith("-sku")] == ["GAUZE-4"]
     assert client.get("/catalogue/par-levels", params={"location": "NOPE"}).status_code == 404
+
+
+def test_par_grid_refuses_repeated_items_and_oversized_posts_and_writes_nothing(
+    client: TestClient[Litestar], users: UserFactory, catalogue: dict[str, int], database: Database
+) -> None:
+    """A forged grid post (the red-team finding: 20,000 rows repeating one item wrote
+    thousands of audit entries) is refused whole."""
+    page_login(client, users.create(Role.PURCHASING))
+    html = client.get("/catalogue/par-levels?location=EXAM1").text
+    token = csrf_token_from(html)
+    before, audited = levels(database), audit_count(database)
+
+    def forged(rows: int, sku: str = "GLV/M") -> Any:
+        fields = {"location": "EXAM1", "_csrf_token": token}
+        for i in range(rows):
+            fields |= {f"row-{i}-sku": sku, f"row-{i}-par_level": str(i + 1),
+                       f"row-{i}-was_par_level": "10", f"row-{i}-reorder_point": "",
+                       f"row-{i}-was_reorder_point": "4"}  # fmt: skip
+        return client.post("/catalogue/par-levels", data=fields, follow_redirects=False)
+
+    repeated = forged(3)
+    assert repeated.status_code == 422 and "repeated: GLV/M" in repeated.text
+    oversized = forged(101, sku="SUT-4")
+    assert oversized.status_code == 422 and "at most 100 rows" in oversized.text
+    assert levels(database) == before and audit_count(database) == audited
