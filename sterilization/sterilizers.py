@@ -33,18 +33,24 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
-def _serial_taken(session: Session, serial: str, *, other_than: int | None = None) -> Conflict:
+def refuse_serial_taken(
+    session: Session, serial: str | None, *, other_than: int | None = None
+) -> None:
+    """409 naming `serial_number` when another sterilizer has this serial number."""
+    if serial is None:
+        return
     holder = session.scalar(
         select(Sterilizer.code).where(
             Sterilizer.serial_number == serial,
             *([Sterilizer.id != other_than] if other_than is not None else []),
         )
     )
-    return Conflict.for_field(
-        "serial_number",
-        f"Serial number {serial!r} already belongs to sterilizer {holder or 'another'}.",
-        message="already taken",
-    )
+    if holder is not None:
+        raise Conflict.for_field(
+            "serial_number",
+            f"Serial number {serial!r} already belongs to sterilizer {holder}.",
+            message="already taken",
+        )
 
 
 def create_sterilizer(
@@ -64,10 +70,7 @@ def create_sterilizer(
     if session.scalar(select(Sterilizer.id).where(Sterilizer.code == code)) is not None:
         raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code")
     serial = _clean(serial_number)
-    if serial is not None and session.scalar(
-        select(Sterilizer.id).where(Sterilizer.serial_number == serial)
-    ):
-        raise _serial_taken(session, serial)
+    refuse_serial_taken(session, serial)
     sterilizer = Sterilizer(
         code=code,
         name=name.strip(),
@@ -84,10 +87,7 @@ def create_sterilizer(
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:  # created by someone else a moment ago
-        if serial is not None and session.scalar(
-            select(Sterilizer.id).where(Sterilizer.serial_number == serial)
-        ):
-            raise _serial_taken(session, serial) from exc
+        refuse_serial_taken(session, serial)
         raise Conflict(f"A sterilizer with code {code!r} already exists.", field="code") from exc
     audit.record(
         session,
@@ -120,12 +120,7 @@ def update_details(
     if not values:
         return
     serial = values.get("serial_number")
-    if serial is not None and session.scalar(
-        select(Sterilizer.id).where(
-            Sterilizer.serial_number == serial, Sterilizer.id != sterilizer.id
-        )
-    ):
-        raise _serial_taken(session, serial, other_than=sterilizer.id)
+    refuse_serial_taken(session, serial, other_than=sterilizer.id)
     before = {k: getattr(sterilizer, k) for k in values}
     try:
         with session.begin_nested():
@@ -136,7 +131,10 @@ def update_details(
                 .execution_options(synchronize_session=False)
             )
     except IntegrityError as exc:  # the serial was given to another one a moment ago
-        raise _serial_taken(session, serial or "", other_than=sterilizer.id) from exc
+        refuse_serial_taken(session, serial, other_than=sterilizer.id)
+        raise Conflict.for_field(
+            "serial_number", "Another sterilizer took that serial number a moment ago."
+        ) from exc
     session.refresh(sterilizer)
     audit.record(
         session,
