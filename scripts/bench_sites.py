@@ -70,6 +70,7 @@ WINDOW_DAYS = 55  # inside the 56 complete days the reorder suggestions look at
 ORDERS_PER_SITE = 2
 LINES_PER_ORDER = 5
 USER_SITE = "S07"
+OPERATOR = "bench-op"  # runs every cycle, trained (no untrained-work findings)
 COLUMNS = {
     "sites": "id, code, name, timezone, created_at",
     "sterilizers": "id, code, name, kind, status, last_bi_at, last_bowie_dick_at, "
@@ -176,7 +177,7 @@ class Dataset:
                         if loads % FAIL_EVERY == 0:
                             status = "failed"
                     cycles.append(
-                        (cycle_id, sterilizer_id, number, cycle_type, status, "bench", False,
+                        (cycle_id, sterilizer_id, number, cycle_type, status, OPERATOR, False,
                          bi_lot, "[]", start, end, "bench", 1 if bi_lot else None,
                          self.site_of(site_id))
                     )  # fmt: skip
@@ -365,7 +366,9 @@ def load_postgres(url: str, data: Dataset) -> float:
 
 
 def ensure_users(url: str) -> dict[str, tuple[str, str]]:
-    """An admin who sees every site, and an MA of `USER_SITE` only."""
+    """An admin who sees every site, an MA of `USER_SITE` only, and the trained operator
+    who ran the cycles (the compliance report's untrained-work section stays empty)."""
+    from kernel.auth.competencies import grant_competency
     from kernel.auth.models import Role
     from kernel.auth.service import create_user
     from kernel.db import Database
@@ -380,6 +383,14 @@ def ensure_users(url: str) -> dict[str, tuple[str, str]]:
             create_user(
                 session, actor="bench", username="bench-ma", role=Role.MA,
                 password=benchkit.BENCH_PASSWORD, sites=[USER_SITE],
+            )  # fmt: skip
+            create_user(
+                session, actor="bench", username=OPERATOR, role=Role.MA,
+                password=benchkit.BENCH_PASSWORD, all_sites=True,
+            )  # fmt: skip
+            grant_competency(
+                session, OPERATOR, skill="sterilizer_operation", granted_on=dt.date(2000, 1, 1),
+                actor="bench", now=dt.datetime.now(dt.UTC),
             )  # fmt: skip
     finally:
         db.dispose()
