@@ -42,6 +42,7 @@ SCENARIOS: dict[str, tuple[str, str]] = {
     "import": ("bench_import", "catalogue import"),
     "records": ("bench_records", "issue 16: sterilizer record import"),
     "sets": ("bench_sets", "issue 19: counted packs and their label sheet"),
+    "sites": ("bench_sites", "issue 17: a 50-site group"),
     "soak": ("soak", "issue 9: sustained mixed load"),
 }
 

@@ -11,11 +11,11 @@ runs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from kernel import audit
@@ -81,51 +81,41 @@ def competencies_of(session: Session, username: str) -> Select[tuple[UserCompete
     )
 
 
-def current_competency(
-    session: Session, username: str, skill: str, on_day: dt.date
-) -> UserCompetency | None:
-    """The competency in `skill` that covers `on_day` for this person, if any (the one
-    lasting longest when several do)."""
-    rows = session.scalars(
-        select(UserCompetency)
+Held = list[tuple[dt.date, dt.date | None]]  # (granted_on, expires_on) of one skill
+
+
+def _held(
+    session: Session, usernames: Collection[str], skills: Collection[str]
+) -> dict[tuple[str, str], Held]:
+    """Every competency of these people in these skills, by (username, skill): one query,
+    however many days the caller then asks about."""
+    held: dict[tuple[str, str], Held] = {}
+    for username, skill, granted_on, expires_on in session.execute(
+        select(User.username, UserCompetency.skill, UserCompetency.granted_on,
+               UserCompetency.expires_on)
         .join(User, User.id == UserCompetency.user_id)
-        .where(
-            User.username == normalize_username(username),
-            UserCompetency.skill == skill,
-            UserCompetency.granted_on <= on_day,
-            or_(UserCompetency.expires_on.is_(None), UserCompetency.expires_on >= on_day),  # type: ignore[union-attr]
-        )
-    )
-    found = list(rows)
-    if not found:
+        .where(User.username.in_(sorted(usernames)), UserCompetency.skill.in_(sorted(skills)))
+    ):  # fmt: skip
+        held.setdefault((username, skill), []).append((granted_on, expires_on))
+    return held
+
+
+def _missing_from(held: Held, on_day: dt.date) -> str | None:
+    """Why someone holding `held` had no current competency on `on_day` (None: they had
+    one granted by then and not expired before it)."""
+    granted = [expires_on for granted_on, expires_on in held if granted_on <= on_day]
+    if any(expires_on is None or expires_on >= on_day for expires_on in granted):
         return None
-    return max(found, key=lambda c: (c.expires_on is None, c.expires_on or dt.date.min))
-
-
-def _latest_lapsed(
-    session: Session, username: str, skill: str, on_day: dt.date
-) -> UserCompetency | None:
-    return session.scalar(
-        select(UserCompetency)
-        .join(User, User.id == UserCompetency.user_id)
-        .where(
-            User.username == normalize_username(username),
-            UserCompetency.skill == skill,
-            UserCompetency.granted_on <= on_day,
-        )
-        .order_by(UserCompetency.expires_on.desc())  # type: ignore[union-attr]
-        .limit(1)
-    )
+    if granted:  # every one granted by then had lapsed: name the latest lapse
+        return f"competency expired on {max(granted)}"  # type: ignore[type-var]
+    return "no competency recorded"
 
 
 def missing_competency(session: Session, username: str, skill: str, on_day: dt.date) -> str | None:
     """Why `username` had no current competency in `skill` on `on_day` (None: they had)."""
-    if current_competency(session, username, skill, on_day) is not None:
-        return None
-    lapsed = _latest_lapsed(session, username, skill, on_day)
-    if lapsed is not None and lapsed.expires_on is not None:
-        return f"competency expired on {lapsed.expires_on}"
-    return "no competency recorded"
+    username = normalize_username(username)
+    held = _held(session, [username], [skill])
+    return _missing_from(held.get((username, skill), []), on_day)
 
 
 def competency_warnings(session: Session, username: str, skill: str, on_day: dt.date) -> list[str]:
@@ -178,15 +168,27 @@ def untrained_operations(
 ) -> list[UntrainedOperation]:
     """Every registered piece of work in [start, end) done without a current competency
     on its (local) day, oldest first."""
+    operations = [
+        op for activity in list(_activities.values()) for op in activity(session, start, end)
+    ]
+    if not operations:
+        return []
+    # Everyone's competencies in one query (not two per person and day: a year of a
+    # clinic group's cycles is thousands of days and people), then each day in Python.
+    held = _held(
+        session,
+        {normalize_username(op.username) for op in operations},
+        {op.skill for op in operations},
+    )
     found: list[UntrainedOperation] = []
     cache: dict[tuple[str, str, dt.date], str | None] = {}
-    for activity in list(_activities.values()):
-        for op in activity(session, start, end):
-            key = (op.username, op.skill, day_of(op.at))
-            if key not in cache:
-                cache[key] = missing_competency(session, *key)
-            if cache[key] is not None:
-                found.append(UntrainedOperation(op, cache[key]))  # type: ignore[arg-type]
+    for op in operations:
+        who = (normalize_username(op.username), op.skill)
+        key = (*who, day_of(op.at))
+        if key not in cache:
+            cache[key] = _missing_from(held.get(who, []), key[2])
+        if cache[key] is not None:
+            found.append(UntrainedOperation(op, cache[key]))  # type: ignore[arg-type]
     return sorted(found, key=lambda u: (u.operation.at, u.operation.kind, u.operation.ref))
 
 

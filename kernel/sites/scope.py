@@ -171,6 +171,10 @@ class SiteScope:
         """This scope reduced to one of its sites (a report computed site by site)."""
         return SiteScope(self.all_sites.values(), [site_id] if site_id in self._ids else [])
 
+    def among(self, site_ids: Iterable[int]) -> SiteScope:
+        """This scope reduced to some of its sites (a report computed zone by zone)."""
+        return SiteScope(self.all_sites.values(), [i for i in site_ids if i in self._ids])
+
     def only(self) -> SiteInfo | None:
         """The one site of the scope, if it holds exactly one."""
         return self.all_sites[next(iter(self._ids))] if len(self._ids) == 1 else None

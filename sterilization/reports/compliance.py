@@ -9,13 +9,13 @@ and ISO week (the clinic's time zone decides what "today" and "this week" were).
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -215,18 +215,25 @@ def _failed_cycles(
     )
     # What followed is usually in the period already: look there first, and ask the
     # database only for failures at the very end of the period.
-    following: dict[int, list[Any]] = defaultdict(list)
-    for row in cycles.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
-        following[int(row.sterilizer_id)].append(row)
-    numbers = {sid: [int(r.number) for r in rows] for sid, rows in following.items()}
+    # Searched in sorted arrays: only the rows that followed a failure become Python
+    # objects (a clinic group's year is 100,000 cycles and a few hundred failures).
+    ordered = cycles.sort_values(["sterilizer_id", "number"]).reset_index(drop=True)
+    sids = ordered["sterilizer_id"].to_numpy()
+    numbers = ordered["number"].to_numpy()
+    types = ordered["cycle_type"].to_numpy()
+    passed = (ordered["status"] == "passed").to_numpy()
+
+    def row_at(i: int) -> Any:
+        return next(ordered.iloc[i : i + 1].itertuples(index=False))
+
     found: dict[int, list[FailedCycle]] = defaultdict(list)
     for f in failed.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
         sid = int(f.sterilizer_id)
-        rest = following[sid][bisect.bisect_right(numbers[sid], int(f.number)) :]
-        nxt: Any = rest[0] if rest else None
-        retest: Any = next(
-            (r for r in rest if r.cycle_type == f.cycle_type and r.status == "passed"), None
-        )
+        lo, hi = int(np.searchsorted(sids, sid, "left")), int(np.searchsorted(sids, sid, "right"))
+        first = lo + int(np.searchsorted(numbers[lo:hi], int(f.number), "right"))
+        nxt: Any = row_at(first) if first < hi else None
+        same = np.flatnonzero(passed[first:hi] & (types[first:hi] == f.cycle_type))
+        retest: Any = row_at(first + int(same[0])) if same.size else None
         later = (
             select(Cycle.number, Cycle.cycle_type, Cycle.status, Cycle.started_at)
             .where(Cycle.sterilizer_id == sid, Cycle.number > int(f.number))

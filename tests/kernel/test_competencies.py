@@ -96,3 +96,49 @@ def test_an_expired_competency_is_not_current_and_the_warning_says_when_it_lapse
     ]
     grant(eq, username, skill="hld", granted_on="2026-12-01", expires_on="2027-12-01")
     assert eq.hld_run(probe)["warnings"] == []
+
+
+def test_a_year_of_work_is_judged_from_everyone_s_competencies_read_once(
+    database, users, statements, monkeypatch
+):
+    """The compliance report's untrained work over a clinic group's year: each person's
+    standing on each day comes from their competencies read in one query, not two queries
+    per person and day (issue 17: a 50-site group's report took seconds on PostgreSQL)."""
+    from kernel.auth import competencies
+
+    trained, lapsed, never = (users.create(Role.MA) for _ in range(3))
+    now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    skill = "sterilizer_operation"
+    with database.session() as session:
+        for who, granted, expires in (
+            (trained, dt.date(2025, 1, 1), None),
+            (lapsed, dt.date(2024, 1, 1), dt.date(2025, 3, 31)),
+            (lapsed, dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+        ):
+            competencies.grant_competency(
+                session, who, skill=skill, granted_on=granted, expires_on=expires,
+                actor="test", now=now,
+            )  # fmt: skip
+    start = dt.datetime(2025, 1, 1, 14, 0, tzinfo=dt.UTC)
+    work = [
+        competencies.Operation(who.upper(), skill, start + dt.timedelta(days=d),
+                               f"cycle {d}", "cycle", f"{who}-{d}")
+        for d in range(365)
+        for who in (trained, lapsed, never)
+    ]  # fmt: skip
+    monkeypatch.setattr(competencies, "_activities", {"test": lambda *_: work})
+    statements.reset()
+    with database.session() as session:
+        found = competencies.untrained_operations(session, None, None, day_of=lambda at: at.date())
+    assert statements.count <= 2, statements.statements  # not ~1,500
+    by_person: dict[str, set[str]] = {}
+    for u in found:
+        by_person.setdefault(u.operation.username.lower(), set()).add(u.reason)
+    assert set(by_person) == {lapsed, never}
+    assert by_person[never] == {"no competency recorded"}
+    # covered through the last day of the newer grant, then named by its (latest) lapse
+    lapsed_days = sorted(
+        u.operation.at.date() for u in found if u.operation.username.lower() == lapsed
+    )
+    assert lapsed_days[0] == dt.date(2025, 7, 1) and len(lapsed_days) == 184
+    assert by_person[lapsed] == {"competency expired on 2025-06-30"}

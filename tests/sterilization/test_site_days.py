@@ -141,3 +141,41 @@ def test_the_log_gains_a_leading_site_column_only_when_it_spans_sites(client, us
     assert next(iter(both[0])) == "site"
     narrowed = log_rows(client, users, site="MAIN")
     assert [r["sterilizer"] for r in narrowed] == ["MN-G"] and "site" not in narrowed[0]
+
+
+def test_compliance_for_sites_sharing_a_zone_is_one_pass_not_one_per_site(
+    client, users, statements
+):
+    """A group's sites are a handful of zones: the report over all of them costs what one
+    site's does (issue 17: 50 sites were 50 passes of every query), each sterilizer still
+    labelled with its site, sites in code order."""
+    admin = users.headers(Role.ADMIN)
+    for code in ("NORTH", "SOUTH", "WEST"):
+        site = {"code": code, "name": code.title(), "timezone": "America/Chicago"}
+        assert client.post("/api/v1/sites", json=site, headers=admin).is_success
+        body = {"code": f"{code[:2]}-A", "name": f"{code} A", "kind": "steam_gravity",
+                "site": code}  # fmt: skip
+        assert client.post("/api/v1/sterilizers", json=body, headers=admin).status_code == 201
+    tokyo_site(client, users)
+    tokyo_sterilizer(client, users)
+    auditor = users.headers(Role.AUDITOR)
+    params = {"from": "2026-12-01", "to": "2026-12-10"}
+    client.get("/api/v1/sterilization/compliance", params=params, headers=auditor)  # warm
+    statements.reset()
+    one = client.get(
+        "/api/v1/sterilization/compliance", params={**params, "site": "NORTH"}, headers=auditor
+    )
+    one_site = statements.count
+    statements.reset()
+    every = client.get("/api/v1/sterilization/compliance", params=params, headers=auditor)
+    assert one.status_code == every.status_code == 200, every.text
+    # MAIN, NORTH, SOUTH and WEST share Chicago's zone, TYO has its own: two passes
+    assert statements.count <= 2 * one_site + 2, (statements.count, one_site)
+    body = every.json()
+    assert body["sites"] == ["MAIN", "NORTH", "SOUTH", "TYO", "WEST"]
+    assert [(s["site"], s["code"], s["time_zone"]) for s in body["sterilizers"]] == [
+        ("NORTH", "NO-A", "America/Chicago"),
+        ("SOUTH", "SO-A", "America/Chicago"),
+        ("TYO", "TY-A", "Asia/Tokyo"),
+        ("WEST", "WE-A", "America/Chicago"),
+    ]
