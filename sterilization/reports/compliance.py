@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
 from kernel.clock import ClinicTime
 from kernel.periods import Period, parse_period
 from kernel.problems import InvalidInput
+from kernel.sites.query_scope import ALL_SITES, visible_site_ids
 from sterilization.cycle_types import TEST_CYCLE_TYPES
 from sterilization.models import (
     BiResult,
@@ -307,12 +308,22 @@ def _positive_bis(
     return found
 
 
+def _where_it_was_processed(session: Session, statement: Select[Any]) -> Select[Any]:
+    """A pack travels (transfers to other sites), its findings do not: they stay with the
+    sterilizer whose load it was. So only the cycle's site is kept to the user's sites,
+    wherever the pack is now; without this a pack sent on and used elsewhere would be in
+    neither site's report."""
+    ids = visible_site_ids(session)
+    statement = statement.execution_options(**{ALL_SITES: True})
+    return statement if ids is None else statement.where(Cycle.site_id.in_(ids))
+
+
 def _implants_used_early(
     session: Session, period: Period, zone: ClinicTime
 ) -> dict[int, list[ImplantUsedEarly]]:
     """Implant packs opened on a patient before a negative BI of their load was read (or
     with no negative BI at all)."""
-    rows = session.execute(
+    statement = (
         select(
             Cycle.sterilizer_id,
             Pack.code,
@@ -335,7 +346,8 @@ def _implants_used_early(
             ),
         )
         .order_by(Pack.used_at, Pack.id)
-    ).all()
+    )
+    rows = session.execute(_where_it_was_processed(session, statement)).all()
     found: dict[int, list[ImplantUsedEarly]] = defaultdict(list)
     for sid, code, number, used_at, ref, result, read_at in rows:
         found[sid].append(
@@ -356,12 +368,13 @@ def _used_after_expiry(
 ) -> dict[int, ExpiryCheck]:
     """Every used pack with an expiry date is compared: grouped by (sterilizer, expiry
     day), only the groups whose latest use falls after the end of that day are opened."""
-    groups = session.execute(
+    statement = (
         select(Cycle.sterilizer_id, Pack.expires_on, func.count(), func.max(Pack.used_at))
         .join(Cycle, Cycle.id == Pack.cycle_id)
         .where(Pack.used_at.is_not(None), Pack.expires_on.is_not(None), *period.where(Pack.used_at))
         .group_by(Cycle.sterilizer_id, Pack.expires_on)
-    ).all()
+    )
+    groups = session.execute(_where_it_was_processed(session, statement)).all()
     found: dict[int, ExpiryCheck] = defaultdict(lambda: ExpiryCheck(checked=0, packs=[]))
     for sid, expires_on, count, latest in groups:
         check = found[sid]
@@ -372,7 +385,7 @@ def _used_after_expiry(
         if zone.local_date(latest) <= expires_on:
             continue
         boundary = zone.start_of_day(expires_on + dt.timedelta(days=1))
-        for code, used_at, ref in session.execute(
+        late = (
             select(Pack.code, Pack.used_at, Pack.encounter_ref)
             .join(Cycle, Cycle.id == Pack.cycle_id)
             .where(
@@ -382,7 +395,8 @@ def _used_after_expiry(
                 *period.where(Pack.used_at),
             )
             .order_by(Pack.used_at)
-        ):
+        )
+        for code, used_at, ref in session.execute(_where_it_was_processed(session, late)):
             check.packs.append(
                 ExpiredUse(
                     code=code,

@@ -129,3 +129,42 @@ def test_a_positive_bi_recalls_the_packs_it_sent_to_other_sites(client, users):
     seen = client.get(f"/api/v1/packs/{code}", headers=who["nurse"]).json()
     assert seen["status"] == "recalled" and seen["usable"] is False
     assert "positive spore test" in seen["reasons"][0]
+
+
+def test_a_pack_used_at_another_site_stays_in_its_sterilizers_compliance_findings(client, users):
+    """The implant released early at CSP and opened at NORTH before its BI was read: the
+    finding belongs to CSP's sterilizer, in CSP's report and in the group's."""
+    who = group(client, users)
+    admin = users.headers(Role.ADMIN)
+    ster = {"code": "CSP-A", "name": "CSP autoclave", "kind": "steam_gravity", "site": "CSP"}
+    assert client.post("/api/v1/sterilizers", json=ster, headers=admin).status_code == 201
+    made = client.post("/api/v1/packs", json={"description": "Bone screw set", "implant": True,
+                       "site": "CSP"}, headers=who["tech"])  # fmt: skip
+    code = made.json()["items"][0]["code"]
+    start = {"sterilizer": "CSP-A", "cycle_type": "gravity_121_30", "packs": [code],
+             "bi_lot": "LOT-T"}  # fmt: skip
+    cycle = client.post("/api/v1/cycles", json=start, headers=who["tech"]).json()
+    done = {"mechanical_ok": True, "chemical_ok": True, "integrator": "pass",
+            **GOOD_READINGS["gravity_121_30"]}  # fmt: skip
+    let_time_pass(client, cycle_minutes(done))
+    assert client.post(f"/api/v1/cycles/{cycle['id']}/complete", json=done,
+                       headers=who["tech"]).is_success  # fmt: skip
+    release = {"reason": "emergency case at North"}
+    released = client.post(f"/api/v1/cycles/{cycle['id']}/early-release", json=release,
+                           headers=who["tech"])  # fmt: skip
+    assert released.is_success, released.text
+    sent = client.post(f"/api/v1/packs/{code}/transfer", json={"to_site": "NORTH"},
+                       headers=who["tech"])  # fmt: skip
+    assert sent.is_success, sent.text
+    used = client.post(f"/api/v1/packs/{code}/use", json={"encounter_ref": "ENC-N1"},
+                       headers=who["nurse"])  # fmt: skip
+    assert used.is_success, used.text
+
+    def early_implants(params: dict[str, str]) -> list[str]:
+        report = client.get("/api/v1/sterilization/compliance", params=params, headers=admin)
+        assert report.status_code == 200, report.text
+        [found] = [s for s in report.json()["sterilizers"] if s["code"] == "CSP-A"]
+        return [p["code"] for p in found["implants_used_before_negative_bi"]]
+
+    assert early_implants({"site": "CSP"}) == [code]
+    assert early_implants({}) == [code]
