@@ -20,13 +20,15 @@ class Attention:
     level: str  # "stop" or "warn"
 
 
-def equipment_attention(session: Session, zone: ClinicTime, today: dt.date) -> list[Attention]:
+def equipment_attention(session: Session, zone: ClinicTime, now: dt.datetime) -> list[Attention]:
+    """The dashboard's equipment lines; each piece's tests counted in its site's days."""
     found: list[Attention] = []
+    today = zone.local_date(now)
     for e in registry.list_equipment(session):
         if e.status != "in_service":
             found.append(Attention(f"{e.name}: out of service ({e.status_reason})", "/equipment",
                                    "stop"))  # fmt: skip
-        c = cadence.cadence(session, e, zone, today=today)
+        c = cadence.cadence_at_site(session, e, zone, now)
         if c.missed:
             periods = ", ".join(u.label for u in c.missed)
             found.append(Attention(f"{e.name}: test missed ({periods})", "/equipment", "stop"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from equipment.models import Equipment, EquipmentTest
 from kernel.clock import ClinicTime
+from kernel.sites.codes import zone_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,21 @@ def missed_units(
         for unit in units_between(start, last, frequency)
         if unit.last < today and unit.label not in tested
     ]
+
+
+def cadence_at_site(
+    session: Session,
+    equipment: Equipment,
+    default_zone: ClinicTime,
+    now: dt.datetime,
+    *,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> Cadence:
+    """`cadence` counted in the days of the equipment's own site (a clinic group spans
+    time zones): its today, its weeks and months."""
+    zone = zone_of(equipment, default_zone)
+    return cadence(session, equipment, zone, today=zone.local_date(now), first=first, last=last)
 
 
 def cadence(

@@ -26,6 +26,7 @@ from kernel.clock import ClinicTime
 from kernel.devices import DeviceInfo
 from kernel.encounters import normalize_encounter_ref
 from kernel.problems import Conflict, InvalidInput, NotFound
+from kernel.sites.codes import zone_of
 from kernel.sites.service import site_id_or_main
 
 
@@ -179,7 +180,7 @@ def record_run(
     without a current HLD competency carries a warning (never refused)."""
     device = get_device(session, code, lock=True)
     at = check_when(performed_at, now=now, field="performed_at")
-    run_day = zone.local_date(at)
+    run_day = zone_of(device, zone).local_date(at)  # the day at the device's site
     if solution_expires_on < solution_opened_on:
         raise InvalidInput.for_field(
             "solution_expires_on",

@@ -21,6 +21,7 @@ from kernel import audit
 from kernel.clock import ClinicTime
 from kernel.encounters import normalize_encounter_ref
 from kernel.problems import Conflict, InvalidInput
+from kernel.sites.codes import zone_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,9 @@ def _latest_use(session: Session, device: HldDevice) -> HldUse | None:
 
 
 def device_state(session: Session, device: HldDevice, *, zone: ClinicTime) -> DeviceState:
+    """OK to use or not, and why; times told in the device's site's zone (`zone`: the
+    default for a device no session holds)."""
+    zone = zone_of(device, zone)
     """OK TO USE, or the reasons why not, in words an MA understands."""
     run = _latest_run(session, device)
     use = _latest_use(session, device)

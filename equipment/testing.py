@@ -18,6 +18,7 @@ from equipment.registry import get_equipment, set_status
 from kernel import audit
 from kernel.clock import ClinicTime
 from kernel.problems import Conflict, InvalidInput
+from kernel.sites.codes import zone_of
 
 MAX_BACKDATE = dt.timedelta(days=7)
 SKEW = dt.timedelta(minutes=2)  # a tablet's clock a little ahead is not "the future"
@@ -113,7 +114,7 @@ def record_test(
         entity_id=equipment.code,
         after=audit.snapshot(test),
     )
-    day = zone.local_date(at)
+    day = zone_of(equipment, zone).local_date(at)  # the day at the equipment's site
     if result == "fail":
         set_status(
             session,

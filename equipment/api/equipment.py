@@ -29,6 +29,7 @@ from kernel.fields import FromParam, PathKey, QueryText
 from kernel.pagination import Page, PageParams, paginate, provide_page_params
 from kernel.periods import parse_period
 from kernel.sites import SiteScope
+from kernel.sites.codes import zone_of
 
 
 class EquipmentController(Controller):
@@ -58,24 +59,24 @@ class EquipmentController(Controller):
             now=clock.now(),
             site_id=sites.site_for_write(data.site).id,
         )
-        return equipment_out(e, cadence.cadence(db_session, e, clock.zone, today=clock.today()))
+        return equipment_out(e, cadence.cadence_at_site(db_session, e, clock.zone, clock.now()))
 
     @get("/", guards=[any_role], sync_to_thread=True, summary="Equipment")
     def list_equipment(
         self, db_session: Session, page: PageParams, clock: Clock, kind: EquipmentKind | None = None
     ) -> Page[EquipmentOut]:
-        today = clock.today()
+        now = clock.now()
         return paginate(
             db_session,
             registry.equipment_by_code(kind),
             page,
-            lambda e: equipment_out(e, cadence.cadence(db_session, e, clock.zone, today=today)),
+            lambda e: equipment_out(e, cadence.cadence_at_site(db_session, e, clock.zone, now)),
         )
 
     @get("/{code:str}", guards=[any_role], sync_to_thread=True, summary="One piece of equipment")
     def get_equipment(self, code: PathKey, db_session: Session, clock: Clock) -> EquipmentOut:
         e = registry.get_equipment(db_session, code)
-        return equipment_out(e, cadence.cadence(db_session, e, clock.zone, today=clock.today()))
+        return equipment_out(e, cadence.cadence_at_site(db_session, e, clock.zone, clock.now()))
 
     @patch(
         "/{code:str}",
@@ -94,7 +95,7 @@ class EquipmentController(Controller):
         e = registry.change_status(
             db_session, code, status=data.status, reason=data.reason, actor=me.username
         )
-        return equipment_out(e, cadence.cadence(db_session, e, clock.zone, today=clock.today()))
+        return equipment_out(e, cadence.cadence_at_site(db_session, e, clock.zone, clock.now()))
 
     @post(
         "/{code:str}/runs",
@@ -175,11 +176,12 @@ class EquipmentController(Controller):
         to: QueryText(40) = None,
     ) -> MissedTestsOut:
         e = registry.get_equipment(db_session, code)
-        today = clock.today()
-        period = parse_period(from_, to, clock.zone, default_days=30, today=today)
-        first = period.first_day(clock.zone) or clock.zone.local_date(e.created_at)
-        last = period.last_day(clock.zone) or today
-        found = cadence.cadence(db_session, e, clock.zone, today=today, first=first, last=last)
+        zone = zone_of(e, clock.zone)  # the days of the equipment's site
+        today = zone.local_date(clock.now())
+        period = parse_period(from_, to, zone, default_days=30, today=today)
+        first = period.first_day(zone) or zone.local_date(e.created_at)
+        last = period.last_day(zone) or today
+        found = cadence.cadence(db_session, e, zone, today=today, first=first, last=last)
         return MissedTestsOut(
             equipment=e.code,
             test_frequency=e.test_frequency,

@@ -65,9 +65,9 @@ def render_equipment(
     form: dict[str, str] | None = None,
     form_id: str | None = None,
 ) -> Template:
-    zone, today = clock.zone, clock.today()
+    zone, now, today = clock.zone, clock.now(), clock.today()
     items = [
-        (e, cadence.cadence(session, e, zone, today=today))
+        (e, cadence.cadence_at_site(session, e, zone, now))
         for e in registry.list_equipment(session)
     ]
     devices = [

@@ -165,7 +165,7 @@ def dashboard(
         sterilizers=sterilizer_lines(db_session, clinic, now),
         awaiting_bi=cycle_queries.cycles_awaiting_bi(db_session),
         open_recalls=recalls.open_recalls(db_session),
-        equipment=equipment_attention(db_session, clinic, today),
+        equipment=equipment_attention(db_session, clinic, now),
         chart_weeks=CHART_WEEKS,
         bin_href=bin_href,
         local_text=clinic.local_text,

@@ -4,7 +4,11 @@ answers like a missing one."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from kernel.auth.models import Role
+from kernel.clock import FixedClock
 
 TOKYO = {"code": "TYO", "name": "Tokyo clinic", "timezone": "Asia/Tokyo"}
 HLD_RUN = {
@@ -86,3 +90,24 @@ def test_a_maintenance_record_belongs_to_its_devices_site(client, users):
     users.create(Role.AUDITOR, "main_auditor", all_sites=False, sites=["MAIN"])
     seen = client.get("/api/v1/maintenance", headers=bearer(users, "main_auditor"))
     assert seen.status_code == 200 and seen.json()["items"] == []
+
+
+def test_an_equipments_test_cadence_counts_the_days_of_its_own_site(app, client, users):
+    """A daily foil test at 13:30 in Tokyo (22:30 the day before in Chicago): at 16:00 in
+    Tokyo the Tokyo cleaner's test of the day is done; the Chicago one, tested at the same
+    instant, is due (its day has turned)."""
+    chicago = ZoneInfo("America/Chicago")
+    app.state.clock = clock = FixedClock(chicago, dt.datetime(2026, 12, 3, 22, 0, tzinfo=chicago))
+    admin = users.headers(Role.ADMIN)
+    post(client, "/api/v1/sites", TOKYO, admin)
+    for code, site in (("US-T", "TYO"), ("US-M", "MAIN")):
+        post(client, "/api/v1/equipment", {"code": code, "name": "Ultrasonic",
+             "kind": "ultrasonic", "test_frequency": "daily", "site": site}, admin)  # fmt: skip
+    clock.advance(dt.timedelta(minutes=30))
+    for code in ("US-T", "US-M"):
+        post(client, f"/api/v1/equipment/{code}/tests", {"kind": "foil", "result": "pass"}, admin)
+    clock.advance(dt.timedelta(hours=2, minutes=30))  # 01:00 in Chicago, 16:00 in Tokyo
+    tokyo = client.get("/api/v1/equipment/US-T", headers=admin).json()
+    main = client.get("/api/v1/equipment/US-M", headers=admin).json()
+    assert (tokyo["site"], tokyo["test_due"]) == ("TYO", False)
+    assert (main["site"], main["test_due"]) == ("MAIN", True)
