@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, defer
 from kernel.clock import ClinicTime
 from kernel.periods import Period
 from kernel.problems import NotFound
+from sterilization.bi_products import readable_at
 from sterilization.models import (
     BiProduct,
     BiResult,
@@ -67,8 +68,8 @@ class CycleRecord:
         c = self.cycle
         if self.bi is not None or c.bi_lot is None or c.ended_at is None:
             return None
-        minutes = self.bi_product.min_incubation_minutes if self.bi_product else 1440
-        return c.ended_at + dt.timedelta(minutes=minutes)
+        product = self.bi_product
+        return readable_at(c.ended_at, product.min_incubation_minutes if product else None)
 
     def bi_results(self) -> list[tuple[str, Any]]:
         """Every result, oldest first: ("invalid", InvalidBiTest) or (result, BiResult)."""

@@ -61,7 +61,7 @@ def _read_times(
             f"incubation_started_at {zone.local_text(started)} is in the future.",
             message="future",
         )
-    earliest = started + dt.timedelta(minutes=product.min_incubation_minutes)
+    earliest = bi_products.readable_at(started, product.min_incubation_minutes)
     if read < earliest:
         raise Conflict(
             f"Too early to read this BI: {product.name} ({product.code}) incubates at least "
