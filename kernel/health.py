@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
-from sqlalchemy import text
 
 from kernel.db import Database
 from kernel.migrations import current_heads, script_heads
@@ -29,8 +28,7 @@ def check_health(db: Database) -> Health:
 
     heads = sorted(script_heads())
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        with db.engine.connect() as conn:  # reading the version table proves it answers
             current = sorted(current_heads(conn))
     except Exception:
         return Health(status="error", database="unreachable", version=__version__)

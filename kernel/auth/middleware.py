@@ -20,7 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from kernel.auth.service import CurrentUser, token_digest, token_lookup, user_for_token
 from kernel.auth.sessions import SESSION_COOKIE, LoginRequired, user_for_session
-from kernel.auth.token_cache import TokenCache, token_cache
+from kernel.auth.token_cache import TokenCache, bind_request_cache, token_cache
 from kernel.db import Database, thread_limiters
 from kernel.problems import NotAuthenticated
 
@@ -78,6 +78,7 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
         # The generation is read on every request (a primary-key read, on the loop); a
         # token seen under the same generation needs no lookup and no thread.
         generation = cache.generation()
+        bind_request_cache(connection.scope, cache, generation)
         user = cache.get(digest, generation)
         if user is None:
             user = await to_thread.run_sync(
@@ -101,6 +102,8 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
         if not token:
             raise LoginRequired(wanted)
         state = connection.app.state
+        cache = token_cache(state.db)
+        bind_request_cache(connection.scope, cache, cache.generation())
         user = await to_thread.run_sync(
             user_for_session,
             state.db.engine,

@@ -10,6 +10,11 @@ on the event loop, no thread), and a changed counter empties the cache. So a log
 deactivation on any worker or from the CLI is honoured on the very next request, on
 every worker, exactly as without a cache.
 
+The same counter covers what is worked out from a user's rows on every request: the
+sites they see (`kernel.sites`) and their `/users/me` profile are remembered per user
+(`recall` / `remember`), and triggers on `sites`, `user_sites` and the user's columns
+bump the generation when any of it changes (migration `0018_scope_generation`).
+
 The cache belongs to its `Database` (not to the app): tests that share one app each
 bring their own database, so nothing cached by one test is seen by another.
 """
@@ -19,8 +24,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from anyio import to_thread
 
 from kernel.auth.service import CurrentUser
 from kernel.db import Database, utcnow
@@ -28,6 +36,8 @@ from kernel.db import Database, utcnow
 READ_GENERATION = "SELECT generation FROM auth_generation WHERE id = 1"
 MAX_ENTRIES = 10_000  # tokens per worker; past it the cache starts again (no LRU needed)
 _KEY = "auth_token_cache"
+T = TypeVar("T")
+_REQUEST = "kernel.auth.cache"  # (cache, generation) a request's authentication used
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ class TokenCache:
         self._db = db
         self._lock = threading.Lock()
         self._entries: dict[str, Cached] = {}
+        self._derived: dict[Hashable, Any] = {}
         self._generation: int | None = None
         self._raw: Any = None  # a DBAPI connection of our own, autocommit
 
@@ -65,6 +76,7 @@ class TokenCache:
             generation = None if row is None else int(row[0])
             if generation != self._generation:
                 self._entries.clear()
+                self._derived.clear()
                 self._generation = generation
             return generation
 
@@ -99,6 +111,24 @@ class TokenCache:
                 self._entries.clear()
             self._entries[user.token_hash] = Cached(user, expires_at)
 
+    def recall(self, key: Hashable, generation: int | None) -> Any:
+        """A value remembered under `generation` (None when it was not, or is stale)."""
+        if generation is None or self._generation != generation:
+            return None
+        return self._derived.get(key)
+
+    def remember(self, key: Hashable, value: Any, generation: int | None) -> None:
+        """Keep a value worked out from rows read after `generation` was read (as with
+        `put`, a bump in between leaves it stale at once, never wrongly fresh)."""
+        if generation is None:
+            return
+        with self._lock:
+            if self._generation != generation:
+                return
+            if len(self._derived) >= MAX_ENTRIES:
+                self._derived.clear()
+            self._derived[key] = value
+
     def _close_raw(self) -> None:
         raw, self._raw = self._raw, None
         if raw is not None:
@@ -108,11 +138,38 @@ class TokenCache:
     def close(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._derived.clear()
             self._generation = None
             if self._raw is not None:
                 raw, self._raw = self._raw, None
                 with contextlib.suppress(Exception):  # closing a broken connection
                     raw.close()
+
+
+def bind_request_cache(scope: Any, cache: TokenCache, generation: int | None) -> None:
+    """Leave the cache and the generation authentication read in the request's state, for
+    the request's later lookups (`request_cache`)."""
+    if generation is not None:
+        scope.setdefault("state", {})[_REQUEST] = (cache, generation)
+
+
+def request_cache(scope: Any) -> tuple[TokenCache, int] | None:
+    """The cache and the generation the request's authentication read, if it read one."""
+    return scope.get("state", {}).get(_REQUEST)
+
+
+async def recall_or_load(scope: Any, key: Hashable, load: Callable[[], T]) -> T:
+    """A per-user value remembered under the request's auth generation; else `load` runs
+    in a worker thread and its result is remembered for the next request."""
+    cached = request_cache(scope)
+    if cached is not None:
+        found = cached[0].recall(key, cached[1])
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    value = await to_thread.run_sync(load)
+    if cached is not None:
+        cached[0].remember(key, value, cached[1])
+    return value
 
 
 def token_cache(db: Database) -> TokenCache:

@@ -26,7 +26,9 @@ from kernel.auth.schemas import (
     UserUpdate,
 )
 from kernel.auth.service import CurrentUser
+from kernel.auth.token_cache import recall_or_load
 from kernel.clock import Clock
+from kernel.db import Database
 from kernel.fields import PathKey
 from kernel.pagination import Page, PageParams, paginate, provide_page_params
 from kernel.problems import NotAuthenticated
@@ -65,6 +67,11 @@ def user_out(user: User | Any, sites: list[str]) -> UserOut:
 def user_out_of(session: Session) -> Callable[[User], UserOut]:
     """`user_out` with the user's site codes read from `session`."""
     return lambda user: user_out(user, user_site_codes(session, user.id))  # type: ignore[arg-type]
+
+
+def my_profile(db: Database, user_id: int) -> UserOut:
+    with db.session(write=False) as session:
+        return user_out(service.user_profile(session, user_id), user_site_codes(session, user_id))
 
 
 def provide_current_user(request: Request[Any, Any, Any]) -> CurrentUser:
@@ -132,9 +139,14 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/me", sync_to_thread=True, summary="The calling user")
-    def get_current_user(self, db_session: Session, me: CurrentUser) -> UserOut:
-        return user_out(service.user_profile(db_session, me.id), user_site_codes(db_session, me.id))
+    @get("/me", summary="The calling user")
+    async def get_current_user(self, request: Request[Any, Any, Any], me: CurrentUser) -> UserOut:
+        """Remembered per worker under the auth generation, which every change to the
+        user's columns or sites bumps: a repeated call reads nothing but the generation."""
+        db = request.app.state.db
+        return await recall_or_load(
+            request.scope, ("profile", me.id), lambda: my_profile(db, me.id)
+        )
 
     @post("/", guards=[admin_only], sync_to_thread=True, summary="Create a user (admin)")
     def create_user(self, data: UserCreate, db_session: Session, me: CurrentUser) -> UserOut:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from kernel.auth.token_cache import request_cache
 from kernel.sites.scope import SiteScope
 
 _SCOPE = "kernel.sites.scope"
@@ -39,6 +40,7 @@ _CHOICE = CHOICE_KEY = "kernel.sites.choice"
 _LOADING = "kernel.sites.loading"
 _LIFTED = "kernel.sites.lifted"
 _USERS = "kernel.sites.users_scope"
+_CACHE = "kernel.sites.cache"
 T = TypeVar("T")
 ALL_SITES = "all_sites"  # the execution option that lifts the scope for one statement
 
@@ -83,19 +85,35 @@ def session_scope(session: Session) -> SiteScope | None:
     scope = session.info.get(_SCOPE)
     if scope is not None or _USER not in session.info:
         return scope
-    from kernel.sites.service import scope_for_user
-
-    session.info[_LOADING] = True
-    try:
-        scope = scope_for_user(session, session.info[_USER])
-    finally:
-        session.info.pop(_LOADING, None)
+    scope = _users_scope(session, session.info[_USER])
     remember_sites(session, scope)
     session.info[_USERS] = scope
     choice = session.info.get(_CHOICE)
     if choice:
         scope = scope.choose(choice)
     session.info[_SCOPE] = scope
+    return scope
+
+
+def _users_scope(session: Session, user_id: int | None) -> SiteScope:
+    """The user's scope: read once per user and auth generation per worker (the triggers
+    of migration 0018_scope_generation bump it whenever sites or a user's sites change),
+    else from the database."""
+    cached = session.info.get(_CACHE)
+    key = ("site_scope", user_id)
+    if cached is not None:
+        scope = cached[0].recall(key, cached[1])
+        if scope is not None:
+            return scope
+    from kernel.sites.service import scope_for_user
+
+    session.info[_LOADING] = True
+    try:
+        scope = scope_for_user(session, user_id)
+    finally:
+        session.info.pop(_LOADING, None)
+    if cached is not None:
+        cached[0].remember(key, scope, cached[1])
     return scope
 
 
@@ -157,6 +175,7 @@ def bind_request(session: Session, scope: Any) -> None:
         choice = _cookie(scope, SITE_COOKIE)
         scope.setdefault("state", {})[REQUEST_SESSION] = session  # the page header reads it
     bind_user(session, user_id, choice)
+    session.info[_CACHE] = request_cache(scope)
 
 
 def _cookie(scope: Any, name: str) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
 from sqlalchemy import select, text, update
 
 from kernel.auth.models import ApiToken, AuthGeneration, Role, User
@@ -28,11 +29,106 @@ def generation(database: Database) -> int:
 
 def test_a_repeated_request_with_a_known_token_needs_no_token_lookup(client, users, statements):
     headers = bearer(users.token(users.create(Role.MA)))
-    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/locations", headers=headers).status_code == 200
     statements.reset()
-    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/locations", headers=headers).status_code == 200
     assert statements.count >= 1  # the handler's own query
     assert not [s for s in statements.statements if "api_tokens" in s]
+
+
+def test_a_repeated_users_me_reads_nothing_but_the_generation(client, users, statements):
+    """The profile is remembered under the generation (read on the cache's own connection)."""
+    headers = bearer(users.token(users.create(Role.MA)))
+    first = client.get("/api/v1/users/me", headers=headers).json()
+    statements.reset()
+    assert client.get("/api/v1/users/me", headers=headers).json() == first
+    assert statements.statements == []
+
+
+def test_a_repeated_request_reads_the_users_sites_once(client, users, statements):
+    headers = bearer(users.token(users.create(Role.MA)))
+    assert client.get("/api/v1/locations", headers=headers).status_code == 200
+    statements.reset()
+    assert client.get("/api/v1/locations", headers=headers).status_code == 200
+    assert not [s for s in statements.statements if "user_sites" in s or "FROM sites" in s]
+
+
+@pytest.mark.parametrize(
+    ("column", "before", "after"),
+    [
+        ("email", None, "new@clinic.example"),  # from NULL too
+        ("full_name", "Before", "Renamed Person"),
+        ("all_sites", False, True),
+    ],
+)
+def test_a_profile_change_written_by_another_process_shows_on_the_next_request(
+    client, users, database, column, before, after
+):
+    """A hand-run UPDATE: the trigger bumps the generation, the cached profile goes."""
+    username = users.create(Role.MA)
+    headers = bearer(users.token(username))
+    for value in (before, after):
+        with database.engine.begin() as conn:
+            conn.execute(update(User).where(User.username == username).values({column: value}))
+        assert client.get("/api/v1/users/me", headers=headers).json()[column] == value
+
+
+TOKYO = {"code": "TYO", "name": "Tokyo clinic", "timezone": "Asia/Tokyo"}
+
+
+def tokyo_supply_room(client, users) -> None:
+    admin = users.headers(Role.ADMIN)
+    assert client.post("/api/v1/sites", json=TOKYO, headers=admin).status_code == 201
+    room = {"code": "T-SUPPLY", "name": "Supply", "site": "TYO"}
+    assert client.post("/api/v1/locations", json=room, headers=admin).status_code == 201
+
+
+def test_a_site_taken_from_a_user_is_hidden_from_their_next_request(client, users, database):
+    tokyo_supply_room(client, users)
+    headers = bearer(users.token(users.create(Role.MA, "kenji", sites=["MAIN", "TYO"])))
+    assert client.get("/api/v1/locations/T-SUPPLY", headers=headers).status_code == 200
+    admin = users.headers(Role.ADMIN)
+    assert client.patch("/api/v1/users/kenji", json={"sites": ["MAIN"]},
+                        headers=admin).status_code == 200  # fmt: skip
+    assert client.get("/api/v1/locations/T-SUPPLY", headers=headers).status_code == 404
+    assert client.get("/api/v1/users/me", headers=headers).json()["sites"] == ["MAIN"]
+
+
+def test_a_site_given_by_another_process_is_seen_on_the_next_request(client, users, database):
+    tokyo_supply_room(client, users)
+    headers = bearer(users.token(users.create(Role.MA, "kenji", sites=["MAIN"])))
+    assert client.get("/api/v1/locations/T-SUPPLY", headers=headers).status_code == 404
+    with database.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO user_sites (user_id, site_id) SELECT u.id, s.id FROM users u, sites s"
+            " WHERE u.username = 'kenji' AND s.code = 'TYO'"
+        ))  # fmt: skip
+    assert client.get("/api/v1/locations/T-SUPPLY", headers=headers).status_code == 200
+    assert client.get("/api/v1/users/me", headers=headers).json()["sites"] == ["MAIN", "TYO"]
+    with database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM user_sites WHERE site_id = (SELECT id FROM sites"
+                          " WHERE code = 'TYO')"))  # fmt: skip
+    assert client.get("/api/v1/locations/T-SUPPLY", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "INSERT INTO sites (code, name, timezone, created_at)"
+        " VALUES ('BER', 'Berlin', 'Europe/Berlin', CURRENT_TIMESTAMP)",
+        "UPDATE sites SET timezone = 'Asia/Tokyo' WHERE code = 'MAIN'",
+        "UPDATE sites SET name = 'Main clinic, renamed' WHERE code = 'MAIN'",
+        "DELETE FROM user_sites",
+    ],
+)
+def test_a_change_to_the_sites_or_who_sees_them_bumps_the_generation(
+    client, users, database, change
+):
+    users.create(Role.MA)  # a user_sites row for the DELETE
+    before = generation(database)
+    with database.engine.begin() as conn:
+        conn.execute(text(change))
+    assert generation(database) > before
 
 
 def test_a_cached_token_is_refused_on_the_next_request_after_logout(client, users):
