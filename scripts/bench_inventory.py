@@ -65,7 +65,8 @@ def generate(shape: Shape) -> dict[str, list[tuple]]:
     created = now.isoformat()
     suppliers = [(i, f"Bench supplier {i}", None, None, None, 3 + i, created) for i in (1, 2, 3)]
     locations = [
-        (i + 1, code, code.title(), True, created) for i, code in enumerate(location_codes())
+        (i + 1, code, code.title(), True, created, benchkit.MAIN_SITE_ID)
+        for i, code in enumerate(location_codes())
     ]
     items = []
     for i in range(1, shape.items + 1):
@@ -121,7 +122,7 @@ def generate(shape: Shape) -> dict[str, list[tuple]]:
 
 COLUMNS = {
     "suppliers": "id, name, account_number, email, phone, lead_time_days, created_at",
-    "locations": "id, code, name, active, created_at",
+    "locations": "id, code, name, active, created_at, site_id",
     "items": "id, sku, name, unit, pack_size, supplier_id, vendor_sku, unit_cost, gtin, "
     "lead_time_days, min_order_qty, lot_tracked, category, active, created_at, updated_at",
     "stock_levels": "id, item_id, location_id, on_hand, par_level, reorder_point",
@@ -146,6 +147,7 @@ def load_sqlite(path: Path, rows: dict[str, list[tuple]]) -> None:
         leftover.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     benchkit.migrate(url)
+    benchkit.check_main_site(url)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
@@ -156,6 +158,7 @@ def load_sqlite(path: Path, rows: dict[str, list[tuple]]) -> None:
             ([_sqlite_value(v) for v in row] for row in data),
         )
     conn.execute(f"CREATE TABLE {MARKER} (done INTEGER)")
+    conn.execute(benchkit.FORGET_PENDING_SEALS)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -169,6 +172,7 @@ def _copy_lines(data: list[tuple]) -> Iterator[tuple]:
 def load_postgres(url: str, rows: dict[str, list[tuple]]) -> None:
     benchkit.reset_postgres(url)
     benchkit.migrate(url)
+    benchkit.check_main_site(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         raw = conn.connection.dbapi_connection
@@ -182,6 +186,7 @@ def load_postgres(url: str, rows: dict[str, list[tuple]]) -> None:
                     f"(SELECT max(id) FROM {table}))"
                 )
             cur.execute(f"CREATE TABLE {MARKER} (done INTEGER)")
+            cur.execute(benchkit.FORGET_PENDING_SEALS)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()

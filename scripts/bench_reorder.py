@@ -52,7 +52,7 @@ CHUNK = 200_000
 
 COLUMNS = {
     "suppliers": "id, name, account_number, email, phone, lead_time_days, created_at",
-    "locations": "id, code, name, active, created_at",
+    "locations": "id, code, name, active, created_at, site_id",
     "items": "id, sku, name, unit, pack_size, supplier_id, vendor_sku, unit_cost, gtin, "
     "lead_time_days, min_order_qty, lot_tracked, category, active, created_at, updated_at",
     "stock_levels": "id, item_id, location_id, on_hand, par_level, reorder_point",
@@ -62,7 +62,7 @@ COLUMNS = {
     "supplier_order_formats": "id, supplier_id, columns_json, quantity_in, delimiter, "
     "header_row, updated_by, updated_at",
     "purchase_orders": "id, supplier_id, status, notes, created_by, created_at, submitted_at, "
-    "received_at, cancelled_at, cancel_reason",
+    "received_at, cancelled_at, cancel_reason, site_id",
     "purchase_order_lines": "id, purchase_order_id, item_id, quantity, received_quantity, "
     "unit_cost",
 }
@@ -110,7 +110,12 @@ class Dataset:
         codes = ["SUPPLY", *[f"EXAM{i}" for i in range(1, LOCATIONS - 1)], "STERILE"]
         yield (
             "locations",
-            iter([(i + 1, c, c.title(), True, self.created) for i, c in enumerate(codes)]),
+            iter(
+                [
+                    (i + 1, c, c.title(), True, self.created, benchkit.MAIN_SITE_ID)
+                    for i, c in enumerate(codes)
+                ]
+            ),
         )
         yield "items", (
             (i, f"BR-{i:06d}", f"Bench consumable {i}", "each", (5, 10, 12, 50, 100)[i % 5],
@@ -124,7 +129,7 @@ class Dataset:
         yield "stock_movements", self._movements()
         yield "purchase_orders", (
             (p, 1 + p % SUPPLIERS, "submitted" if p % 2 else "partially_received", None,
-             "bench", self.created, self.created, None, None, None)
+             "bench", self.created, self.created, None, None, None, benchkit.MAIN_SITE_ID)
             for p in range(1, self.orders + 1)
         )  # fmt: skip
         yield "purchase_order_lines", self._po_lines()
@@ -221,6 +226,7 @@ def load_sqlite(path: Path, data: Dataset) -> None:
         path.unlink()
     url = f"sqlite:///{path}"
     benchkit.migrate(url)
+    benchkit.check_main_site(url)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
@@ -228,6 +234,7 @@ def load_sqlite(path: Path, data: Dataset) -> None:
         marks = ",".join("?" * len(COLUMNS[table].split(",")))
         conn.executemany(f"INSERT INTO {table} ({COLUMNS[table]}) VALUES ({marks})", rows)  # noqa: S608
     conn.execute(f"CREATE TABLE {MARKER} (done INTEGER)")
+    conn.execute(benchkit.FORGET_PENDING_SEALS)
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -236,6 +243,7 @@ def load_sqlite(path: Path, data: Dataset) -> None:
 def load_postgres(url: str, data: Dataset) -> None:
     benchkit.reset_postgres(url)
     benchkit.migrate(url)
+    benchkit.check_main_site(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         raw = conn.connection.dbapi_connection
@@ -249,6 +257,7 @@ def load_postgres(url: str, data: Dataset) -> None:
                     f"(SELECT max(id) FROM {table}))"
                 )
             cur.execute(f"CREATE TABLE {MARKER} (done INTEGER)")
+            cur.execute(benchkit.FORGET_PENDING_SEALS)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()

@@ -80,8 +80,8 @@ POSTGRES_LOAD = [
            CASE WHEN n % 19 = 0 OR (s <= 3 AND n IN (:cycles - :recall, :cycles))
                 THEN 'BI-' || n END,
            '[]',
-           now() - interval '3650 days' + n * (interval '3650 days' / :cycles),
-           now() - interval '3650 days' + n * (interval '3650 days' / :cycles)
+           now() - interval '3652 days' + n * (interval '3650 days' / :cycles),
+           now() - interval '3652 days' + n * (interval '3650 days' / :cycles)
                + interval '45 minutes',
            'bench',
            (SELECT id FROM sites WHERE code = 'MAIN')
@@ -90,16 +90,20 @@ POSTGRES_LOAD = [
     """
     INSERT INTO cycle_parameters (cycle_id, temperature_c, pressure_kpa, exposure_minutes,
         dry_minutes, mechanical_ok, chemical_ok, notes, failure_reasons, recorded_by,
-        recorded_at)
+        recorded_at, integrator, entered)
     SELECT id, CASE WHEN status = 'failed' THEN 118.0 ELSE 132.6 END, 205.0, 30.0, 20.0,
            true, true, NULL,
            CASE WHEN status = 'failed' THEN '["temperature too low"]' ELSE '[]' END,
-           'bench', ended_at
+           'bench', ended_at, 'pass',
+           '{"temperature_c": 132.6, "pressure_kpa": 205.0}'
     FROM cycles
     """,
     """
-    INSERT INTO bi_results (cycle_id, result, control_grew, lot, read_at, recorded_by)
-    SELECT id, 'negative', true, bi_lot, ended_at + interval '1 day', 'bench'
+    INSERT INTO bi_results (cycle_id, result, control_grew, lot, read_at, recorded_by,
+        bi_product_id, incubation_started_at, recorded_at)
+    SELECT id, 'negative', true, bi_lot, ended_at + interval '1 day', 'bench',
+           (SELECT id FROM bi_products WHERE code = 'DEFAULT'), ended_at,
+           ended_at + interval '1 day'
     FROM cycles
     WHERE bi_lot IS NOT NULL AND NOT (sterilizer_id <= 3 AND number > :cycles - :recall)
     """,
@@ -201,16 +205,20 @@ SQLITE_LOAD = [
     """
     INSERT INTO cycle_parameters (cycle_id, temperature_c, pressure_kpa, exposure_minutes,
         dry_minutes, mechanical_ok, chemical_ok, notes, failure_reasons, recorded_by,
-        recorded_at)
+        recorded_at, integrator, entered)
     SELECT id, CASE WHEN status = 'failed' THEN 118.0 ELSE 132.6 END, 205.0, 30.0, 20.0,
            1, 1, NULL,
            CASE WHEN status = 'failed' THEN '["temperature too low"]' ELSE '[]' END,
-           'bench', ended_at
+           'bench', ended_at, 'pass',
+           '{"temperature_c": 132.6, "pressure_kpa": 205.0}'
     FROM cycles
     """,
     """
-    INSERT INTO bi_results (cycle_id, result, control_grew, lot, read_at, recorded_by)
-    SELECT id, 'negative', 1, bi_lot, datetime(ended_at, '+1 day'), 'bench'
+    INSERT INTO bi_results (cycle_id, result, control_grew, lot, read_at, recorded_by,
+        bi_product_id, incubation_started_at, recorded_at)
+    SELECT id, 'negative', 1, bi_lot, datetime(ended_at, '+1 day'), 'bench',
+           (SELECT id FROM bi_products WHERE code = 'DEFAULT'), ended_at,
+           datetime(ended_at, '+1 day')
     FROM cycles
     WHERE bi_lot IS NOT NULL AND NOT (sterilizer_id <= 3 AND number > :cycles - :recall)
     """,
@@ -246,7 +254,7 @@ def load_sqlite(url: str, shape: Shape) -> float:
         "cycles": shape.cycles,
         "recall": shape.recall_cycles,
         "ppc": shape.packs_per_cycle,
-        "t0": int(now - YEARS_DAYS * 86400),
+        "t0": int(now - (YEARS_DAYS + 2) * 86400),  # the last load's BI is read by now
         "step": YEARS_DAYS * 86400 / shape.cycles,
     }
     started = time.perf_counter()
@@ -268,6 +276,7 @@ def load_sqlite(url: str, shape: Shape) -> float:
             )
         for ddl in PACK_INDEXES.values():
             conn.exec_driver_sql(ddl)
+        conn.exec_driver_sql(benchkit.FORGET_PENDING_SEALS)
         conn.commit()
         conn.exec_driver_sql("ANALYZE")
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")

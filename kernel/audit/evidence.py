@@ -29,7 +29,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, delete, event, insert, inspect, select, text, tuple_, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
@@ -38,6 +49,7 @@ import kernel.audit.service  # noqa: F401  (its before_commit hook must run befo
 from kernel.audit.keys import mac, seal_key
 from kernel.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from kernel.audit.seal_models import RecordChange, RecordSeal, RecordSealHead
+from kernel.audit.service import AUDIT_HEAD_WRITTEN
 
 AUDIT_TABLE = "audit_entries"
 DELETED = "deleted"
@@ -281,6 +293,7 @@ def _note_dml(conn: Connection, clauseelement: Any, *_args: Any) -> None:
 @event.listens_for(Engine, "commit")
 def _forget_dml(conn: Connection) -> None:
     conn.info.pop(_DML, None)
+    conn.info.pop(AUDIT_HEAD_WRITTEN, None)
 
 
 _seals_t = RecordSeal.__table__  # type: ignore[attr-defined]
@@ -289,17 +302,33 @@ _changes_t = RecordChange.__table__  # type: ignore[attr-defined]
 _audit_head_t = AuditHead.__table__  # type: ignore[attr-defined]
 
 
+# Built once: every write request runs these at commit.
+_LOCK_SEAL_HEAD = (
+    select(_head_t.c.seq, _head_t.c.mac, _head_t.c.audit_seq)
+    .where(_head_t.c.id == 1)
+    .with_for_update()
+)
+_INSERT_SEALS = insert(_seals_t)
+_SET_SEAL_HEAD = (
+    update(_head_t)
+    .where(_head_t.c.id == 1)
+    .values(seq=bindparam("new_seq"), mac=bindparam("new_mac"), audit_seq=bindparam("new_audit"))
+)
+# One statement takes this transaction's log and empties it. Only this transaction's rows
+# are visible (PostgreSQL) or present (SQLite's writer holds the lock).
+_TAKE_CHANGES = delete(_changes_t).returning(
+    _changes_t.c.id, _changes_t.c.table_name, _changes_t.c.row_key
+)
+_AUDIT_HEAD = select(_audit_head_t.c.seq, _audit_head_t.c.hash)
+
+
 def _append_seals(
     connection: Connection,
     pending: list[tuple[str, str, str]],
     *,
     audit_head: tuple[int, str] | None,
 ) -> None:
-    head = connection.execute(
-        select(_head_t.c.seq, _head_t.c.mac, _head_t.c.audit_seq)
-        .where(_head_t.c.id == 1)
-        .with_for_update()
-    ).one()
+    head = connection.execute(_LOCK_SEAL_HEAD).one()
     items = list(pending)
     audit_seq = head.audit_seq
     if audit_head is not None and audit_head[0] != head.audit_seq:
@@ -316,33 +345,27 @@ def _append_seals(
         rows.append(
             {"seq": seq, "table_name": table, "row_key": key_text, "digest": digest, "mac": prev}
         )
-    connection.execute(insert(_seals_t), rows)
-    connection.execute(
-        update(_head_t).where(_head_t.c.id == 1).values(seq=seq, mac=prev, audit_seq=audit_seq)
-    )
+    connection.execute(_INSERT_SEALS, rows)
+    connection.execute(_SET_SEAL_HEAD, {"new_seq": seq, "new_mac": prev, "new_audit": audit_seq})
 
 
 def _changed_rows(connection: Connection) -> list[tuple[str, str, str]]:
-    """(table, key, digest) of every row this transaction's triggers logged."""
-    logged = connection.execute(
-        select(_changes_t.c.id, _changes_t.c.table_name, _changes_t.c.row_key)
-    ).all()
+    """(table, key, digest) of every row this transaction's triggers logged; the log is
+    emptied in the same statement."""
+    logged = sorted(connection.execute(_TAKE_CHANGES).all())
     if not logged:
         return []
-    by_table: dict[str, list[str]] = {}
+    by_table: dict[str, dict[str, None]] = {}  # each row once, in the order logged
     for _id, table, key_text in logged:
-        keys = by_table.setdefault(table, [])
-        if key_text not in keys:
-            keys.append(key_text)
+        by_table.setdefault(table, {})[key_text] = None
     found: list[tuple[str, str, str]] = []
-    for table, keys in by_table.items():
+    for table, keyset in by_table.items():
         evidence = _REGISTRY.get(table)
         if evidence is None:
             continue
+        keys = list(keyset)
         digests = dict(_digests_of(connection, evidence, keys))
         found.extend((table, k, digests.get(k, DELETED)) for k in keys)
-    # Only this transaction's rows are visible (PostgreSQL) or present (SQLite's writer).
-    connection.execute(delete(_changes_t).where(_changes_t.c.id <= max(r[0] for r in logged)))
     return found
 
 
@@ -385,8 +408,9 @@ def _seal_changes(session: Session) -> None:
     if not connection.info.pop(_DML, False):
         return
     pending = _changed_rows(connection)
-    audit = connection.execute(select(_audit_head_t.c.seq, _audit_head_t.c.hash)).first()
-    _append_seals(connection, pending, audit_head=(audit.seq, audit.hash) if audit else None)
+    # The audit chain's head as this transaction's audit hook just wrote it, else as stored.
+    audit = connection.info.pop(AUDIT_HEAD_WRITTEN, None) or connection.execute(_AUDIT_HEAD).first()
+    _append_seals(connection, pending, audit_head=(audit[0], audit[1]) if audit else None)
     connection.info.pop(_DML, None)
 
 

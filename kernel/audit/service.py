@@ -128,6 +128,11 @@ _SET_HEAD = (
 )
 
 
+# Where the new head is left for the record seals' hook (`kernel.audit.evidence`), which
+# seals it in the same commit; forgotten when the transaction ends.
+AUDIT_HEAD_WRITTEN = "steristock_audit_head"
+
+
 def _lock_head(session: Session) -> Any:
     """The head row (`.seq`, `.hash`), locked until the transaction ends."""
     return session.connection().execute(_LOCK_HEAD).one()
@@ -151,6 +156,7 @@ def _write_pending_entries(session: Session) -> None:
     connection = session.connection()
     connection.execute(_INSERT_ENTRIES, rows)
     connection.execute(_SET_HEAD, {"new_seq": seq, "new_hash": prev})
+    connection.info[AUDIT_HEAD_WRITTEN] = (seq, prev)
 
 
 @event.listens_for(Session, "after_rollback")
