@@ -155,6 +155,22 @@ def test_log_is_read_in_bounded_batches_whatever_the_range(database, record):
     assert sum(chunk.count("\r\n") for chunk in chunks) == 6
 
 
+def test_cycles_started_at_the_same_instant_are_each_read_once_across_batches(database):
+    """Two sterilizers started together: the keyset (start time, id) splits them over
+    batches without losing or repeating one."""
+    rec = Record(database)
+    for code in ("AC-A", "AC-B", "AC-C"):
+        rec.sterilizer(code, "steam_gravity")
+    for hour in (8, 10):
+        for code in ("AC-A", "AC-B", "AC-C"):
+            rec.cycle(code, "gravity_121_30", at(DAY, hour))
+    with database.session(write=False) as s:
+        for size in (1, 2, 4):
+            batches = list(log_export.iter_log(s, Period(), batch=size))
+            rows = [(r.sterilizer, r.started_at) for b in batches for r in b]
+            assert len(rows) == len(set(rows)) == 6, size
+
+
 def pdf_text(content: bytes) -> tuple[int, str]:
     document = pdfium.PdfDocument(content)
     pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
