@@ -22,6 +22,7 @@ proves and against whom.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -376,9 +377,8 @@ def _digests_of(
     for start in range(0, len(keys), DIGEST_BATCH):
         chunk = keys[start : start + DIGEST_BATCH]
         if len(columns) == 1:
-            column = columns[0]
-            values = [column.type.python_type(k) for k in chunk]
-            condition = column.in_(values)
+            values = [columns[0].type.python_type(k) for k in chunk]
+            rows = connection.execute(_rows_by_key(evidence), {"keys": values})
         else:
             parts = [k.split(",") for k in chunk]
             condition = tuple_(*columns).in_(
@@ -387,9 +387,17 @@ def _digests_of(
                     for p in parts
                 ]
             )
-        for row in connection.execute(select(evidence.table).where(condition)):
+            rows = connection.execute(select(evidence.table).where(condition))
+        for row in rows:
             key_text = row_key(getattr(row, c) for c in evidence.key_columns)
             yield key_text, row_digest(evidence.name, row)
+
+
+@functools.cache
+def _rows_by_key(evidence: EvidenceTable) -> Any:
+    """A single-column key table's rows by a list of keys (built once per table)."""
+    (column,) = (evidence.table.c[c] for c in evidence.key_columns)
+    return select(evidence.table).where(column.in_(bindparam("keys", expanding=True)))
 
 
 @event.listens_for(Session, "before_commit")
