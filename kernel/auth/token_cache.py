@@ -109,16 +109,8 @@ class TokenCache:
         return entry.user
 
     def put(self, user: CurrentUser, expires_at: dt.datetime, generation: int | None) -> None:
-        """Remember a lookup made after reading `generation` (a bump in between makes the
-        entry stale at once, never wrongly fresh)."""
-        if generation is None:
-            return
-        with self._lock:
-            if self._generation != generation:
-                return
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[user.token_hash] = Cached(user, expires_at)
+        """Remember a lookup made after reading `generation`."""
+        self._store(self._entries, user.token_hash, Cached(user, expires_at), generation)
 
     def recall(self, key: Hashable, generation: int | None) -> Any:
         """A value remembered under `generation` (None when it was not, or is stale)."""
@@ -127,16 +119,22 @@ class TokenCache:
         return self._derived.get(key)
 
     def remember(self, key: Hashable, value: Any, generation: int | None) -> None:
-        """Keep a value worked out from rows read after `generation` was read (as with
-        `put`, a bump in between leaves it stale at once, never wrongly fresh)."""
+        """Keep a value worked out from rows read after `generation` was read."""
+        self._store(self._derived, key, value, generation)
+
+    def _store(
+        self, store: dict[Any, Any], key: Hashable, value: Any, generation: int | None
+    ) -> None:
+        # Under the generation read *before* the rows: a bump in between makes the entry
+        # stale at once, never wrongly fresh.
         if generation is None:
             return
         with self._lock:
             if self._generation != generation:
                 return
-            if len(self._derived) >= MAX_ENTRIES:
-                self._derived.clear()
-            self._derived[key] = value
+            if len(store) >= MAX_ENTRIES:
+                store.clear()
+            store[key] = value
 
     def _close_raw(self) -> None:
         raw, self._raw, self._read = self._raw, None, None
