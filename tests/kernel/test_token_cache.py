@@ -116,14 +116,17 @@ def test_a_site_given_by_another_process_is_seen_on_the_next_request(client, use
     [
         "INSERT INTO sites (code, name, timezone, created_at)"
         " VALUES ('BER', 'Berlin', 'Europe/Berlin', CURRENT_TIMESTAMP)",
-        "UPDATE sites SET timezone = 'Asia/Tokyo' WHERE code = 'MAIN'",
-        "UPDATE sites SET name = 'Main clinic, renamed' WHERE code = 'MAIN'",
+        "UPDATE sites SET timezone = 'Asia/Tokyo' WHERE code = 'TYO'",
+        "UPDATE sites SET name = 'Tokyo, renamed' WHERE code = 'TYO'",
         "DELETE FROM user_sites",
     ],
 )
 def test_a_change_to_the_sites_or_who_sees_them_bumps_the_generation(
     client, users, database, change
 ):
+    admin = users.headers(Role.ADMIN)
+    tokyo = {**TOKYO, "timezone": "Europe/Berlin"}
+    assert client.post("/api/v1/sites", json=tokyo, headers=admin).status_code == 201
     users.create(Role.MA)  # a user_sites row for the DELETE
     before = generation(database)
     with database.engine.begin() as conn:
