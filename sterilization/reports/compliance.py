@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import DateTime, Select, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
@@ -68,36 +68,70 @@ def compliance_period(
     return period
 
 
-def _cycles_frame(session: Session, period: Period) -> pd.DataFrame:
-    rows = session.execute(
+CYCLE_COLUMNS = (
+    "id",
+    "sterilizer_id",
+    "number",
+    "cycle_type",
+    "status",
+    "started_at",
+    "ended_at",
+    "bi_result",
+    "bi_lot",
+)
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _cycles_frame(session: Session, period: Period, zone: ClinicTime) -> pd.DataFrame:
+    """The period's cycles as columns (a clinic group's year is 100,000 of them): read
+    with Core, no ORM rows, and kept to the session's sites by hand (connection-level SQL
+    is not scoped, `kernel.sites.query_scope`). Beside the columns: `local` (the start in
+    the zone), `day` (its local day, days since 1970) and `iso_year`/`iso_week`."""
+    plain = DateTime(timezone=True)  # the raw value: no per-row Python conversion
+    statement = (
         select(
             Cycle.id,
             Cycle.sterilizer_id,
             Cycle.number,
             Cycle.cycle_type,
             Cycle.status,
-            Cycle.started_at,
-            Cycle.ended_at,
+            type_coerce(Cycle.started_at, plain),
+            type_coerce(Cycle.ended_at, plain),
             BiResult.result,
             Cycle.bi_lot,
         )
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
         .where(*period.where(Cycle.started_at))
-    ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "sterilizer_id",
-            "number",
-            "cycle_type",
-            "status",
-            "started_at",
-            "ended_at",
-            "bi_result",
-            "bi_lot",
-        ],
     )
+    ids = visible_site_ids(session)
+    if ids is not None:
+        statement = statement.where(Cycle.site_id.in_(ids))
+    rows = session.connection().execute(statement).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(CYCLE_COLUMNS)
+    data: dict[str, Any] = {}
+    for name, values in zip(CYCLE_COLUMNS, columns, strict=True):
+        if name in ("started_at", "ended_at"):
+            data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+        elif name in ("id", "sterilizer_id", "number"):
+            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+        else:
+            data[name] = pd.Series(values, dtype=object)
+    frame = pd.DataFrame(data)
+    local = pd.DatetimeIndex(frame["started_at"]).tz_convert(zone.tz)
+    frame["local"] = local
+    day = local.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+    frame["day"] = day
+    # ISO year and week of each local day: the week's Thursday decides its year.
+    thursday = day - (day + 3) % 7 + 3
+    year = thursday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    jan1 = year.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    frame["iso_year"] = year + 1970
+    frame["iso_week"] = (thursday - jan1) // 7 + 1
+    return frame
+
+
+def _date(day: Any) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
 
 
 def _py(value: Any, zone: ClinicTime) -> dt.datetime:
@@ -107,32 +141,28 @@ def _py(value: Any, zone: ClinicTime) -> dt.datetime:
     return zone.local(value)
 
 
-def _local(series: pd.Series, zone: ClinicTime) -> pd.Series:
-    return pd.to_datetime(series, utc=True).dt.tz_convert(zone.tz)
-
-
 def _weeks_without_bi(loads: pd.DataFrame) -> dict[int, list[WeekWithoutBi]]:
     if loads.empty:
         return {}
-    iso = loads["local"].dt.isocalendar()
     frame = pd.DataFrame(
         {
             "sterilizer_id": loads["sterilizer_id"].to_numpy(),
-            "year": iso["year"].to_numpy(),
-            "week": iso["week"].to_numpy(),
+            "year": loads["iso_year"].to_numpy(),
+            "week": loads["iso_week"].to_numpy(),
             "bi": loads["bi_result"].notna().to_numpy(),
         }
     )
     weeks = frame.groupby(["sterilizer_id", "year", "week"]).agg(
         loads=("bi", "size"), bis=("bi", "sum")
     )
+    gaps = weeks[weeks["bis"] == 0]
     found: dict[int, list[WeekWithoutBi]] = defaultdict(list)
-    for (sid, year, week), row in weeks[weeks["bis"] == 0].iterrows():
+    for (sid, year, week), count in zip(gaps.index, gaps["loads"].to_numpy(), strict=True):
         found[int(sid)].append(
             WeekWithoutBi(
                 week=f"{int(year)}-W{int(week):02d}",
                 week_start=dt.date.fromisocalendar(int(year), int(week), 1),
-                loads=int(row["loads"]),
+                loads=int(count),
             )
         )
     return found
@@ -141,41 +171,63 @@ def _weeks_without_bi(loads: pd.DataFrame) -> dict[int, list[WeekWithoutBi]]:
 def _days_without_bowie_dick(
     loads: pd.DataFrame, tests: pd.DataFrame, prevac_ids: set[int], zone: ClinicTime
 ) -> dict[int, list[DayWithoutBowieDick]]:
+    """Each (sterilizer, local day) with loads, judged on columns: fine when a Bowie-Dick
+    test that day passed and ended by the first load's start."""
     loads = loads[loads["sterilizer_id"].isin(prevac_ids)]
     if loads.empty:
         return {}
-    loads = loads.assign(day=loads["local"].dt.date).sort_values(["started_at", "id"])
-    days = loads.groupby(["sterilizer_id", "day"]).agg(
-        loads=("id", "size"), first_at=("started_at", "first"), first_number=("number", "first")
+    loads = loads.sort_values(["sterilizer_id", "day", "started_at", "id"], kind="stable")
+    sid, day = loads["sterilizer_id"].to_numpy(), loads["day"].to_numpy()
+    first = np.ones(len(loads), dtype=bool)
+    first[1:] = (sid[1:] != sid[:-1]) | (day[1:] != day[:-1])
+    starts = np.flatnonzero(first)
+    days = pd.DataFrame(
+        {
+            "sterilizer_id": sid[starts],
+            "day": day[starts],
+            "loads": np.diff(np.append(starts, len(loads))),
+            "first_at": loads["started_at"].iloc[starts].reset_index(drop=True),
+            "first_number": loads["number"].to_numpy()[starts],
+        }
     )
     bd = tests[(tests["cycle_type"] == "bowie_dick") & tests["sterilizer_id"].isin(prevac_ids)]
-    bd = bd.assign(day=bd["local"].dt.date)
-    by_day: dict[tuple[int, dt.date], list[tuple[str, Any]]] = defaultdict(list)
-    for sid, day, status, ended in bd[["sterilizer_id", "day", "status", "ended_at"]].itertuples(
-        index=False
-    ):
-        by_day[(int(sid), day)].append((status, ended))
+    bd = pd.DataFrame(
+        {
+            "sterilizer_id": bd["sterilizer_id"].to_numpy(),
+            "day": bd["day"].to_numpy(),
+            "passed": (bd["status"] == "passed").to_numpy(),
+            "ended_at": bd["ended_at"].reset_index(drop=True),
+        }
+    )
+    judged = bd.merge(days[["sterilizer_id", "day", "first_at"]], on=["sterilizer_id", "day"])
+    judged["in_time"] = judged["passed"] & (judged["ended_at"] <= judged["first_at"])
+    per_day = judged.groupby(["sterilizer_id", "day"]).agg(
+        tests=("passed", "size"), passed=("passed", "any"), in_time=("in_time", "any")
+    )
+    days = days.merge(per_day, how="left", left_on=["sterilizer_id", "day"], right_index=True)
+    missing = days[~days["in_time"].fillna(False).astype(bool)]
     found: dict[int, list[DayWithoutBowieDick]] = defaultdict(list)
-    for row in days.reset_index().itertuples(index=False):
-        sid, day = row.sterilizer_id, row.day
-        first_at = row.first_at.to_pydatetime()
-        tests_that_day = by_day.get((int(sid), day), [])
-        if any(
-            status == "passed" and ended is not None and not pd.isna(ended) and ended <= first_at
-            for status, ended in tests_that_day
-        ):
-            continue
+    for sterilizer_id, local_day, count, first_at, number, tests_that_day, passed in zip(
+        missing["sterilizer_id"].to_numpy(),
+        missing["day"].to_numpy(),
+        missing["loads"].to_numpy(),
+        missing["first_at"],
+        missing["first_number"].to_numpy(),
+        missing["tests"].fillna(0).to_numpy(),
+        missing["passed"].fillna(False).astype(bool).to_numpy(),
+        strict=True,
+    ):
         if not tests_that_day:
             verdict = "none"
-        elif any(status == "passed" for status, _ in tests_that_day):
+        elif passed:
             verdict = "after the first load"
         else:
             verdict = "failed"
-        found[int(sid)].append(
+        found[int(sterilizer_id)].append(
             DayWithoutBowieDick(
-                date=day,
-                loads=int(row.loads),
-                first_load_number=int(row.first_number),
+                date=_date(local_day),
+                loads=int(count),
+                first_load_number=int(number),
                 first_load_at=_py(first_at, zone),
                 bowie_dick=verdict,
             )
@@ -477,9 +529,7 @@ def compliance_report(
 ) -> ComplianceReport:
     """Every sterilizer's findings for the period (times in the zone's wall-clock)."""
     sterilizers = list(session.scalars(select(Sterilizer).order_by(Sterilizer.code)))
-    cycles = _cycles_frame(session, period)
-    if not cycles.empty:
-        cycles["local"] = _local(cycles["started_at"], zone)
+    cycles = _cycles_frame(session, period, zone)
     is_test = cycles["cycle_type"].isin(TEST_CYCLE_TYPES) if not cycles.empty else None
     loads = cycles[~is_test] if is_test is not None else cycles
     tests = cycles[is_test] if is_test is not None else cycles
