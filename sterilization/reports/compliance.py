@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -235,6 +235,13 @@ def _days_without_bowie_dick(
     return found
 
 
+class _Following(NamedTuple):
+    number: int
+    cycle_type: str
+    status: str
+    started_at: Any
+
+
 def _following(row: Any, zone: ClinicTime) -> FollowingCycle:
     return FollowingCycle(
         number=int(row.number),
@@ -274,10 +281,12 @@ def _failed_cycles(
     sids = ordered["sterilizer_id"].to_numpy()
     numbers = ordered["number"].to_numpy()
     types = ordered["cycle_type"].to_numpy()
-    passed = (ordered["status"] == "passed").to_numpy()
+    statuses = ordered["status"].to_numpy()
+    started = ordered["started_at"]
+    passed = statuses == "passed"
 
     def row_at(i: int) -> Any:
-        return next(ordered.iloc[i : i + 1].itertuples(index=False))
+        return _Following(numbers[i], types[i], statuses[i], started.iloc[i])
 
     found: dict[int, list[FailedCycle]] = defaultdict(list)
     for f in failed.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
