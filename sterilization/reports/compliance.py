@@ -13,11 +13,12 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Select, func, or_, select, type_coerce
+from sqlalchemy import DateTime, Select, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
@@ -78,15 +79,16 @@ CYCLE_COLUMNS = (
     "ended_at",
     "bi_result",
     "bi_lot",
+    "site_id",
+    "iuss",
 )
 EPOCH = dt.date(1970, 1, 1)
 
 
-def _cycles_frame(session: Session, period: Period, zone: ClinicTime) -> pd.DataFrame:
+def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -> pd.DataFrame:
     """The period's cycles as columns (a clinic group's year is 100,000 of them): read
-    with Core, no ORM rows, and kept to the session's sites by hand (connection-level SQL
-    is not scoped, `kernel.sites.query_scope`). Beside the columns: `local` (the start in
-    the zone), `day` (its local day, days since 1970) and `iso_year`/`iso_week`."""
+    with Core, no ORM rows, and kept to the session's sites (and `site_ids`) by hand:
+    connection-level SQL is not scoped (`kernel.sites.query_scope`)."""
     plain = DateTime(timezone=True)  # the raw value: no per-row Python conversion
     statement = (
         select(
@@ -99,35 +101,167 @@ def _cycles_frame(session: Session, period: Period, zone: ClinicTime) -> pd.Data
             type_coerce(Cycle.ended_at, plain),
             BiResult.result,
             Cycle.bi_lot,
+            Cycle.site_id,
+            Cycle.iuss_reason.is_not(None),
         )
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
         .where(*period.where(Cycle.started_at))
     )
-    ids = visible_site_ids(session)
-    if ids is not None:
-        statement = statement.where(Cycle.site_id.in_(ids))
+    visible = visible_site_ids(session)
+    if visible is not None:
+        statement = statement.where(Cycle.site_id.in_(visible))
+    if site_ids is not None:
+        statement = statement.where(Cycle.site_id.in_(sorted(site_ids)))
     rows = session.connection().execute(statement).all()
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(CYCLE_COLUMNS)
     data: dict[str, Any] = {}
     for name, values in zip(CYCLE_COLUMNS, columns, strict=True):
         if name in ("started_at", "ended_at"):
             data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
-        elif name in ("id", "sterilizer_id", "number"):
+        elif name in ("id", "sterilizer_id", "number", "site_id"):
             data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+        elif name == "iuss":
+            data[name] = np.fromiter(values, dtype=bool, count=len(values))
         else:
             data[name] = pd.Series(values, dtype=object)
-    frame = pd.DataFrame(data)
+    return pd.DataFrame(data)
+
+
+def _with_local_days(frame: pd.DataFrame, zone: ClinicTime) -> pd.DataFrame:
+    """Beside the columns: `local` (the start in the zone), `day` (its local day, days
+    since 1970) and `iso_year`/`iso_week` (the week's Thursday decides its year)."""
     local = pd.DatetimeIndex(frame["started_at"]).tz_convert(zone.tz)
     frame["local"] = local
     day = local.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
     frame["day"] = day
-    # ISO year and week of each local day: the week's Thursday decides its year.
     thursday = day - (day + 3) % 7 + 3
     year = thursday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
     jan1 = year.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     frame["iso_year"] = year + 1970
     frame["iso_week"] = (thursday - jan1) // 7 + 1
     return frame
+
+
+def _cycles_frame(session: Session, period: Period, zone: ClinicTime) -> pd.DataFrame:
+    return _with_local_days(_read_cycles(session, period, None), zone)
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePass:
+    """Sites sharing a time zone: their days, weeks and period are the same."""
+
+    site_ids: list[int]
+    zone: ClinicTime
+    period: Period
+
+
+ExpiryGroup = tuple[int, dt.date, int, dt.datetime | None]  # sterilizer, expiry, count, latest
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """What one zone's report reads from the tables all zones share, read once for all."""
+
+    cycles: pd.DataFrame
+    expiry: list[ExpiryGroup]
+
+
+def _union(periods: Sequence[Period]) -> Period:
+    starts, ends = [p.start for p in periods], [p.end for p in periods]
+    return Period(
+        None if None in starts else min(starts),  # type: ignore[type-var]
+        None if None in ends else max(ends),  # type: ignore[type-var]
+    )
+
+
+def _common(periods: Sequence[Period]) -> Period:
+    starts = [p.start for p in periods if p.start is not None]
+    ends = [p.end for p in periods if p.end is not None]
+    return Period(max(starts) if starts else None, min(ends) if ends else None)
+
+
+def prefetch(session: Session, passes: Sequence[ZonePass]) -> list[Prefetched]:
+    """The cycles and the expiry groups of every zone's sites, each table read once (a
+    clinic group's zones were six scans of the same year), then divided by the cycle's
+    site and that zone's own period: the same rows each zone's pass would have read."""
+    pass_of = {site_id: i for i, p in enumerate(passes) for site_id in p.site_ids}
+    periods = [p.period for p in passes]
+    cycles = _read_cycles(session, _union(periods), list(pass_of))
+    site = cycles["site_id"].to_numpy()
+    started = cycles["started_at"]
+    frames = []
+    for p in passes:
+        mask = np.isin(site, p.site_ids)
+        if p.period.start is not None:
+            mask &= (started >= p.period.start).to_numpy()
+        if p.period.end is not None:
+            mask &= (started < p.period.end).to_numpy()
+        frames.append(_with_local_days(cycles[mask].reset_index(drop=True), p.zone))
+    expiry = _expiry_groups(session, passes, pass_of)
+    return [Prefetched(frame, groups) for frame, groups in zip(frames, expiry, strict=True)]
+
+
+def _expiry_groups(
+    session: Session, passes: Sequence[ZonePass], pass_of: dict[int, int]
+) -> list[list[ExpiryGroup]]:
+    """Used packs with an expiry date by (sterilizer, expiry day): counted in SQL over the
+    hours every zone's period shares, one by one in the few hours at the edges where the
+    zones' periods differ (each pack counted only within its own zone's period)."""
+    periods = [p.period for p in passes]
+    union, common = _union(periods), _common(periods)
+    overlap = common.start is None or common.end is None or common.start < common.end
+    counts: list[dict[tuple[int, dt.date], list[Any]]] = [{} for _ in passes]
+
+    def scoped(statement: Select[Any]) -> Select[Any]:
+        statement = _where_it_was_processed(session, statement)
+        return statement.where(
+            Cycle.site_id.in_(sorted(pass_of)),
+            Pack.used_at.is_not(None),
+            Pack.expires_on.is_not(None),
+            *union.where(Pack.used_at),
+        )
+
+    def add(site_id: int, sid: int, expires_on: dt.date, n: int, latest: Any) -> None:
+        entry = counts[pass_of[site_id]].setdefault((sid, expires_on), [0, None])
+        entry[0] += n
+        if latest is not None:
+            latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
+            entry[1] = latest if entry[1] is None else max(entry[1], latest)
+
+    edges: list[Any] = []
+    if overlap:
+        grouped = (
+            select(
+                Cycle.site_id,
+                Cycle.sterilizer_id,
+                Pack.expires_on,
+                func.count(),
+                func.max(Pack.used_at),
+            )
+            .join(Cycle, Cycle.id == Pack.cycle_id)
+            .where(*common.where(Pack.used_at))
+            .group_by(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on)
+        )
+        for site_id, sid, expires_on, n, latest in session.execute(scoped(grouped)):
+            add(site_id, sid, expires_on, n, latest)
+        if common.start is not None and common.start != union.start:
+            edges.append(Pack.used_at < common.start)
+        if common.end is not None and common.end != union.end:
+            edges.append(Pack.used_at >= common.end)
+    if edges or not overlap:
+        single = (
+            select(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, Pack.used_at)
+            .join(Cycle, Cycle.id == Pack.cycle_id)
+            .where(or_(*edges) if edges else true())
+        )
+        for site_id, sid, expires_on, used_at in session.execute(scoped(single)):
+            used_at = used_at if used_at.tzinfo else used_at.replace(tzinfo=dt.UTC)
+            if passes[pass_of[site_id]].period.contains(used_at):
+                add(site_id, sid, expires_on, 1, used_at)
+    return [
+        [(sid, expires_on, n, latest) for (sid, expires_on), (n, latest) in sorted(c.items())]
+        for c in counts
+    ]
 
 
 def _date(day: Any) -> dt.date:
@@ -425,17 +559,29 @@ def _implants_used_early(
 
 
 def _used_after_expiry(
-    session: Session, period: Period, zone: ClinicTime
+    session: Session,
+    period: Period,
+    zone: ClinicTime,
+    groups: list[ExpiryGroup] | None = None,
 ) -> dict[int, ExpiryCheck]:
     """Every used pack with an expiry date is compared: grouped by (sterilizer, expiry
-    day), only the groups whose latest use falls after the end of that day are opened."""
-    statement = (
-        select(Cycle.sterilizer_id, Pack.expires_on, func.count(), func.max(Pack.used_at))
-        .join(Cycle, Cycle.id == Pack.cycle_id)
-        .where(Pack.used_at.is_not(None), Pack.expires_on.is_not(None), *period.where(Pack.used_at))
-        .group_by(Cycle.sterilizer_id, Pack.expires_on)
-    )
-    groups = session.execute(_where_it_was_processed(session, statement)).all()
+    day), only the groups whose latest use falls after the end of that day are opened.
+    `groups`: read already (`prefetch`), in (sterilizer, expiry) order."""
+    if groups is None:
+        statement = (
+            select(Cycle.sterilizer_id, Pack.expires_on, func.count(), func.max(Pack.used_at))
+            .join(Cycle, Cycle.id == Pack.cycle_id)
+            .where(
+                Pack.used_at.is_not(None),
+                Pack.expires_on.is_not(None),
+                *period.where(Pack.used_at),
+            )
+            .group_by(Cycle.sterilizer_id, Pack.expires_on)
+        )
+        groups = sorted(
+            session.execute(_where_it_was_processed(session, statement)).tuples(),
+            key=lambda g: (g[0], g[1]),
+        )
     found: dict[int, ExpiryCheck] = defaultdict(lambda: ExpiryCheck(checked=0, packs=[]))
     for sid, expires_on, count, latest in groups:
         check = found[sid]
@@ -535,10 +681,12 @@ def compliance_report(
     *,
     retention_years: int = 10,
     now: dt.datetime,
+    prefetched: Prefetched | None = None,
 ) -> ComplianceReport:
-    """Every sterilizer's findings for the period (times in the zone's wall-clock)."""
+    """Every sterilizer's findings for the period (times in the zone's wall-clock).
+    `prefetched`: this zone's share of what `prefetch` read for several zones at once."""
     sterilizers = list(session.scalars(select(Sterilizer).order_by(Sterilizer.code)))
-    cycles = _cycles_frame(session, period, zone)
+    cycles = prefetched.cycles if prefetched is not None else _cycles_frame(session, period, zone)
     is_test = cycles["cycle_type"].isin(TEST_CYCLE_TYPES) if not cycles.empty else None
     loads = cycles[~is_test] if is_test is not None else cycles
     tests = cycles[is_test] if is_test is not None else cycles
@@ -549,7 +697,9 @@ def compliance_report(
     failed = _failed_cycles(session, cycles, zone)
     positives = _positive_bis(session, period, zone)
     implants = _implants_used_early(session, period, zone)
-    expiry = _used_after_expiry(session, period, zone)
+    expiry = _used_after_expiry(
+        session, period, zone, prefetched.expiry if prefetched is not None else None
+    )
     service = _out_of_service(session, [s.code for s in sterilizers], period, zone, now)
     second = compliance_ic.findings(session, period, zone, loads, sterilizers)
     load_counts = loads.groupby("sterilizer_id").size().to_dict() if not loads.empty else {}
