@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Select, func, or_, select, true, type_coerce
+from sqlalchemy import DateTime, Select, cast, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
@@ -155,7 +155,13 @@ class ZonePass:
     period: Period
 
 
-ExpiryGroup = tuple[int, dt.date, int, dt.datetime | None]  # sterilizer, expiry, count, latest
+@dataclass(frozen=True, slots=True)
+class ExpiryChecks:
+    """One zone's used packs with an expiry date: how many by sterilizer, and the latest
+    use of each (sterilizer, expiry day) that may be late, in that order."""
+
+    checked: dict[int, int]
+    latest: list[tuple[int, dt.date, dt.datetime]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +169,7 @@ class Prefetched:
     """What one zone's report reads from the tables all zones share, read once for all."""
 
     cycles: pd.DataFrame
-    expiry: list[ExpiryGroup]
+    expiry: ExpiryChecks
 
 
 def _union(periods: Sequence[Period]) -> Period:
@@ -201,19 +207,33 @@ def prefetch(session: Session, passes: Sequence[ZonePass]) -> list[Prefetched]:
     return [Prefetched(frame, groups) for frame, groups in zip(frames, expiry, strict=True)]
 
 
+def _late_at_the_earliest(session: Session) -> Any:
+    """The instant a pack's expiry day begins in UTC: no zone's next day (when a use is
+    late) begins before it (zones are at most 14 hours ahead), so every late use is on or
+    after it, and few others."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", cast(Pack.expires_on, DateTime()))
+    return Pack.expires_on  # SQLite compares the texts: '2026-11-24 02:20...' >= '2026-11-24'
+
+
 def _expiry_groups(
     session: Session, passes: Sequence[ZonePass], pass_of: dict[int, int]
-) -> list[list[ExpiryGroup]]:
-    """Used packs with an expiry date by (sterilizer, expiry day): counted in SQL over the
-    hours every zone's period shares, one by one in the few hours at the edges where the
-    zones' periods differ (each pack counted only within its own zone's period)."""
+) -> list[ExpiryChecks]:
+    """Used packs with an expiry date: counted by sterilizer in SQL over the hours every
+    zone's period shares, one by one in the few hours at the edges where the zones'
+    periods differ (each pack counted only within its own zone's period). Beside the
+    counts, the latest use of each (sterilizer, expiry day) among the uses that may be
+    late (`_late_at_the_earliest`): the groups `_used_after_expiry` may have to open."""
     periods = [p.period for p in passes]
     union, common = _union(periods), _common(periods)
     overlap = common.start is None or common.end is None or common.start < common.end
-    counts: list[dict[tuple[int, dt.date], list[Any]]] = [{} for _ in passes]
+    checked: list[dict[int, int]] = [defaultdict(int) for _ in passes]
+    latest: list[dict[tuple[int, dt.date], dt.datetime]] = [{} for _ in passes]
 
     def scoped(statement: Select[Any]) -> Select[Any]:
-        statement = _where_it_was_processed(session, statement)
+        statement = _where_it_was_processed(
+            session, statement.select_from(Pack).join(Cycle, Cycle.id == Pack.cycle_id)
+        )
         return statement.where(
             Cycle.site_id.in_(sorted(pass_of)),
             Pack.used_at.is_not(None),
@@ -221,46 +241,43 @@ def _expiry_groups(
             *union.where(Pack.used_at),
         )
 
-    def add(site_id: int, sid: int, expires_on: dt.date, n: int, latest: Any) -> None:
-        entry = counts[pass_of[site_id]].setdefault((sid, expires_on), [0, None])
-        entry[0] += n
-        if latest is not None:
-            latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
-            entry[1] = latest if entry[1] is None else max(entry[1], latest)
+    def late(i: int, sid: int, expires_on: dt.date, at: dt.datetime) -> None:
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        key = (sid, expires_on)
+        latest[i][key] = max(latest[i].get(key, at), at)
 
     edges: list[Any] = []
     if overlap:
-        grouped = (
-            select(
-                Cycle.site_id,
-                Cycle.sterilizer_id,
-                Pack.expires_on,
-                func.count(),
-                func.max(Pack.used_at),
-            )
-            .join(Cycle, Cycle.id == Pack.cycle_id)
-            .where(*common.where(Pack.used_at))
-            .group_by(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on)
+        counted = select(Cycle.site_id, Cycle.sterilizer_id, func.count()).where(
+            *common.where(Pack.used_at)
         )
-        for site_id, sid, expires_on, n, latest in session.execute(scoped(grouped)):
-            add(site_id, sid, expires_on, n, latest)
+        counted = scoped(counted).group_by(Cycle.site_id, Cycle.sterilizer_id)
+        for site_id, sid, n in session.execute(counted):
+            checked[pass_of[site_id]][sid] += n
+        maybe_late = select(
+            Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, func.max(Pack.used_at)
+        ).where(*common.where(Pack.used_at), Pack.used_at >= _late_at_the_earliest(session))
+        maybe_late = scoped(maybe_late).group_by(
+            Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on
+        )
+        for site_id, sid, expires_on, at in session.execute(maybe_late):
+            late(pass_of[site_id], sid, expires_on, at)
         if common.start is not None and common.start != union.start:
             edges.append(Pack.used_at < common.start)
         if common.end is not None and common.end != union.end:
             edges.append(Pack.used_at >= common.end)
     if edges or not overlap:
-        single = (
-            select(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, Pack.used_at)
-            .join(Cycle, Cycle.id == Pack.cycle_id)
-            .where(or_(*edges) if edges else true())
-        )
-        for site_id, sid, expires_on, used_at in session.execute(scoped(single)):
+        single = select(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, Pack.used_at)
+        single = scoped(single.where(or_(*edges) if edges else true()))
+        for site_id, sid, expires_on, used_at in session.execute(single):
+            i = pass_of[site_id]
             used_at = used_at if used_at.tzinfo else used_at.replace(tzinfo=dt.UTC)
-            if passes[pass_of[site_id]].period.contains(used_at):
-                add(site_id, sid, expires_on, 1, used_at)
+            if passes[i].period.contains(used_at):
+                checked[i][sid] += 1
+                late(i, sid, expires_on, used_at)
     return [
-        [(sid, expires_on, n, latest) for (sid, expires_on), (n, latest) in sorted(c.items())]
-        for c in counts
+        ExpiryChecks(dict(c), sorted((sid, day, at) for (sid, day), at in lt.items()))
+        for c, lt in zip(checked, latest, strict=True)
     ]
 
 
@@ -460,8 +477,13 @@ def _failed_cycles(
 
 
 def _positive_bis(
-    session: Session, period: Period, zone: ClinicTime
+    session: Session, period: Period, zone: ClinicTime, ids: list[int] | None = None
 ) -> dict[int, list[PositiveBi]]:
+    """`ids`: the period's cycles with a positive BI, known already (the report's cycle
+    columns): read only those (none: no query)."""
+    if ids is not None and not ids:
+        return {}
+    known = [Cycle.id.in_(ids)] if ids is not None and len(ids) <= compliance_ic.MAX_KNOWN else []
     used = (
         select(RecallPack.recall_id, func.count().label("used"))
         .join(Pack, Pack.id == RecallPack.pack_id)
@@ -476,7 +498,7 @@ def _positive_bis(
         .join(BiResult, BiResult.cycle_id == Cycle.id)
         .outerjoin(Recall, Recall.triggered_by_cycle_id == Cycle.id)
         .outerjoin(used, used.c.recall_id == Recall.id)
-        .where(BiResult.result == "positive", *period.where(Cycle.started_at))
+        .where(BiResult.result == "positive", *period.where(Cycle.started_at), *known)
         .order_by(Cycle.sterilizer_id, Cycle.number)
     ).all()
     found: dict[int, list[PositiveBi]] = defaultdict(list)
@@ -562,12 +584,12 @@ def _used_after_expiry(
     session: Session,
     period: Period,
     zone: ClinicTime,
-    groups: list[ExpiryGroup] | None = None,
+    checks: ExpiryChecks | None = None,
 ) -> dict[int, ExpiryCheck]:
     """Every used pack with an expiry date is compared: grouped by (sterilizer, expiry
     day), only the groups whose latest use falls after the end of that day are opened.
-    `groups`: read already (`prefetch`), in (sterilizer, expiry) order."""
-    if groups is None:
+    `checks`: counted already (`prefetch`)."""
+    if checks is None:
         statement = (
             select(Cycle.sterilizer_id, Pack.expires_on, func.count(), func.max(Pack.used_at))
             .join(Cycle, Cycle.id == Pack.cycle_id)
@@ -578,16 +600,18 @@ def _used_after_expiry(
             )
             .group_by(Cycle.sterilizer_id, Pack.expires_on)
         )
-        groups = sorted(
-            session.execute(_where_it_was_processed(session, statement)).tuples(),
-            key=lambda g: (g[0], g[1]),
+        groups = session.execute(_where_it_was_processed(session, statement)).all()
+        checked: dict[int, int] = defaultdict(int)
+        for sid, _, count, _ in groups:
+            checked[sid] += count
+        checks = ExpiryChecks(
+            dict(checked), sorted((sid, day, at) for sid, day, _, at in groups if at is not None)
         )
-    found: dict[int, ExpiryCheck] = defaultdict(lambda: ExpiryCheck(checked=0, packs=[]))
-    for sid, expires_on, count, latest in groups:
-        check = found[sid]
-        check.checked += count
-        if latest is None:
-            continue
+    found: dict[int, ExpiryCheck] = {
+        sid: ExpiryCheck(checked=count, packs=[]) for sid, count in checks.checked.items()
+    }
+    for sid, expires_on, latest in checks.latest:
+        check = found.setdefault(sid, ExpiryCheck(checked=0, packs=[]))
         latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
         if zone.local_date(latest) <= expires_on:
             continue
@@ -695,13 +719,14 @@ def compliance_report(
     weeks = _weeks_without_bi(loads)
     days = _days_without_bowie_dick(loads, tests, prevac, zone) if prevac else {}
     failed = _failed_cycles(session, cycles, zone)
-    positives = _positive_bis(session, period, zone)
+    positive = sorted({int(i) for i in cycles["id"][cycles["bi_result"] == "positive"]})
+    positives = _positive_bis(session, period, zone, positive)
     implants = _implants_used_early(session, period, zone)
     expiry = _used_after_expiry(
         session, period, zone, prefetched.expiry if prefetched is not None else None
     )
     service = _out_of_service(session, [s.code for s in sterilizers], period, zone, now)
-    second = compliance_ic.findings(session, period, zone, loads, sterilizers)
+    second = compliance_ic.findings(session, period, zone, loads, sterilizers, cycles)
     load_counts = loads.groupby("sterilizer_id").size().to_dict() if not loads.empty else {}
     bi_counts = (
         loads[loads["bi_result"].notna()].groupby("sterilizer_id").size().to_dict()

@@ -134,16 +134,20 @@ def early_releases(
     return found
 
 
+MAX_KNOWN = 2000  # more ids than this: the query finds the rows itself
+
+
 def iuss_cycles(
-    session: Session, period: Period, zone: ClinicTime
+    session: Session, period: Period, zone: ClinicTime, ids: list[int] | None = None
 ) -> dict[int, list[IussCycleFinding]]:
-    rows = list(
-        session.scalars(
-            select(Cycle)
-            .where(Cycle.iuss_reason.is_not(None), *period.where(Cycle.started_at))
-            .order_by(Cycle.started_at, Cycle.id)
-        )
-    )
+    """`ids`: the period's IUSS cycles, known already (the report's cycle columns): read
+    only those (none: no query), not every cycle of the period again."""
+    if ids is not None and not ids:
+        return {}
+    statement = select(Cycle).where(Cycle.iuss_reason.is_not(None), *period.where(Cycle.started_at))
+    if ids is not None and len(ids) <= MAX_KNOWN:
+        statement = statement.where(Cycle.id.in_(ids))
+    rows = list(session.scalars(statement.order_by(Cycle.started_at, Cycle.id)))
     codes: dict[int, list[str]] = defaultdict(list)
     if rows:
         for cid, code in session.execute(
@@ -192,11 +196,14 @@ def findings(
     zone: ClinicTime,
     loads: pd.DataFrame,
     sterilizers: list[Sterilizer],
+    cycles: pd.DataFrame | None = None,
 ) -> dict[str, dict[int, Any]]:
-    """Every second-edition finding, by key and sterilizer id."""
+    """Every second-edition finding, by key and sterilizer id (`cycles`: the period's,
+    with the `iuss` column)."""
+    iuss = None if cycles is None else sorted({int(i) for i in cycles["id"][cycles["iuss"]]})
     return {
         "bi_gaps": bi_gaps(loads, sterilizers),
         "invalid_bi_tests": invalid_bi_tests(session, period, zone),
         "early_releases": early_releases(session, period, zone),
-        "iuss_cycles": iuss_cycles(session, period, zone),
+        "iuss_cycles": iuss_cycles(session, period, zone, iuss),
     }
