@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Select, cast, func, or_, select, true, type_coerce
+from sqlalchemy import DateTime, Select, String, cast, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
@@ -89,7 +89,9 @@ def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -
     """The period's cycles as columns (a clinic group's year is 100,000 of them): read
     with Core, no ORM rows, and kept to the session's sites (and `site_ids`) by hand:
     connection-level SQL is not scoped (`kernel.sites.query_scope`)."""
-    plain = DateTime(timezone=True)  # the raw value: no per-row Python conversion
+    # The raw value, parsed below for the whole column at once: no per-row conversion
+    # (SQLite: the stored text; PostgreSQL: the driver's datetime).
+    plain = String() if session.get_bind().dialect.name == "sqlite" else DateTime(timezone=True)
     statement = (
         select(
             Cycle.id,
@@ -117,7 +119,7 @@ def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -
     data: dict[str, Any] = {}
     for name, values in zip(CYCLE_COLUMNS, columns, strict=True):
         if name in ("started_at", "ended_at"):
-            data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+            data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
         elif name in ("id", "sterilizer_id", "number", "site_id"):
             data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
         elif name == "iuss":
