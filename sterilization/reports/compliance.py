@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Select, String, cast, func, or_, select, true, type_coerce
+from sqlalchemy import DateTime, Float, Select, String, cast, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
@@ -85,13 +85,27 @@ CYCLE_COLUMNS = (
 EPOCH = dt.date(1970, 1, 1)
 
 
+def _raw_time(column: Any, *, sqlite: bool) -> Any:
+    """A timestamp as the database gives it cheapest, converted for the whole column at
+    once by `_times` (no Python datetime per value): SQLite's stored text, PostgreSQL's
+    seconds since 1970."""
+    if sqlite:
+        return type_coerce(column, String())
+    return cast(func.extract("epoch", column), Float())
+
+
+def _times(values: Sequence[Any], *, sqlite: bool) -> pd.Series:
+    if sqlite:
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    micros = (pd.Series(values, dtype="float64") * 1e6).round()  # None: NaN, then NaT
+    return pd.to_datetime(micros, unit="us", utc=True)
+
+
 def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -> pd.DataFrame:
     """The period's cycles as columns (a clinic group's year is 100,000 of them): read
     with Core, no ORM rows, and kept to the session's sites (and `site_ids`) by hand:
     connection-level SQL is not scoped (`kernel.sites.query_scope`)."""
-    # The raw value, parsed below for the whole column at once: no per-row conversion
-    # (SQLite: the stored text; PostgreSQL: the driver's datetime).
-    plain = String() if session.get_bind().dialect.name == "sqlite" else DateTime(timezone=True)
+    sqlite = session.get_bind().dialect.name == "sqlite"
     statement = (
         select(
             Cycle.id,
@@ -99,8 +113,8 @@ def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -
             Cycle.number,
             Cycle.cycle_type,
             Cycle.status,
-            type_coerce(Cycle.started_at, plain),
-            type_coerce(Cycle.ended_at, plain),
+            _raw_time(Cycle.started_at, sqlite=sqlite),
+            _raw_time(Cycle.ended_at, sqlite=sqlite),
             BiResult.result,
             Cycle.bi_lot,
             Cycle.site_id,
@@ -119,7 +133,7 @@ def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -
     data: dict[str, Any] = {}
     for name, values in zip(CYCLE_COLUMNS, columns, strict=True):
         if name in ("started_at", "ended_at"):
-            data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+            data[name] = _times(values, sqlite=sqlite)
         elif name in ("id", "sterilizer_id", "number", "site_id"):
             data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
         elif name == "iuss":
