@@ -113,6 +113,15 @@ def _times(values: Sequence[Any], *, sqlite: bool) -> pd.Series:
     return pd.to_datetime(micros, unit="us", utc=True)
 
 
+def _plain_rows(result: Any) -> list[tuple[Any, ...]]:
+    """The driver's own tuples (the columns read need no conversion): no result row
+    object per cycle."""
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
 def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -> pd.DataFrame:
     """The period's cycles as columns (a clinic group's year is 100,000 of them): read
     with Core, no ORM rows, and kept to the session's sites (and `site_ids`) by hand:
@@ -144,8 +153,8 @@ def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -
     if site_ids is not None:
         where.append(Cycle.site_id.in_(sorted(site_ids)))
     connection = session.connection()
-    rows = connection.execute(statement.where(*where)).all()
-    bi = connection.execute(results.where(*where)).all()
+    rows = _plain_rows(connection.execute(statement.where(*where)))
+    bi = _plain_rows(connection.execute(results.where(*where)))
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(CYCLE_COLUMNS)
     data: dict[str, Any] = {}
     for name, values in zip(CYCLE_COLUMNS, columns, strict=True):
