@@ -240,7 +240,9 @@ def prefetch(session: Session, passes: Sequence[ZonePass]) -> list[Prefetched]:
     site and that zone's own period: the same rows each zone's pass would have read."""
     pass_of = {site_id: i for i, p in enumerate(passes) for site_id in p.site_ids}
     periods = [p.period for p in passes]
-    cycles = _read_cycles(session, _union(periods), list(pass_of))
+    # The session's sites only (no list of every site for an admin who sees them all);
+    # each zone then takes its own sites' rows.
+    cycles = _read_cycles(session, _union(periods), None)
     site = cycles["site_id"].to_numpy()
     started = cycles["started_at"]
     frames = []
@@ -283,7 +285,6 @@ def _expiry_groups(
             session, statement.select_from(Pack).join(Cycle, Cycle.id == Pack.cycle_id)
         )
         return statement.where(
-            Cycle.site_id.in_(sorted(pass_of)),
             Pack.used_at.is_not(None),
             Pack.expires_on.is_not(None),
             *union.where(Pack.used_at),
@@ -301,7 +302,8 @@ def _expiry_groups(
         )
         counted = scoped(counted).group_by(Cycle.site_id, Cycle.sterilizer_id)
         for site_id, sid, n in session.execute(counted):
-            checked[pass_of[site_id]][sid] += n
+            if site_id in pass_of:
+                checked[pass_of[site_id]][sid] += n
         maybe_late = select(
             Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, func.max(Pack.used_at)
         ).where(*common.where(Pack.used_at), Pack.used_at >= _late_at_the_earliest(session))
@@ -309,7 +311,8 @@ def _expiry_groups(
             Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on
         )
         for site_id, sid, expires_on, at in session.execute(maybe_late):
-            late(pass_of[site_id], sid, expires_on, at)
+            if site_id in pass_of:
+                late(pass_of[site_id], sid, expires_on, at)
         if common.start is not None and common.start != union.start:
             edges.append(Pack.used_at < common.start)
         if common.end is not None and common.end != union.end:
@@ -318,6 +321,8 @@ def _expiry_groups(
         single = select(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, Pack.used_at)
         single = scoped(single.where(or_(*edges) if edges else true()))
         for site_id, sid, expires_on, used_at in session.execute(single):
+            if site_id not in pass_of:
+                continue
             i = pass_of[site_id]
             used_at = used_at if used_at.tzinfo else used_at.replace(tzinfo=dt.UTC)
             if passes[i].period.contains(used_at):
