@@ -481,16 +481,24 @@ def _failed_cycles(
     # database only for failures at the very end of the period.
     # Searched in sorted arrays: only the rows that followed a failure become Python
     # objects (a clinic group's year is 100,000 cycles and a few hundred failures).
-    ordered = cycles.sort_values(["sterilizer_id", "number"]).reset_index(drop=True)
-    sids = ordered["sterilizer_id"].to_numpy()
-    numbers = ordered["number"].to_numpy()
-    types = ordered["cycle_type"].to_numpy()
-    statuses = ordered["status"].to_numpy()
-    started = ordered["started_at"]
+    order = np.lexsort((cycles["number"].to_numpy(), cycles["sterilizer_id"].to_numpy()))
+    sids = cycles["sterilizer_id"].to_numpy()[order]
+    numbers = cycles["number"].to_numpy()[order]
+    types = cycles["cycle_type"].to_numpy()[order]
+    statuses = cycles["status"].to_numpy()[order]
+    started = cycles["started_at"].array[order]
     passed = statuses == "passed"
 
     def row_at(i: int) -> Any:
-        return _Following(numbers[i], types[i], statuses[i], started.iloc[i])
+        return _Following(numbers[i], types[i], statuses[i], started[i])
+
+    def later(sid: int, number: int) -> Select[Any]:
+        return (
+            select(Cycle.number, Cycle.cycle_type, Cycle.status, Cycle.started_at)
+            .where(Cycle.sterilizer_id == sid, Cycle.number > number)
+            .order_by(Cycle.number)
+            .limit(1)
+        )
 
     found: dict[int, list[FailedCycle]] = defaultdict(list)
     for f in failed.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
@@ -500,17 +508,13 @@ def _failed_cycles(
         nxt: Any = row_at(first) if first < hi else None
         same = np.flatnonzero(passed[first:hi] & (types[first:hi] == f.cycle_type))
         retest: Any = row_at(first + int(same[0])) if same.size else None
-        later = (
-            select(Cycle.number, Cycle.cycle_type, Cycle.status, Cycle.started_at)
-            .where(Cycle.sterilizer_id == sid, Cycle.number > int(f.number))
-            .order_by(Cycle.number)
-            .limit(1)
-        )
         if nxt is None:
-            nxt = session.execute(later).first()
+            nxt = session.execute(later(sid, int(f.number))).first()
         if retest is None:
             retest = session.execute(
-                later.where(Cycle.cycle_type == f.cycle_type, Cycle.status == "passed")
+                later(sid, int(f.number)).where(
+                    Cycle.cycle_type == f.cycle_type, Cycle.status == "passed"
+                )
             ).first()
         why = list(reasons.get(int(f.id)) or [])
         if f.bi_result == "positive":
