@@ -155,15 +155,19 @@ def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -
     connection = session.connection()
     rows = _plain_rows(connection.execute(statement.where(*where)))
     bi = _plain_rows(connection.execute(results.where(*where)))
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(CYCLE_COLUMNS)
+    # One object matrix, sliced into columns (cheaper than transposing the tuples).
+    table = np.empty((len(rows), len(CYCLE_COLUMNS)), dtype=object)
+    if rows:
+        table[:] = rows
     data: dict[str, Any] = {}
-    for name, values in zip(CYCLE_COLUMNS, columns, strict=True):
+    for i, name in enumerate(CYCLE_COLUMNS):
+        values = table[:, i]
         if name in ("started_at", "ended_at"):
             data[name] = _times(values, sqlite=sqlite)
         elif name in ("id", "sterilizer_id", "number", "site_id"):
-            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+            data[name] = values.astype(np.int64)
         elif name == "iuss":
-            data[name] = np.fromiter(values, dtype=bool, count=len(values))
+            data[name] = values.astype(bool)
         else:
             data[name] = pd.Series(values, dtype=object)
     bi_results = pd.DataFrame(
