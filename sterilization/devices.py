@@ -9,8 +9,10 @@ A repaired sterilizer must prove itself again before it sterilizes loads
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kernel.auth.competencies import Operation
@@ -46,16 +48,29 @@ def on_maintenance(session: Session, event: MaintenanceEvent) -> None:
     )
 
 
-def cycle_operations(
-    session: Session, start: dt.datetime | None, end: dt.datetime | None
-) -> list[Operation]:
-    """Cycles started in [start, end), each by its operator."""
-    statement = select(Cycle.id, Cycle.number, Cycle.operator, Cycle.started_at, Sterilizer.name)
+def _cycles_in(statement: Select[Any], start: dt.datetime | None, end: dt.datetime | None) -> Any:
     statement = statement.join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
     if start is not None:
         statement = statement.where(Cycle.started_at >= start)
     if end is not None:
         statement = statement.where(Cycle.started_at < end)
+    return statement
+
+
+def cycle_operations(
+    session: Session,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    operators: Collection[str] | None = None,
+) -> list[Operation]:
+    """Cycles started in [start, end), each by its operator (only `operators`' if given)."""
+    statement = _cycles_in(
+        select(Cycle.id, Cycle.number, Cycle.operator, Cycle.started_at, Sterilizer.name),
+        start,
+        end,
+    )
+    if operators is not None:
+        statement = statement.where(Cycle.operator.in_(sorted(operators)))
     return [
         Operation(
             username=operator, skill="sterilizer_operation", at=at,
@@ -63,3 +78,18 @@ def cycle_operations(
         )
         for cycle_id, number, operator, at, name in session.execute(statement)
     ]  # fmt: skip
+
+
+def cycle_operators(
+    session: Session, start: dt.datetime | None, end: dt.datetime | None
+) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
+    """Who ran the cycles of [start, end): each operator's first and last start."""
+    statement = _cycles_in(
+        select(Cycle.operator, func.min(Cycle.started_at), func.max(Cycle.started_at)),
+        start,
+        end,
+    ).group_by(Cycle.operator)
+    return [
+        (operator, "sterilizer_operation", first, last)
+        for operator, first, last in session.execute(statement)
+    ]

@@ -25,11 +25,16 @@ def register_devices() -> None:
     cycles are work that needs the `sterilizer_operation` competency."""
     from kernel.auth.competencies import register_operator_activity
     from kernel.devices import register_device_resolver, register_maintenance_listener
-    from sterilization.devices import cycle_operations, on_maintenance, sterilizer_device
+    from sterilization.devices import (
+        cycle_operations,
+        cycle_operators,
+        on_maintenance,
+        sterilizer_device,
+    )
 
     register_device_resolver("sterilization", sterilizer_device)
     register_maintenance_listener("sterilization", on_maintenance)
-    register_operator_activity("sterilization", cycle_operations)
+    register_operator_activity("sterilization", cycle_operations, operators=cycle_operators)
 
 
 def provide_shelf_life(state: State) -> ShelfLife:

@@ -144,13 +144,88 @@ class Operation:
     ref: str  # the record's id or code
 
 
-OperatorActivity = Callable[[Session, dt.datetime | None, dt.datetime | None], list[Operation]]
+OperatorActivity = Callable[..., list[Operation]]
+# `operators(session, start, end)`: who worked in [start, end), as (username, skill, first
+# at, last at): a summary read in one grouped query.
+OperatorSpans = Callable[
+    [Session, dt.datetime | None, dt.datetime | None],
+    list[tuple[str, str, dt.datetime, dt.datetime]],
+]
 _activities: dict[str, OperatorActivity] = {}
+_spans: dict[str, OperatorSpans] = {}
 
 
-def register_operator_activity(name: str, activity: OperatorActivity) -> None:
-    """`activity(session, start, end)` lists the work done in [start, end) (UTC)."""
+def register_operator_activity(
+    name: str, activity: OperatorActivity, *, operators: OperatorSpans | None = None
+) -> None:
+    """`activity(session, start, end)` lists the work done in [start, end) (UTC). With
+    `operators` (each person's first and last work in the period), only the work of people
+    whose competencies do not cover every day between those is listed: then `activity` is
+    called with `operators=[usernames]` and lists only theirs."""
     _activities[name] = activity
+    if operators is None:
+        _spans.pop(name, None)
+    else:
+        _spans[name] = operators
+
+
+def _covered(held: Held, first: dt.date, last: dt.date) -> bool:
+    """True when on every day from `first` to `last` one of `held` was current (granted by
+    then and not expired before it): nobody's work on those days needs a closer look."""
+    day = first
+    for granted_on, expires_on in sorted(held, key=lambda h: h[0]):
+        if granted_on > day:
+            return False
+        if expires_on is None:
+            return True
+        if expires_on >= day:
+            if expires_on >= last:
+                return True
+            day = expires_on + dt.timedelta(days=1)
+    return day > last
+
+
+def _doubtful(
+    session: Session,
+    spans: list[tuple[str, str, dt.datetime, dt.datetime]],
+    day_of: Callable[[dt.datetime], dt.date],
+) -> list[str]:
+    """The people (as the records spell them) whose work must be judged day by day."""
+    if not spans:
+        return []
+    held = _held(session, {normalize_username(u) for u, *_ in spans}, {s for _, s, *_ in spans})
+    margin = dt.timedelta(days=1)  # a local day is not always monotonic in the instant
+    return sorted(
+        {
+            username
+            for username, skill, first, last in spans
+            if not _covered(
+                held.get((normalize_username(username), skill), []),
+                day_of(first) - margin,
+                day_of(last) + margin,
+            )
+        }
+    )
+
+
+def _operations(
+    session: Session,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    day_of: Callable[[dt.datetime], dt.date],
+) -> list[Operation]:
+    operations: list[Operation] = []
+    for name, activity in list(_activities.items()):
+        spans = _spans.get(name)
+        if spans is None:
+            operations += activity(session, start, end)
+            continue
+        # A clinic group's year is 100,000 cycles by a few trained people: list only the
+        # work of those whose competencies leave a day of their work uncovered.
+        doubtful = _doubtful(session, spans(session, start, end), day_of)
+        if doubtful:
+            operations += activity(session, start, end, operators=doubtful)
+    return operations
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +243,7 @@ def untrained_operations(
 ) -> list[UntrainedOperation]:
     """Every registered piece of work in [start, end) done without a current competency
     on its (local) day, oldest first."""
-    operations = [
-        op for activity in list(_activities.values()) for op in activity(session, start, end)
-    ]
+    operations = _operations(session, start, end, day_of)
     if not operations:
         return []
     # Everyone's competencies in one query (not two per person and day: a year of a

@@ -115,16 +115,23 @@ def compliance_for(
     by_zone: dict[str, list[int]] = {}
     for info in scope.visible:
         by_zone.setdefault(info.timezone, []).append(info.id)
+    passes = []
+    for site_ids in by_zone.values():
+        zone = scope.zone(site_ids[0])
+        period = compliance.compliance_period(from_, to, zone, today=clock.today(zone))
+        passes.append(compliance.ZonePass(site_ids, zone, period))
+    # The tables every zone reads (the period's cycles, the used packs) are read once for
+    # all zones and divided by site and each zone's period.
+    shared = compliance.prefetch(session, passes) if passes else []
     merged: ComplianceReport | None = None
     found: list[SterilizerFindings] = []
     try:
-        for site_ids in by_zone.values():
+        for one, prefetched in zip(passes, shared, strict=True):
+            site_ids, zone, period = one.site_ids, one.zone, one.period
             set_session_scope(session, scope.among(site_ids))
-            zone = scope.zone(site_ids[0])
-            period = compliance.compliance_period(from_, to, zone, today=clock.today(zone))
             report = compliance.compliance_report(
                 session, period, zone, retention_years=state.settings.retention_years,
-                now=clock.now(),
+                now=clock.now(), prefetched=prefetched,
             )  # fmt: skip
             site_of = dict(session.execute(select(Sterilizer.code, Sterilizer.site_id)).all())
             for findings in report.sterilizers:

@@ -13,11 +13,25 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditEntry
@@ -68,36 +82,264 @@ def compliance_period(
     return period
 
 
-def _cycles_frame(session: Session, period: Period) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            Cycle.id,
-            Cycle.sterilizer_id,
-            Cycle.number,
-            Cycle.cycle_type,
-            Cycle.status,
-            Cycle.started_at,
-            Cycle.ended_at,
-            BiResult.result,
-            Cycle.bi_lot,
-        )
-        .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
-        .where(*period.where(Cycle.started_at))
-    ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "sterilizer_id",
-            "number",
-            "cycle_type",
-            "status",
-            "started_at",
-            "ended_at",
-            "bi_result",
-            "bi_lot",
-        ],
+CYCLE_COLUMNS = (
+    "id",
+    "sterilizer_id",
+    "number",
+    "cycle_type",
+    "status",
+    "started_at",
+    "ended_at",
+    "bi_lot",
+    "site_id",
+    "iuss",
+)
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _raw_time(column: Any, *, sqlite: bool) -> Any:
+    """A timestamp as the database gives it cheapest, converted for the whole column at
+    once by `_times` (no Python datetime per value): SQLite's stored text, PostgreSQL's
+    seconds since 1970."""
+    if sqlite:
+        return type_coerce(column, String())
+    return cast(func.extract("epoch", column), Float())
+
+
+def _times(values: Sequence[Any], *, sqlite: bool) -> pd.Series:
+    if sqlite:
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    micros = (pd.Series(values, dtype="float64") * 1e6).round()  # None: NaN, then NaT
+    return pd.to_datetime(micros, unit="us", utc=True)
+
+
+def _plain_rows(result: Any) -> list[tuple[Any, ...]]:
+    """The driver's own tuples (the columns read need no conversion): no result row
+    object per cycle."""
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+def _read_cycles(session: Session, period: Period, site_ids: list[int] | None) -> pd.DataFrame:
+    """The period's cycles as columns (a clinic group's year is 100,000 of them): read
+    with Core, no ORM rows, and kept to the session's sites (and `site_ids`) by hand:
+    connection-level SQL is not scoped (`kernel.sites.query_scope`)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    statement = select(
+        Cycle.id,
+        Cycle.sterilizer_id,
+        Cycle.number,
+        Cycle.cycle_type,
+        Cycle.status,
+        _raw_time(Cycle.started_at, sqlite=sqlite),
+        # Only a Bowie-Dick test's end is read (was it over before the first load?).
+        case(
+            (Cycle.cycle_type == "bowie_dick", _raw_time(Cycle.ended_at, sqlite=sqlite)),
+            else_=None,
+        ),
+        Cycle.bi_lot,
+        Cycle.site_id,
+        type_coerce(Cycle.iuss_reason.is_not(None), Integer()),  # 0/1: no conversion
     )
+    # The BI results apart (a weekly BI is one load in twenty): joined to every cycle in
+    # SQL, they doubled the time of the query; merged below as a left join.
+    results = select(BiResult.cycle_id, BiResult.result).join(Cycle, Cycle.id == BiResult.cycle_id)
+    visible = visible_site_ids(session)
+    where = [*period.where(Cycle.started_at)]
+    if visible is not None:
+        where.append(Cycle.site_id.in_(visible))
+    if site_ids is not None:
+        where.append(Cycle.site_id.in_(sorted(site_ids)))
+    connection = session.connection()
+    rows = _plain_rows(connection.execute(statement.where(*where)))
+    bi = _plain_rows(connection.execute(results.where(*where)))
+    # One object matrix, sliced into columns (cheaper than transposing the tuples).
+    table = np.empty((len(rows), len(CYCLE_COLUMNS)), dtype=object)
+    if rows:
+        table[:] = rows
+    data: dict[str, Any] = {}
+    for i, name in enumerate(CYCLE_COLUMNS):
+        values = table[:, i]
+        if name in ("started_at", "ended_at"):
+            data[name] = _times(values, sqlite=sqlite)
+        elif name in ("id", "sterilizer_id", "number", "site_id"):
+            data[name] = values.astype(np.int64)
+        elif name == "iuss":
+            data[name] = values.astype(bool)
+        else:
+            data[name] = pd.Series(values, dtype=object)
+    bi_results = pd.DataFrame(
+        {
+            "id": np.fromiter((r[0] for r in bi), dtype=np.int64, count=len(bi)),
+            "bi_result": pd.Series([r[1] for r in bi], dtype=object),
+        }
+    )
+    return pd.DataFrame(data).merge(bi_results, on="id", how="left")
+
+
+def _with_local_days(frame: pd.DataFrame, zone: ClinicTime) -> pd.DataFrame:
+    """Beside the columns: `local` (the start in the zone), `day` (its local day, days
+    since 1970) and `iso_year`/`iso_week` (the week's Thursday decides its year)."""
+    local = pd.DatetimeIndex(frame["started_at"]).tz_convert(zone.tz)
+    frame["local"] = local
+    day = local.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+    frame["day"] = day
+    thursday = day - (day + 3) % 7 + 3
+    year = thursday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    jan1 = year.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    frame["iso_year"] = year + 1970
+    frame["iso_week"] = (thursday - jan1) // 7 + 1
+    return frame
+
+
+def _cycles_frame(session: Session, period: Period, zone: ClinicTime) -> pd.DataFrame:
+    return _with_local_days(_read_cycles(session, period, None), zone)
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePass:
+    """Sites sharing a time zone: their days, weeks and period are the same."""
+
+    site_ids: list[int]
+    zone: ClinicTime
+    period: Period
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryChecks:
+    """One zone's used packs with an expiry date: how many by sterilizer, and the latest
+    use of each (sterilizer, expiry day) that may be late, in that order."""
+
+    checked: dict[int, int]
+    latest: list[tuple[int, dt.date, dt.datetime]]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefetched:
+    """What one zone's report reads from the tables all zones share, read once for all."""
+
+    cycles: pd.DataFrame
+    expiry: ExpiryChecks
+
+
+def _union(periods: Sequence[Period]) -> Period:
+    starts, ends = [p.start for p in periods], [p.end for p in periods]
+    return Period(
+        None if None in starts else min(starts),  # type: ignore[type-var]
+        None if None in ends else max(ends),  # type: ignore[type-var]
+    )
+
+
+def _common(periods: Sequence[Period]) -> Period:
+    starts = [p.start for p in periods if p.start is not None]
+    ends = [p.end for p in periods if p.end is not None]
+    return Period(max(starts) if starts else None, min(ends) if ends else None)
+
+
+def prefetch(session: Session, passes: Sequence[ZonePass]) -> list[Prefetched]:
+    """The cycles and the expiry groups of every zone's sites, each table read once (a
+    clinic group's zones were six scans of the same year), then divided by the cycle's
+    site and that zone's own period: the same rows each zone's pass would have read."""
+    pass_of = {site_id: i for i, p in enumerate(passes) for site_id in p.site_ids}
+    periods = [p.period for p in passes]
+    # The session's sites only (no list of every site for an admin who sees them all);
+    # each zone then takes its own sites' rows.
+    cycles = _read_cycles(session, _union(periods), None)
+    site = cycles["site_id"].to_numpy()
+    started = cycles["started_at"]
+    frames = []
+    for p in passes:
+        mask = np.isin(site, p.site_ids)
+        if p.period.start is not None:
+            mask &= (started >= p.period.start).to_numpy()
+        if p.period.end is not None:
+            mask &= (started < p.period.end).to_numpy()
+        frames.append(_with_local_days(cycles[mask].reset_index(drop=True), p.zone))
+    expiry = _expiry_groups(session, passes, pass_of)
+    return [Prefetched(frame, groups) for frame, groups in zip(frames, expiry, strict=True)]
+
+
+def _late_at_the_earliest(session: Session) -> Any:
+    """The instant a pack's expiry day begins in UTC: no zone's next day (when a use is
+    late) begins before it (zones are at most 14 hours ahead), so every late use is on or
+    after it, and few others."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", cast(Pack.expires_on, DateTime()))
+    return Pack.expires_on  # SQLite compares the texts: '2026-11-24 02:20...' >= '2026-11-24'
+
+
+def _expiry_groups(
+    session: Session, passes: Sequence[ZonePass], pass_of: dict[int, int]
+) -> list[ExpiryChecks]:
+    """Used packs with an expiry date: counted by sterilizer in SQL over the hours every
+    zone's period shares, one by one in the few hours at the edges where the zones'
+    periods differ (each pack counted only within its own zone's period). Beside the
+    counts, the latest use of each (sterilizer, expiry day) among the uses that may be
+    late (`_late_at_the_earliest`): the groups `_used_after_expiry` may have to open."""
+    periods = [p.period for p in passes]
+    union, common = _union(periods), _common(periods)
+    overlap = common.start is None or common.end is None or common.start < common.end
+    checked: list[dict[int, int]] = [defaultdict(int) for _ in passes]
+    latest: list[dict[tuple[int, dt.date], dt.datetime]] = [{} for _ in passes]
+
+    def scoped(statement: Select[Any]) -> Select[Any]:
+        statement = _where_it_was_processed(
+            session, statement.select_from(Pack).join(Cycle, Cycle.id == Pack.cycle_id)
+        )
+        return statement.where(
+            Pack.used_at.is_not(None),
+            Pack.expires_on.is_not(None),
+            *union.where(Pack.used_at),
+        )
+
+    def late(i: int, sid: int, expires_on: dt.date, at: dt.datetime) -> None:
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        key = (sid, expires_on)
+        latest[i][key] = max(latest[i].get(key, at), at)
+
+    edges: list[Any] = []
+    if overlap:
+        counted = select(Cycle.site_id, Cycle.sterilizer_id, func.count()).where(
+            *common.where(Pack.used_at)
+        )
+        counted = scoped(counted).group_by(Cycle.site_id, Cycle.sterilizer_id)
+        for site_id, sid, n in session.execute(counted):
+            if site_id in pass_of:
+                checked[pass_of[site_id]][sid] += n
+        maybe_late = select(
+            Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, func.max(Pack.used_at)
+        ).where(*common.where(Pack.used_at), Pack.used_at >= _late_at_the_earliest(session))
+        maybe_late = scoped(maybe_late).group_by(
+            Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on
+        )
+        for site_id, sid, expires_on, at in session.execute(maybe_late):
+            if site_id in pass_of:
+                late(pass_of[site_id], sid, expires_on, at)
+        if common.start is not None and common.start != union.start:
+            edges.append(Pack.used_at < common.start)
+        if common.end is not None and common.end != union.end:
+            edges.append(Pack.used_at >= common.end)
+    if edges or not overlap:
+        single = select(Cycle.site_id, Cycle.sterilizer_id, Pack.expires_on, Pack.used_at)
+        single = scoped(single.where(or_(*edges) if edges else true()))
+        for site_id, sid, expires_on, used_at in session.execute(single):
+            if site_id not in pass_of:
+                continue
+            i = pass_of[site_id]
+            used_at = used_at if used_at.tzinfo else used_at.replace(tzinfo=dt.UTC)
+            if passes[i].period.contains(used_at):
+                checked[i][sid] += 1
+                late(i, sid, expires_on, used_at)
+    return [
+        ExpiryChecks(dict(c), sorted((sid, day, at) for (sid, day), at in lt.items()))
+        for c, lt in zip(checked, latest, strict=True)
+    ]
+
+
+def _date(day: Any) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
 
 
 def _py(value: Any, zone: ClinicTime) -> dt.datetime:
@@ -107,32 +349,28 @@ def _py(value: Any, zone: ClinicTime) -> dt.datetime:
     return zone.local(value)
 
 
-def _local(series: pd.Series, zone: ClinicTime) -> pd.Series:
-    return pd.to_datetime(series, utc=True).dt.tz_convert(zone.tz)
-
-
 def _weeks_without_bi(loads: pd.DataFrame) -> dict[int, list[WeekWithoutBi]]:
     if loads.empty:
         return {}
-    iso = loads["local"].dt.isocalendar()
     frame = pd.DataFrame(
         {
             "sterilizer_id": loads["sterilizer_id"].to_numpy(),
-            "year": iso["year"].to_numpy(),
-            "week": iso["week"].to_numpy(),
+            "year": loads["iso_year"].to_numpy(),
+            "week": loads["iso_week"].to_numpy(),
             "bi": loads["bi_result"].notna().to_numpy(),
         }
     )
     weeks = frame.groupby(["sterilizer_id", "year", "week"]).agg(
         loads=("bi", "size"), bis=("bi", "sum")
     )
+    gaps = weeks[weeks["bis"] == 0]
     found: dict[int, list[WeekWithoutBi]] = defaultdict(list)
-    for (sid, year, week), row in weeks[weeks["bis"] == 0].iterrows():
+    for (sid, year, week), count in zip(gaps.index, gaps["loads"].to_numpy(), strict=True):
         found[int(sid)].append(
             WeekWithoutBi(
                 week=f"{int(year)}-W{int(week):02d}",
                 week_start=dt.date.fromisocalendar(int(year), int(week), 1),
-                loads=int(row["loads"]),
+                loads=int(count),
             )
         )
     return found
@@ -141,46 +379,75 @@ def _weeks_without_bi(loads: pd.DataFrame) -> dict[int, list[WeekWithoutBi]]:
 def _days_without_bowie_dick(
     loads: pd.DataFrame, tests: pd.DataFrame, prevac_ids: set[int], zone: ClinicTime
 ) -> dict[int, list[DayWithoutBowieDick]]:
+    """Each (sterilizer, local day) with loads, judged on columns: fine when a Bowie-Dick
+    test that day passed and ended by the first load's start."""
     loads = loads[loads["sterilizer_id"].isin(prevac_ids)]
     if loads.empty:
         return {}
-    loads = loads.assign(day=loads["local"].dt.date).sort_values(["started_at", "id"])
-    days = loads.groupby(["sterilizer_id", "day"]).agg(
-        loads=("id", "size"), first_at=("started_at", "first"), first_number=("number", "first")
+    loads = loads.sort_values(["sterilizer_id", "day", "started_at", "id"], kind="stable")
+    sid, day = loads["sterilizer_id"].to_numpy(), loads["day"].to_numpy()
+    first = np.ones(len(loads), dtype=bool)
+    first[1:] = (sid[1:] != sid[:-1]) | (day[1:] != day[:-1])
+    starts = np.flatnonzero(first)
+    days = pd.DataFrame(
+        {
+            "sterilizer_id": sid[starts],
+            "day": day[starts],
+            "loads": np.diff(np.append(starts, len(loads))),
+            "first_at": loads["started_at"].iloc[starts].reset_index(drop=True),
+            "first_number": loads["number"].to_numpy()[starts],
+        }
     )
     bd = tests[(tests["cycle_type"] == "bowie_dick") & tests["sterilizer_id"].isin(prevac_ids)]
-    bd = bd.assign(day=bd["local"].dt.date)
-    by_day: dict[tuple[int, dt.date], list[tuple[str, Any]]] = defaultdict(list)
-    for sid, day, status, ended in bd[["sterilizer_id", "day", "status", "ended_at"]].itertuples(
-        index=False
-    ):
-        by_day[(int(sid), day)].append((status, ended))
+    bd = pd.DataFrame(
+        {
+            "sterilizer_id": bd["sterilizer_id"].to_numpy(),
+            "day": bd["day"].to_numpy(),
+            "passed": (bd["status"] == "passed").to_numpy(),
+            "ended_at": bd["ended_at"].reset_index(drop=True),
+        }
+    )
+    judged = bd.merge(days[["sterilizer_id", "day", "first_at"]], on=["sterilizer_id", "day"])
+    judged["in_time"] = judged["passed"] & (judged["ended_at"] <= judged["first_at"])
+    per_day = judged.groupby(["sterilizer_id", "day"]).agg(
+        tests=("passed", "size"), passed=("passed", "any"), in_time=("in_time", "any")
+    )
+    days = days.merge(per_day, how="left", left_on=["sterilizer_id", "day"], right_index=True)
+    missing = days[~days["in_time"].fillna(False).astype(bool)]
     found: dict[int, list[DayWithoutBowieDick]] = defaultdict(list)
-    for row in days.reset_index().itertuples(index=False):
-        sid, day = row.sterilizer_id, row.day
-        first_at = row.first_at.to_pydatetime()
-        tests_that_day = by_day.get((int(sid), day), [])
-        if any(
-            status == "passed" and ended is not None and not pd.isna(ended) and ended <= first_at
-            for status, ended in tests_that_day
-        ):
-            continue
+    for sterilizer_id, local_day, count, first_at, number, tests_that_day, passed in zip(
+        missing["sterilizer_id"].to_numpy(),
+        missing["day"].to_numpy(),
+        missing["loads"].to_numpy(),
+        missing["first_at"],
+        missing["first_number"].to_numpy(),
+        missing["tests"].fillna(0).to_numpy(),
+        missing["passed"].fillna(False).astype(bool).to_numpy(),
+        strict=True,
+    ):
         if not tests_that_day:
             verdict = "none"
-        elif any(status == "passed" for status, _ in tests_that_day):
+        elif passed:
             verdict = "after the first load"
         else:
             verdict = "failed"
-        found[int(sid)].append(
+        found[int(sterilizer_id)].append(
             DayWithoutBowieDick(
-                date=day,
-                loads=int(row.loads),
-                first_load_number=int(row.first_number),
+                date=_date(local_day),
+                loads=int(count),
+                first_load_number=int(number),
                 first_load_at=_py(first_at, zone),
                 bowie_dick=verdict,
             )
         )
     return found
+
+
+class _Following(NamedTuple):
+    number: int
+    cycle_type: str
+    status: str
+    started_at: Any
 
 
 def _following(row: Any, zone: ClinicTime) -> FollowingCycle:
@@ -218,14 +485,24 @@ def _failed_cycles(
     # database only for failures at the very end of the period.
     # Searched in sorted arrays: only the rows that followed a failure become Python
     # objects (a clinic group's year is 100,000 cycles and a few hundred failures).
-    ordered = cycles.sort_values(["sterilizer_id", "number"]).reset_index(drop=True)
-    sids = ordered["sterilizer_id"].to_numpy()
-    numbers = ordered["number"].to_numpy()
-    types = ordered["cycle_type"].to_numpy()
-    passed = (ordered["status"] == "passed").to_numpy()
+    order = np.lexsort((cycles["number"].to_numpy(), cycles["sterilizer_id"].to_numpy()))
+    sids = cycles["sterilizer_id"].to_numpy()[order]
+    numbers = cycles["number"].to_numpy()[order]
+    types = cycles["cycle_type"].to_numpy()[order]
+    statuses = cycles["status"].to_numpy()[order]
+    started = cycles["started_at"].array[order]
+    passed = statuses == "passed"
 
     def row_at(i: int) -> Any:
-        return next(ordered.iloc[i : i + 1].itertuples(index=False))
+        return _Following(numbers[i], types[i], statuses[i], started[i])
+
+    def later(sid: int, number: int) -> Select[Any]:
+        return (
+            select(Cycle.number, Cycle.cycle_type, Cycle.status, Cycle.started_at)
+            .where(Cycle.sterilizer_id == sid, Cycle.number > number)
+            .order_by(Cycle.number)
+            .limit(1)
+        )
 
     found: dict[int, list[FailedCycle]] = defaultdict(list)
     for f in failed.sort_values(["sterilizer_id", "number"]).itertuples(index=False):
@@ -235,17 +512,13 @@ def _failed_cycles(
         nxt: Any = row_at(first) if first < hi else None
         same = np.flatnonzero(passed[first:hi] & (types[first:hi] == f.cycle_type))
         retest: Any = row_at(first + int(same[0])) if same.size else None
-        later = (
-            select(Cycle.number, Cycle.cycle_type, Cycle.status, Cycle.started_at)
-            .where(Cycle.sterilizer_id == sid, Cycle.number > int(f.number))
-            .order_by(Cycle.number)
-            .limit(1)
-        )
         if nxt is None:
-            nxt = session.execute(later).first()
+            nxt = session.execute(later(sid, int(f.number))).first()
         if retest is None:
             retest = session.execute(
-                later.where(Cycle.cycle_type == f.cycle_type, Cycle.status == "passed")
+                later(sid, int(f.number)).where(
+                    Cycle.cycle_type == f.cycle_type, Cycle.status == "passed"
+                )
             ).first()
         why = list(reasons.get(int(f.id)) or [])
         if f.bi_result == "positive":
@@ -265,8 +538,13 @@ def _failed_cycles(
 
 
 def _positive_bis(
-    session: Session, period: Period, zone: ClinicTime
+    session: Session, period: Period, zone: ClinicTime, ids: list[int] | None = None
 ) -> dict[int, list[PositiveBi]]:
+    """`ids`: the period's cycles with a positive BI, known already (the report's cycle
+    columns): read only those (none: no query)."""
+    if ids is not None and not ids:
+        return {}
+    known = [Cycle.id.in_(ids)] if ids is not None and len(ids) <= compliance_ic.MAX_KNOWN else []
     used = (
         select(RecallPack.recall_id, func.count().label("used"))
         .join(Pack, Pack.id == RecallPack.pack_id)
@@ -281,7 +559,7 @@ def _positive_bis(
         .join(BiResult, BiResult.cycle_id == Cycle.id)
         .outerjoin(Recall, Recall.triggered_by_cycle_id == Cycle.id)
         .outerjoin(used, used.c.recall_id == Recall.id)
-        .where(BiResult.result == "positive", *period.where(Cycle.started_at))
+        .where(BiResult.result == "positive", *period.where(Cycle.started_at), *known)
         .order_by(Cycle.sterilizer_id, Cycle.number)
     ).all()
     found: dict[int, list[PositiveBi]] = defaultdict(list)
@@ -364,23 +642,37 @@ def _implants_used_early(
 
 
 def _used_after_expiry(
-    session: Session, period: Period, zone: ClinicTime
+    session: Session,
+    period: Period,
+    zone: ClinicTime,
+    checks: ExpiryChecks | None = None,
 ) -> dict[int, ExpiryCheck]:
     """Every used pack with an expiry date is compared: grouped by (sterilizer, expiry
-    day), only the groups whose latest use falls after the end of that day are opened."""
-    statement = (
-        select(Cycle.sterilizer_id, Pack.expires_on, func.count(), func.max(Pack.used_at))
-        .join(Cycle, Cycle.id == Pack.cycle_id)
-        .where(Pack.used_at.is_not(None), Pack.expires_on.is_not(None), *period.where(Pack.used_at))
-        .group_by(Cycle.sterilizer_id, Pack.expires_on)
-    )
-    groups = session.execute(_where_it_was_processed(session, statement)).all()
-    found: dict[int, ExpiryCheck] = defaultdict(lambda: ExpiryCheck(checked=0, packs=[]))
-    for sid, expires_on, count, latest in groups:
-        check = found[sid]
-        check.checked += count
-        if latest is None:
-            continue
+    day), only the groups whose latest use falls after the end of that day are opened.
+    `checks`: counted already (`prefetch`)."""
+    if checks is None:
+        statement = (
+            select(Cycle.sterilizer_id, Pack.expires_on, func.count(), func.max(Pack.used_at))
+            .join(Cycle, Cycle.id == Pack.cycle_id)
+            .where(
+                Pack.used_at.is_not(None),
+                Pack.expires_on.is_not(None),
+                *period.where(Pack.used_at),
+            )
+            .group_by(Cycle.sterilizer_id, Pack.expires_on)
+        )
+        groups = session.execute(_where_it_was_processed(session, statement)).all()
+        checked: dict[int, int] = defaultdict(int)
+        for sid, _, count, _ in groups:
+            checked[sid] += count
+        checks = ExpiryChecks(
+            dict(checked), sorted((sid, day, at) for sid, day, _, at in groups if at is not None)
+        )
+    found: dict[int, ExpiryCheck] = {
+        sid: ExpiryCheck(checked=count, packs=[]) for sid, count in checks.checked.items()
+    }
+    for sid, expires_on, latest in checks.latest:
+        check = found.setdefault(sid, ExpiryCheck(checked=0, packs=[]))
         latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)
         if zone.local_date(latest) <= expires_on:
             continue
@@ -474,12 +766,12 @@ def compliance_report(
     *,
     retention_years: int = 10,
     now: dt.datetime,
+    prefetched: Prefetched | None = None,
 ) -> ComplianceReport:
-    """Every sterilizer's findings for the period (times in the zone's wall-clock)."""
+    """Every sterilizer's findings for the period (times in the zone's wall-clock).
+    `prefetched`: this zone's share of what `prefetch` read for several zones at once."""
     sterilizers = list(session.scalars(select(Sterilizer).order_by(Sterilizer.code)))
-    cycles = _cycles_frame(session, period)
-    if not cycles.empty:
-        cycles["local"] = _local(cycles["started_at"], zone)
+    cycles = prefetched.cycles if prefetched is not None else _cycles_frame(session, period, zone)
     is_test = cycles["cycle_type"].isin(TEST_CYCLE_TYPES) if not cycles.empty else None
     loads = cycles[~is_test] if is_test is not None else cycles
     tests = cycles[is_test] if is_test is not None else cycles
@@ -488,11 +780,14 @@ def compliance_report(
     weeks = _weeks_without_bi(loads)
     days = _days_without_bowie_dick(loads, tests, prevac, zone) if prevac else {}
     failed = _failed_cycles(session, cycles, zone)
-    positives = _positive_bis(session, period, zone)
+    positive = sorted({int(i) for i in cycles["id"][cycles["bi_result"] == "positive"]})
+    positives = _positive_bis(session, period, zone, positive)
     implants = _implants_used_early(session, period, zone)
-    expiry = _used_after_expiry(session, period, zone)
+    expiry = _used_after_expiry(
+        session, period, zone, prefetched.expiry if prefetched is not None else None
+    )
     service = _out_of_service(session, [s.code for s in sterilizers], period, zone, now)
-    second = compliance_ic.findings(session, period, zone, loads, sterilizers)
+    second = compliance_ic.findings(session, period, zone, loads, sterilizers, cycles)
     load_counts = loads.groupby("sterilizer_id").size().to_dict() if not loads.empty else {}
     bi_counts = (
         loads[loads["bi_result"].notna()].groupby("sterilizer_id").size().to_dict()

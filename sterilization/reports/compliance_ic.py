@@ -4,9 +4,11 @@ immediate-use (IUSS) cycles. Called by `compliance.compliance_report`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,28 +31,53 @@ from sterilization.schemas import (
     IussCycleFinding,
 )
 
+EPOCH = dt.date(1970, 1, 1)
+
+
+EVERY_LOAD, DAILY, WEEKLY = 0, 1, 2
+
 
 def bi_gaps(loads: pd.DataFrame, sterilizers: list[Sterilizer]) -> dict[int, list[BiGap]]:
     """Loads in a week (`weekly`), a day (`daily`) or the load itself (`every_load`) with
-    no BI in any of them. `loads` has `sterilizer_id`, `number`, `local`, `bi_lot`."""
+    no BI in any of them. `loads` has `sterilizer_id`, `number`, `bi_lot` and the local
+    `day` (days since 1970), `iso_year`, `iso_week` (`compliance._cycles_frame`). Grouped
+    on columns; each sterilizer's gaps in the order of its loads' numbers."""
     found: dict[int, list[BiGap]] = defaultdict(list)
     if loads.empty:
         return found
     frequency = {s.id: s.bi_frequency for s in sterilizers}
-    for sid, rows in loads.groupby("sterilizer_id"):
-        how = frequency.get(int(sid), "weekly")
-        rows = rows.sort_values("number")
-        if how == "every_load":
-            keys = "cycle " + rows["number"].astype(int).astype(str)
-        elif how == "daily":
-            keys = rows["local"].dt.strftime("%Y-%m-%d")
+    how_of = {"every_load": EVERY_LOAD, "daily": DAILY}
+    sid = loads["sterilizer_id"].to_numpy()
+    number = loads["number"].to_numpy()
+    order = np.lexsort((number, sid))
+    sid, number = sid[order], number[order]
+    day = loads["day"].to_numpy()[order]
+    week = loads["iso_year"].to_numpy()[order] * 100 + loads["iso_week"].to_numpy()[order]
+    ids, inverse = np.unique(sid, return_inverse=True)
+    kinds = np.array([how_of.get(frequency.get(int(i), "weekly"), WEEKLY) for i in ids])
+    how = kinds[inverse]
+    key = np.where(how == EVERY_LOAD, number, np.where(how == DAILY, day, week))
+    frame = pd.DataFrame(
+        {
+            "sid": sid,
+            "key": key,
+            "bi": loads["bi_lot"].notna().to_numpy()[order],
+            "at": np.arange(len(sid)),
+        }
+    )
+    groups = frame.groupby(["sid", "key"], sort=False).agg(
+        loads=("at", "size"), bi=("bi", "any"), first=("at", "min")
+    )
+    gaps = groups[~groups["bi"]].sort_values("first")
+    for (sterilizer_id, value), count in zip(gaps.index, gaps["loads"].to_numpy(), strict=True):
+        kind = kinds[np.searchsorted(ids, sterilizer_id)]
+        if kind == EVERY_LOAD:
+            label = f"cycle {int(value)}"
+        elif kind == DAILY:
+            label = (EPOCH + dt.timedelta(days=int(value))).isoformat()
         else:
-            iso = rows["local"].dt.isocalendar()
-            keys = iso["year"].astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
-        frame = pd.DataFrame({"key": keys.to_numpy(), "bi": rows["bi_lot"].notna().to_numpy()})
-        for key, group in frame.groupby("key", sort=False):
-            if not group["bi"].any():
-                found[int(sid)].append(BiGap(period=str(key), loads=len(group)))
+            label = f"{int(value) // 100}-W{int(value) % 100:02d}"
+        found[int(sterilizer_id)].append(BiGap(period=label, loads=int(count)))
     return found
 
 
@@ -107,16 +134,20 @@ def early_releases(
     return found
 
 
+MAX_KNOWN = 2000  # more ids than this: the query finds the rows itself
+
+
 def iuss_cycles(
-    session: Session, period: Period, zone: ClinicTime
+    session: Session, period: Period, zone: ClinicTime, ids: list[int] | None = None
 ) -> dict[int, list[IussCycleFinding]]:
-    rows = list(
-        session.scalars(
-            select(Cycle)
-            .where(Cycle.iuss_reason.is_not(None), *period.where(Cycle.started_at))
-            .order_by(Cycle.started_at, Cycle.id)
-        )
-    )
+    """`ids`: the period's IUSS cycles, known already (the report's cycle columns): read
+    only those (none: no query), not every cycle of the period again."""
+    if ids is not None and not ids:
+        return {}
+    statement = select(Cycle).where(Cycle.iuss_reason.is_not(None), *period.where(Cycle.started_at))
+    if ids is not None and len(ids) <= MAX_KNOWN:
+        statement = statement.where(Cycle.id.in_(ids))
+    rows = list(session.scalars(statement.order_by(Cycle.started_at, Cycle.id)))
     codes: dict[int, list[str]] = defaultdict(list)
     if rows:
         for cid, code in session.execute(
@@ -165,11 +196,14 @@ def findings(
     zone: ClinicTime,
     loads: pd.DataFrame,
     sterilizers: list[Sterilizer],
+    cycles: pd.DataFrame | None = None,
 ) -> dict[str, dict[int, Any]]:
-    """Every second-edition finding, by key and sterilizer id."""
+    """Every second-edition finding, by key and sterilizer id (`cycles`: the period's,
+    with the `iuss` column)."""
+    iuss = None if cycles is None else sorted({int(i) for i in cycles["id"][cycles["iuss"]]})
     return {
         "bi_gaps": bi_gaps(loads, sterilizers),
         "invalid_bi_tests": invalid_bi_tests(session, period, zone),
         "early_releases": early_releases(session, period, zone),
-        "iuss_cycles": iuss_cycles(session, period, zone),
+        "iuss_cycles": iuss_cycles(session, period, zone, iuss),
     }

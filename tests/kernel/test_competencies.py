@@ -142,3 +142,66 @@ def test_a_year_of_work_is_judged_from_everyone_s_competencies_read_once(
     )
     assert lapsed_days[0] == dt.date(2025, 7, 1) and len(lapsed_days) == 184
     assert by_person[lapsed] == {"competency expired on 2025-06-30"}
+
+
+def test_only_the_work_of_people_whose_competencies_leave_a_day_uncovered_is_listed(
+    database, users, monkeypatch
+):
+    """With a summary of who worked when (first and last work in the period), a domain
+    lists only the work of people whose competencies leave a day of that span uncovered
+    (issue 17: a group's year is 100,000 cycles by trained staff). The findings are the
+    same as judging every piece of work."""
+    from kernel.auth import competencies
+
+    trained, chained, gap, never = (users.create(Role.MA) for _ in range(4))
+    now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    skill = "sterilizer_operation"
+    with database.session() as session:
+        for who, granted, expires in (
+            (trained, dt.date(2024, 1, 1), None),
+            (chained, dt.date(2024, 12, 1), dt.date(2025, 6, 30)),
+            (chained, dt.date(2025, 7, 1), None),
+            (gap, dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+            (gap, dt.date(2025, 4, 2), dt.date(2026, 12, 31)),
+        ):
+            competencies.grant_competency(
+                session, who, skill=skill, granted_on=granted, expires_on=expires,
+                actor="test", now=now,
+            )  # fmt: skip
+    start = dt.datetime(2025, 1, 1, 14, 0, tzinfo=dt.UTC)
+    work = [
+        competencies.Operation(who, skill, start + dt.timedelta(days=d), f"cycle {d}", "cycle",
+                               f"{who}-{d}")
+        for d in range(365)
+        for who in (trained, chained, gap, never)
+    ]  # fmt: skip
+    asked: list[list[str] | None] = []
+
+    def activity(session, start, end, operators=None):
+        asked.append(None if operators is None else sorted(operators))
+        return [op for op in work if operators is None or op.username in operators]
+
+    def spans(session, start, end):
+        first: dict[str, dt.datetime] = {}
+        last: dict[str, dt.datetime] = {}
+        for op in work:
+            first[op.username] = min(first.get(op.username, op.at), op.at)
+            last[op.username] = max(last.get(op.username, op.at), op.at)
+        return [(who, skill, first[who], last[who]) for who in first]
+
+    def judged() -> list[tuple[str, dt.date, str]]:
+        with database.session() as session:
+            found = competencies.untrained_operations(
+                session, None, None, day_of=lambda at: at.date()
+            )
+        return [(u.operation.username, u.operation.at.date(), u.reason) for u in found]
+
+    monkeypatch.setattr(competencies, "_activities", {"test": activity})
+    monkeypatch.setattr(competencies, "_spans", {"test": spans})
+    summarised = judged()
+    assert asked == [sorted([gap, never])]
+    assert [(who, day) for who, day, _ in summarised if who == gap] == [(gap, dt.date(2025, 4, 1))]
+    assert len([who for who, _, _ in summarised if who == never]) == 365
+    monkeypatch.setattr(competencies, "_spans", {})
+    assert judged() == summarised  # every piece of work judged: the same findings
+    assert asked[-1] is None
