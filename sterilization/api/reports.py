@@ -23,7 +23,7 @@ from kernel.sites.query_scope import narrow_session, set_session_scope, visible_
 from kernel.sites.schemas import SiteParam
 from sterilization import sterilizers
 from sterilization.models import Sterilizer
-from sterilization.reports import compliance, log_export, log_pdf
+from sterilization.reports import compliance, compliance_reads, log_export, log_pdf
 from sterilization.schemas import ComplianceReport, SterilizerFindings
 
 When = QueryText(40)
@@ -119,10 +119,10 @@ def compliance_for(
     for site_ids in by_zone.values():
         zone = scope.zone(site_ids[0])
         period = compliance.compliance_period(from_, to, zone, today=clock.today(zone))
-        passes.append(compliance.ZonePass(site_ids, zone, period))
+        passes.append(compliance_reads.ZonePass(site_ids, zone, period))
     # The tables every zone reads (the period's cycles, the used packs) are read once for
     # all zones and divided by site and each zone's period.
-    shared = compliance.prefetch(session, passes) if passes else []
+    shared = compliance_reads.prefetch(session, passes) if passes else []
     merged: ComplianceReport | None = None
     found: list[SterilizerFindings] = []
     try:

@@ -40,7 +40,7 @@ EVERY_LOAD, DAILY, WEEKLY = 0, 1, 2
 def bi_gaps(loads: pd.DataFrame, sterilizers: list[Sterilizer]) -> dict[int, list[BiGap]]:
     """Loads in a week (`weekly`), a day (`daily`) or the load itself (`every_load`) with
     no BI in any of them. `loads` has `sterilizer_id`, `number`, `bi_lot` and the local
-    `day` (days since 1970), `iso_year`, `iso_week` (`compliance._cycles_frame`). Grouped
+    `day` (days since 1970), `iso_year`, `iso_week` (`compliance_reads.cycles_frame`). Grouped
     on columns; each sterilizer's gaps in the order of its loads' numbers."""
     found: dict[int, list[BiGap]] = defaultdict(list)
     if loads.empty:
