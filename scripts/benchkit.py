@@ -590,6 +590,9 @@ def server_process_tree(base_url: str) -> list[int]:
         ppid = int(parent.read_text().rsplit(")", 1)[1].split()[1])
         if ppid > 1 and ppid != os.getpid():
             pids.append(ppid)
+            siblings = Path(f"/proc/{ppid}/task/{ppid}/children")  # the other workers
+            if siblings.exists():
+                pids += [int(p) for p in siblings.read_text().split()]
     return sorted(set(pids))
 
 

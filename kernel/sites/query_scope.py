@@ -24,6 +24,8 @@ demo, tests' services) have no user and are not scoped. Raw connection-level SQL
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -144,9 +146,30 @@ def _scope_statement(state: ORMExecuteState) -> None:
     scope = session_scope(session)
     if scope is None or scope.sees_everything:
         return
-    state.statement = state.statement.options(
-        *_criteria_options(tuple(sorted(scope.ids)), len(_REGISTRY))
-    )
+    state.statement = _scoped(state.statement, tuple(sorted(scope.ids)))
+
+
+# A statement built once and run again and again (a pack scan) gets its scoped copy once
+# per set of sites: a new copy per execution meant SQLAlchemy computing the cache key of a
+# statement carrying ~20 criteria every time (0.8 ms of a 2 ms scan for a one-site user).
+# Weak keys: a statement built for one request takes its copies with it when it goes.
+_SCOPED: weakref.WeakKeyDictionary[Any, dict[tuple[tuple[int, ...], int], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_SCOPED_LOCK = threading.Lock()
+
+
+def _scoped(statement: Any, ids: tuple[int, ...]) -> Any:
+    key = (ids, len(_REGISTRY))
+    with _SCOPED_LOCK:
+        copies = _SCOPED.get(statement)
+        found = copies.get(key) if copies is not None else None
+    if found is not None:
+        return found
+    found = statement.options(*_criteria_options(*key))
+    with _SCOPED_LOCK:
+        _SCOPED.setdefault(statement, {})[key] = found
+    return found
 
 
 @functools.lru_cache(maxsize=512)

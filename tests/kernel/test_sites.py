@@ -300,3 +300,41 @@ def test_site_table_names_its_zone_as_the_clock_reads_it(database):
     assert FixedClock(dt.UTC, dt.datetime(2026, 7, 1, 3, tzinfo=dt.UTC)).local_day(
         main, dt.datetime(2026, 7, 1, 3, tzinfo=dt.UTC)
     ) == dt.date(2026, 6, 30)
+
+
+def test_a_statement_run_again_takes_its_scoped_copy_once_per_set_of_sites():
+    """A prebuilt statement (the pack scan's) is scoped once per set of sites, not on
+    every execution; its copies go when the statement goes."""
+    import gc
+    import weakref
+
+    from kernel.sites.query_scope import _SCOPED, _scoped
+
+    statement = select(Pack).where(Pack.code == "PK-1")
+    first = _scoped(statement, (1,))
+    assert _scoped(statement, (1,)) is first
+    other = _scoped(statement, (1, 2))
+    assert other is not first and "site_id" in str(other.compile())
+    gone = weakref.ref(statement)
+    del statement, first, other
+    gc.collect()
+    assert gone() is None and gone not in [weakref.ref(s) for s in list(_SCOPED.keys())]
+
+
+def test_a_one_site_user_scanning_again_and_again_never_sees_another_sites_pack(client, users):
+    make_site(client, users, TOKYO)
+    admin = users.headers(Role.ADMIN)
+    made = client.post("/api/v1/packs", json={"description": "Kit", "site": "TYO"}, headers=admin)
+    tokyo_pack = made.json()["items"][0]["code"]
+    made = client.post("/api/v1/packs", json={"description": "Kit"}, headers=admin)
+    main_pack = made.json()["items"][0]["code"]
+    users.create(Role.MA, "mia")  # MAIN only
+    for _ in range(3):  # the scoped statement is reused from the second scan on
+        assert (
+            client.get(f"/api/v1/packs/{main_pack}", headers=bearer(users, "mia")).status_code
+            == 200
+        )
+        assert (
+            client.get(f"/api/v1/packs/{tokyo_pack}", headers=bearer(users, "mia")).status_code
+            == 404
+        )
