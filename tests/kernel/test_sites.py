@@ -310,6 +310,7 @@ def test_a_statement_run_again_takes_its_scoped_copy_once_per_set_of_sites():
 
     from kernel.sites.query_scope import _SCOPED, _scoped
 
+    gc.collect()  # earlier tests' statements, already unreachable, leave first
     before = len(_SCOPED)
     statement = select(Pack).where(Pack.code == "PK-1")
     first = _scoped(statement, (1,))
