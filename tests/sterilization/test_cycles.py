@@ -298,6 +298,10 @@ def test_cycle_detail_shows_packs_parameters_and_operator(steri, client):
 
 
 def test_cycle_log_filters_by_sterilizer_status_and_dates(steri, client):
+    # Mid-morning: the loads below advance the clock by hours, and "today" must not pass
+    # the clinic's midnight in between (this failed every evening, Chicago time).
+    morning = dt.datetime(2026, 11, 27, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
+    client.app.state.clock = FixedClock(ZoneInfo("America/Chicago"), morning)
     a = steri.sterilizer()
     b = steri.sterilizer()
     steri.run(a["code"])
