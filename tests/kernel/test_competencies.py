@@ -98,6 +98,18 @@ def test_an_expired_competency_is_not_current_and_the_warning_says_when_it_lapse
     assert eq.hld_run(probe)["warnings"] == []
 
 
+def grant_all(database, skill: str, now: dt.datetime, grants) -> None:
+    """Give each (username, granted_on, expires_on) the skill, in one session."""
+    from kernel.auth import competencies
+
+    with database.session() as session:
+        for who, granted, expires in grants:
+            competencies.grant_competency(
+                session, who, skill=skill, granted_on=granted, expires_on=expires,
+                actor="test", now=now,
+            )  # fmt: skip
+
+
 def test_a_year_of_work_is_judged_from_everyone_s_competencies_read_once(
     database, users, statements, monkeypatch
 ):
@@ -109,16 +121,11 @@ def test_a_year_of_work_is_judged_from_everyone_s_competencies_read_once(
     trained, lapsed, never = (users.create(Role.MA) for _ in range(3))
     now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
     skill = "sterilizer_operation"
-    with database.session() as session:
-        for who, granted, expires in (
-            (trained, dt.date(2025, 1, 1), None),
-            (lapsed, dt.date(2024, 1, 1), dt.date(2025, 3, 31)),
-            (lapsed, dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
-        ):
-            competencies.grant_competency(
-                session, who, skill=skill, granted_on=granted, expires_on=expires,
-                actor="test", now=now,
-            )  # fmt: skip
+    grant_all(database, skill, now, [
+        (trained, dt.date(2025, 1, 1), None),
+        (lapsed, dt.date(2024, 1, 1), dt.date(2025, 3, 31)),
+        (lapsed, dt.date(2025, 1, 1), dt.date(2025, 6, 30)),
+    ])  # fmt: skip
     start = dt.datetime(2025, 1, 1, 14, 0, tzinfo=dt.UTC)
     work = [
         competencies.Operation(who.upper(), skill, start + dt.timedelta(days=d),
@@ -156,18 +163,13 @@ def test_only_the_work_of_people_whose_competencies_leave_a_day_uncovered_is_lis
     trained, chained, gap, never = (users.create(Role.MA) for _ in range(4))
     now = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
     skill = "sterilizer_operation"
-    with database.session() as session:
-        for who, granted, expires in (
-            (trained, dt.date(2024, 1, 1), None),
-            (chained, dt.date(2024, 12, 1), dt.date(2025, 6, 30)),
-            (chained, dt.date(2025, 7, 1), None),
-            (gap, dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
-            (gap, dt.date(2025, 4, 2), dt.date(2026, 12, 31)),
-        ):
-            competencies.grant_competency(
-                session, who, skill=skill, granted_on=granted, expires_on=expires,
-                actor="test", now=now,
-            )  # fmt: skip
+    grant_all(database, skill, now, [
+        (trained, dt.date(2024, 1, 1), None),
+        (chained, dt.date(2024, 12, 1), dt.date(2025, 6, 30)),
+        (chained, dt.date(2025, 7, 1), None),
+        (gap, dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
+        (gap, dt.date(2025, 4, 2), dt.date(2026, 12, 31)),
+    ])  # fmt: skip
     start = dt.datetime(2025, 1, 1, 14, 0, tzinfo=dt.UTC)
     work = [
         competencies.Operation(who, skill, start + dt.timedelta(days=d), f"cycle {d}", "cycle",
