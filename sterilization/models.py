@@ -260,8 +260,9 @@ class Pack(SQLModel, table=True):
         # The auditor's compliance checks on used packs (migration 0007_auditor).
         Index("ix_packs_used_at_expires_on", "used_at", "expires_on"),
         Index("ix_packs_implant_used_at", "implant", "used_at"),
-        # A cycle's pack codes in pack order, from the index alone (the log export).
-        Index("ix_packs_cycle_code", "cycle_id", "id", "code"),
+        # A cycle's pack codes and descriptions in pack order, from the index alone (the
+        # log export; migration 0019_pack_contents_index).
+        Index("ix_packs_cycle_contents", "cycle_id", "id", "code", "description"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -26,6 +26,7 @@ from sterilization.reports.log_export import (
     audit_head,
     iter_log,
     pack_codes,
+    pack_contents,
 )
 
 # The printable log is built in memory; longer ranges belong in the CSV.
@@ -204,10 +205,10 @@ def _print_cycles(
         reasons = json.loads(row.failure_reasons) if row.failure_reasons else []
         if reasons:
             notes.append("Failed: " + "; ".join(reasons))
-        if row.pack_codes:
-            notes.append("Packs: " + " ".join(pack_codes(row)))
-        if row.contents:
-            notes.append("Contents: " + row.contents)
+        if codes := pack_codes(row):
+            notes.append("Packs: " + " ".join(codes))
+        if contents := pack_contents(row):
+            notes.append("Contents: " + contents)
         extra = []
         if row.integrator:
             extra.append(f"integrator {row.integrator}")
