@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ _DONE: Any = object()
 _POLL_SECONDS = 0.1
 
 
-def read_ahead(produce: Callable[[], Generator[T]], *, depth: int = 1) -> Iterator[T]:
+def read_ahead(produce: Callable[[], Generator[T]], *, depth: int = 1) -> Generator[T]:
     """What `produce()` yields, in order, produced up to `depth` items ahead in a thread of
     its own. The producer runs from start to end in that one thread (a database session
     opened there is closed there); its errors are raised here. When the caller stops early

@@ -418,7 +418,11 @@ def log_csv_chunks(
 
     yield csv_text((), ("site", *LOG_COLUMNS) if site_column else LOG_COLUMNS)
     # The next batch is read while this one is written (`kernel.read_ahead`).
-    yield from log_csv_lines(read_ahead(batches), zone, sites, site_column=site_column)
+    ahead = read_ahead(batches)
+    try:
+        yield from log_csv_lines(ahead, zone, sites, site_column=site_column)
+    finally:
+        ahead.close()  # a client that hung up: the reading thread ends with the response
 
 
 def sites_in_log(session: Session, period: Period, sterilizer_id: int | None) -> int:

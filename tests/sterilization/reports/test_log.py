@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 
 import pandas as pd
 import pypdfium2 as pdfium
@@ -248,3 +249,15 @@ def test_the_log_says_what_was_in_the_load_and_shows_invalid_tests_and_iuss(clie
     pdf = client.get("/api/v1/sterilization/log.pdf", headers=users.headers(Role.AUDITOR))
     _, text = pdf_text(pdf.content)
     assert "Contents: Suture kit" in text and "IUSS (immediate use)" in text
+
+
+def test_an_export_stopped_early_ends_its_reading_thread_and_read_transaction(database, record):
+    """A client that hangs up mid-download: the batch read ahead is dropped, the thread that
+    read it ends and its read transaction is closed, before the response is gone."""
+    chunks = log_export.log_csv_chunks(database, Period(), ClinicTime(CHICAGO), batch=2)
+    assert next(chunks).startswith("sterilizer,")
+    assert next(chunks).count("\r\n") == 2
+    assert any(t.name == "read-ahead" for t in threading.enumerate())
+    chunks.close()
+    assert not any(t.name == "read-ahead" for t in threading.enumerate())
+    assert database.engine.pool.checkedout() == 0
