@@ -5,8 +5,9 @@ one year over 50 sterilizers.
 The dataset is the sterilization benchmark's (50 sterilizers x 10,000 cycles over ten
 years, 10 packs per cycle), bulk-loaded with set-based SQL by `bench_sterilization`.
 
-Targets (issue 8): at least 50,000 rows/s through HTTP, server memory growth under 100 MB
-during the export; compliance for one year over 50 sterilizers under 3 s.
+Targets: at least 100,000 rows/s through HTTP (issue 22; issue 8 asked 50,000), server
+memory growth under 100 MB during the export; compliance for one year over 50 sterilizers
+under 3 s (issue 8).
 
 Usage: `python scripts/bench.py auditor [--scale 1.0] [--backend B]` (databases
 recreated every run; `--scale` shrinks cycles per sterilizer as in `bench_sterilization`).
@@ -97,7 +98,7 @@ def run_backend(backend: str, url: str, shape: steri_bench.Shape) -> list[benchk
         benchkit.Figure("bulk load of the dataset", backend, round(seconds, 1), "s"),
         benchkit.Figure(
             f"log.csv, all {rows:,} cycles through HTTP", backend, round(rows / took), "rows/s",
-            target=50_000, comparison=">=", note=f"{size / 1e6:.0f} MB in {took:.1f} s",
+            target=100_000, comparison=">=", note=f"{size / 1e6:.0f} MB in {took:.1f} s",
         ),
         benchkit.Figure(
             "server memory growth during the export", backend, round(growth, 1), "MB",
