@@ -55,6 +55,7 @@ from inventory.schemas.stock import (
 )
 from inventory.stock_levels import ensure_stock_levels
 from kernel import audit
+from kernel.audit import sealing
 from kernel.clock import ClinicTime
 from kernel.db import utcnow
 from kernel.problems import Conflict, InvalidInput, NotFound
@@ -84,6 +85,25 @@ _ITEM_AND_LOCATION = (
     .select_from(_items_t)
     .outerjoin(_locations_t, _locations_t.c.code == bindparam("code"))
     .where(_items_t.c.sku == bindparam("sku"))
+)  # fmt: skip
+# A movement at one location: the item, the location and the item's level there, the
+# level locked (PostgreSQL: FOR UPDATE re-reads it as last committed), in one round trip.
+# No row when any is missing: `record_movement` then takes the general path.
+_ITEM_LOCATION_LEVEL = (
+    select(
+        _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit,
+        _items_t.c.lot_tracked, _items_t.c.active,
+        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id,
+        _levels_t.c.id, _levels_t.c.on_hand,
+    )
+    .select_from(_items_t)
+    .join(_locations_t, _locations_t.c.code == bindparam("code"))
+    .join(
+        _levels_t,
+        (_levels_t.c.item_id == _items_t.c.id) & (_levels_t.c.location_id == _locations_t.c.id),
+    )
+    .where(_items_t.c.sku == bindparam("sku"))
+    .with_for_update(of=_levels_t)
 )  # fmt: skip
 _LOCATION_BY_CODE = select(
     _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id
@@ -123,7 +143,8 @@ _SET_LEVEL = (
     .values(on_hand=bindparam("new_on_hand"))
 )
 _NEW_LOT = insert(_lots_t).returning(_lots_t.c.id)
-_NEW_MOVEMENT = insert(_movements_t).returning(_movements_t.c.id)
+# Every column back: the row as stored, which the commit seals without reading it again.
+_NEW_MOVEMENT = insert(_movements_t).returning(*_movements_t.c)
 # What the movements placed after an instant changed: a back-dated count's correction.
 _CHANGED_SINCE = select(func.coalesce(func.sum(_movements_t.c.quantity), 0)).where(
     _movements_t.c.item_id == bindparam("item_id"),
@@ -189,6 +210,24 @@ def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemR
     if row[6] is None or not site_visible(session, row[9]):  # another site's: not found
         raise NotFound(f"No location with code {code!r}.", field="location")
     return ItemRef(*row[:6]), LocationRef(*row[6:])
+
+
+def lock_item_at(
+    session: Session, sku: str, code: str
+) -> tuple[ItemRef, LocationRef, dict[int, LevelRow]] | None:
+    """The item, the location and the item's locked level there, in one round trip; None
+    if any of them is missing (the caller then finds out which, and makes the level)."""
+    row = (
+        session.connection()
+        .execute(_ITEM_LOCATION_LEVEL, {"sku": normalize_sku(sku), "code": normalize_code(code)})
+        .first()
+    )
+    if row is None:
+        return None
+    if not site_visible(session, row[9]):  # another site's: not found
+        raise NotFound(f"No location with code {code!r}.", field="location")
+    level = LevelRow(row[10], row[11], row[11])
+    return ItemRef(*row[:6]), LocationRef(*row[6:10]), {row[6]: level}
 
 
 def find_location(session: Session, code: str, *, field: str = "location") -> LocationRef:
@@ -405,18 +444,18 @@ class _Move:
                 conn.execute(_SET_LEVEL, {"level_id": level.id, "new_on_hand": level.on_hand})
         ids = []
         for change in self.changes:
-            ids.append(
-                conn.execute(
-                    _NEW_MOVEMENT,
-                    {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
-                     "lot": change.lot.lot, "expires_on": change.lot.expires_on,
-                     "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
-                     "reference": reference, "recorded_at": recorded_at, "used": change.used,
-                     "on_hand_after": change.on_hand_after,
-                     "packaging_id": packaging.id if packaging else None,
-                     "packages": change.quantity // packaging.units if packaging else None},
-                ).scalar_one()
-            )  # fmt: skip
+            stored = conn.execute(
+                _NEW_MOVEMENT,
+                {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
+                 "lot": change.lot.lot, "expires_on": change.lot.expires_on,
+                 "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
+                 "reference": reference, "recorded_at": recorded_at, "used": change.used,
+                 "on_hand_after": change.on_hand_after,
+                 "packaging_id": packaging.id if packaging else None,
+                 "packages": change.quantity // packaging.units if packaging else None},
+            ).one()  # fmt: skip
+            sealing.note_stored(conn, _movements_t, stored)
+            ids.append(stored.id)
         return ids
 
 
@@ -490,7 +529,11 @@ def record_movement(
     if data.occurred_at is not None:
         at = occurred_instant(data.occurred_at, now)
         day = (zone or ClinicTime(dt.UTC)).local_date(at)
-    item, location = find_item_and_location(session, data.sku, data.location)
+    found = None if data.to_location else lock_item_at(session, data.sku, data.location)
+    if found is not None:
+        item, location, levels = found
+    else:
+        item, location = find_item_and_location(session, data.sku, data.location)
     to_location = (
         find_location(session, data.to_location, field="to_location") if data.to_location else None
     )
@@ -503,8 +546,9 @@ def record_movement(
         target = to_location or location
         if not target.active:
             raise Conflict(f"Location {target.code} is inactive; stock cannot be moved there.")
-    ids = [location.id] + ([to_location.id] if to_location else [])
-    levels = lock_levels(session, item.id, ids)
+    if found is None:
+        ids = [location.id] + ([to_location.id] if to_location else [])
+        levels = lock_levels(session, item.id, ids)
     move = _Move(session, item=item, levels=levels, today=day)
     lot = data.lot.strip() if data.lot else None
     kind, quantity = data.kind, data.quantity
