@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -75,7 +75,12 @@ def row_key(values: Iterable[Any]) -> str:
     return ",".join(str(v) for v in values)
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # most columns: no conversion
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, dt.date | dt.time):
@@ -93,7 +98,11 @@ def _plain(value: Any) -> Any:
 
 def row_digest(table: str, row: Any) -> str:
     """SHA-256 of a row as stored (every column, by name)."""
-    mapping = row._mapping
+    return values_digest(table, row._mapping)
+
+
+def values_digest(table: str, mapping: Mapping[str, Any]) -> str:
+    """SHA-256 of a row's column values (column name -> value as read back)."""
     payload = json.dumps(
         [table, sorted((str(k), _plain(v)) for k, v in mapping.items())],
         separators=(",", ":"),

@@ -13,7 +13,7 @@ concurrent writes there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, event, select, text, tuple_
@@ -23,8 +23,9 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from kernel.audit import evidence, service
 from kernel.db import utcnow
+from kernel.direct_sql import WROTE, Direct
 
-_DML = "steristock_dml"
+_DML = WROTE
 _STORED = "steristock_stored_digests"  # connection.info: (table, key) -> digest
 
 
@@ -45,28 +46,33 @@ def _forget_dml(conn: Connection) -> None:
     conn.info.pop(_STORED, None)
 
 
-def note_stored(connection: Connection, table: Table, row: Any) -> None:
-    """`row` of an append-only evidence table as its INSERT ... RETURNING (every column)
-    gave it back: that is the row as stored and as it will stay (UPDATE and DELETE are
-    refused), so the commit seals this digest instead of reading the row again. Only used
-    for a row the change log names at commit (a rolled-back savepoint's row is not)."""
+def note_stored(connection: Connection, table: Table, row: Mapping[str, Any]) -> None:
+    """`row` (column name -> value) of an append-only evidence table as its INSERT ...
+    RETURNING (every column) gave it back: that is the row as stored and as it will stay
+    (UPDATE and DELETE are refused), so the commit seals this digest instead of reading
+    the row again. Only used for a row the change log names at commit (a rolled-back
+    savepoint's row is not)."""
     entry = evidence._REGISTRY[table.name]
     if entry.updated:  # the row may still change before the commit: read it then
         return
-    key_text = evidence.row_key(row._mapping[c] for c in entry.key_columns)
+    if set(row) != set(table.c.keys()):
+        raise ValueError(f"note_stored needs every column of {table.name}")
+    key_text = evidence.row_key(row[c] for c in entry.key_columns)
     stored = connection.info.setdefault(_STORED, {})
-    stored[(table.name, key_text)] = evidence.row_digest(table.name, row)
+    stored[(table.name, key_text)] = evidence.values_digest(table.name, row)
 
 
 # One statement takes this transaction's log and empties it. Only this transaction's rows
 # are visible (PostgreSQL) or present (SQLite's writer holds the lock).
-_TAKE_CHANGES = delete(evidence._changes_t).returning(
-    evidence._changes_t.c.id, evidence._changes_t.c.table_name, evidence._changes_t.c.row_key
+_TAKE_CHANGES = Direct(
+    delete(evidence._changes_t).returning(
+        evidence._changes_t.c.id, evidence._changes_t.c.table_name, evidence._changes_t.c.row_key
+    )
 )
 _audit_head = evidence._audit_head_t
 _seal_head = evidence._head_t
 # Both heads, locked (PostgreSQL: FOR UPDATE of both rows; SQLite's writer holds the lock).
-_LOCK_HEADS = (
+_LOCK_HEADS = Direct(
     select(
         _audit_head.c.seq.label("audit_seq"),
         _audit_head.c.hash.label("audit_hash"),
@@ -78,8 +84,10 @@ _LOCK_HEADS = (
     .where(_audit_head.c.id == 1)
     .with_for_update()
 )
-_INSERT_ENTRIES = service._INSERT_ENTRIES
-_SET_AUDIT_HEAD = service._SET_HEAD
+_INSERT_ENTRIES = Direct(service._INSERT_ENTRIES)
+_SET_AUDIT_HEAD = Direct(service._SET_HEAD)
+_INSERT_SEALS = Direct(evidence._INSERT_SEALS)
+_SET_SEAL_HEAD = Direct(evidence._SET_SEAL_HEAD)
 
 # PostgreSQL: every write of the window in one statement (one round trip).
 _PG_ENTRIES = """
@@ -107,15 +115,15 @@ seals AS (
 UPDATE record_seal_head SET seq = :seal_seq, mac = :seal_mac, audit_seq = :sealed_audit
 WHERE id = 1"""
 _PG_WRITE = {
-    True: text("WITH" + _PG_ENTRIES + _PG_SEALS),
-    False: text("WITH" + _PG_SEALS),
+    True: Direct(text("WITH" + _PG_ENTRIES + _PG_SEALS)),
+    False: Direct(text("WITH" + _PG_SEALS)),
 }
 
 
 def _changed_rows(connection: Connection) -> list[tuple[str, str, str]]:
     """(table, key, digest) of every row this transaction's triggers logged; the log is
     emptied in the same statement."""
-    logged = sorted(connection.execute(_TAKE_CHANGES).all())
+    logged = sorted(_TAKE_CHANGES.run(connection))
     if not logged:
         return []
     stored: dict[tuple[str, str], str] = connection.info.pop(_STORED, None) or {}
@@ -189,29 +197,39 @@ def _seal_changes(session: Session) -> None:
     wrote = connection.info.pop(_DML, False)
     if not wrote and not entries:
         return
-    changes = _changed_rows(connection) if wrote else []
+    try:
+        _seal(connection, entries, _changed_rows(connection) if wrote else [])
+    finally:
+        connection.info.pop(_DML, None)  # the sealing's own writes need no sealing
+
+
+def _seal(
+    connection: Connection, entries: list[dict[str, Any]], changes: list[tuple[str, str, str]]
+) -> None:
     # From here until the commit ends, concurrent writers wait for these two rows.
-    heads = connection.execute(_LOCK_HEADS).one()
-    audit_seq, audit_hash = heads.audit_seq, heads.audit_hash
+    (head_audit_seq, audit_hash, seal_seq, seal_mac, sealed_audit_seq) = _LOCK_HEADS.run(
+        connection
+    )[0]
+    audit_seq = head_audit_seq
     entry_rows: list[dict[str, Any]] = []
     if entries:
         entry_rows, audit_seq, audit_hash = service.chain_entries(
             entries, audit_seq, audit_hash, utcnow()
         )
-    if audit_seq != heads.sealed_audit_seq:
+    if audit_seq != sealed_audit_seq:
         changes.append((evidence.AUDIT_TABLE, str(audit_seq), audit_hash))
     if not changes:
         return
-    seal_rows, seal_seq, seal_mac = evidence.chain_seals(changes, heads.seal_seq, heads.seal_mac)
+    seal_rows, seal_seq, seal_mac = evidence.chain_seals(changes, seal_seq, seal_mac)
     if connection.dialect.name == "postgresql":
         _write_postgres(connection, entry_rows, (audit_seq, audit_hash), seal_rows, seal_mac)
         return
     if entry_rows:
-        connection.execute(_INSERT_ENTRIES, entry_rows)
-        connection.execute(_SET_AUDIT_HEAD, {"new_seq": audit_seq, "new_hash": audit_hash})
-    connection.execute(evidence._INSERT_SEALS, seal_rows)
-    connection.execute(
-        evidence._SET_SEAL_HEAD, {"new_seq": seal_seq, "new_mac": seal_mac, "new_audit": audit_seq}
+        _INSERT_ENTRIES.run_many(connection, entry_rows)
+        _SET_AUDIT_HEAD.run(connection, {"new_seq": audit_seq, "new_hash": audit_hash})
+    _INSERT_SEALS.run_many(connection, seal_rows)
+    _SET_SEAL_HEAD.run(
+        connection, {"new_seq": seal_seq, "new_mac": seal_mac, "new_audit": audit_seq}
     )
 
 
@@ -247,7 +265,7 @@ def _write_postgres(
             "audit_seq": audit_head[0],
             "audit_hash": audit_head[1],
         }
-    connection.execute(_PG_WRITE[bool(entry_rows)], params)
+    _PG_WRITE[bool(entry_rows)].run(connection, params)
 
 
 service.COMMIT_HOOK.append(_seal_changes)
