@@ -89,9 +89,19 @@ _SET_AUDIT_HEAD = Direct(service._SET_HEAD)
 _INSERT_SEALS = Direct(evidence._INSERT_SEALS)
 _SET_SEAL_HEAD = Direct(evidence._SET_SEAL_HEAD)
 
-# PostgreSQL: every write of the window in one statement (one round trip).
-_PG_ENTRIES = """
-entries AS (
+# PostgreSQL: every write of the window in one statement (one round trip): the entries
+# and the audit head (when the transaction recorded any), the seals and the seal head.
+_PG_SEALS_ONLY = """
+WITH seals AS (
+    INSERT INTO record_seals (seq, table_name, row_key, digest, mac)
+    SELECT * FROM unnest(CAST(:s_seq AS bigint[]), CAST(:s_table AS text[]),
+                         CAST(:s_key AS text[]), CAST(:s_digest AS text[]),
+                         CAST(:s_mac AS text[]))
+)
+UPDATE record_seal_head SET seq = :seal_seq, mac = :seal_mac, audit_seq = :sealed_audit
+WHERE id = 1"""
+_PG_ENTRIES_AND_SEALS = """
+WITH entries AS (
     INSERT INTO audit_entries
         (seq, at, actor, action, entity, entity_id, "before", "after", prev_hash, hash)
     SELECT e.seq, CAST(:at AS timestamptz), e.actor, e.action, e.entity, e.entity_id,
@@ -104,8 +114,7 @@ entries AS (
 ),
 audit_head_set AS (
     UPDATE audit_head SET seq = :audit_seq, hash = :audit_hash WHERE id = 1
-),"""
-_PG_SEALS = """
+),
 seals AS (
     INSERT INTO record_seals (seq, table_name, row_key, digest, mac)
     SELECT * FROM unnest(CAST(:s_seq AS bigint[]), CAST(:s_table AS text[]),
@@ -115,8 +124,8 @@ seals AS (
 UPDATE record_seal_head SET seq = :seal_seq, mac = :seal_mac, audit_seq = :sealed_audit
 WHERE id = 1"""
 _PG_WRITE = {
-    True: Direct(text("WITH" + _PG_ENTRIES + _PG_SEALS)),
-    False: Direct(text("WITH" + _PG_SEALS)),
+    True: Direct(text(_PG_ENTRIES_AND_SEALS)),
+    False: Direct(text(_PG_SEALS_ONLY)),
 }
 
 
