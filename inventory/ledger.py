@@ -55,8 +55,10 @@ from inventory.schemas.stock import (
 )
 from inventory.stock_levels import ensure_stock_levels
 from kernel import audit
+from kernel.audit import sealing
 from kernel.clock import ClinicTime
 from kernel.db import utcnow
+from kernel.direct_sql import Direct
 from kernel.problems import Conflict, InvalidInput, NotFound
 from kernel.sites.query_scope import site_visible
 
@@ -69,6 +71,8 @@ USE_KINDS = frozenset({"consume", "count"})  # the kinds whose taking can be use
 # The hot path (a consume is the most frequent request) uses Core statements built once
 # with bind parameters, so SQLAlchemy reuses their compiled form: profiling showed ORM
 # identity-map and unit-of-work bookkeeping costing more than the database work itself.
+# The statements of a one-location movement (`Direct`) skip SQLAlchemy's execution path
+# too (kernel/direct_sql.py).
 _levels_t = StockLevel.__table__  # type: ignore[attr-defined]
 _lots_t = StockLot.__table__  # type: ignore[attr-defined]
 _movements_t = StockMovement.__table__  # type: ignore[attr-defined]
@@ -84,6 +88,25 @@ _ITEM_AND_LOCATION = (
     .select_from(_items_t)
     .outerjoin(_locations_t, _locations_t.c.code == bindparam("code"))
     .where(_items_t.c.sku == bindparam("sku"))
+)  # fmt: skip
+# A movement at one location: the item, the location and the item's level there, the
+# level locked (PostgreSQL: FOR UPDATE re-reads it as last committed), in one round trip.
+# No row when any is missing: `record_movement` then takes the general path.
+_ITEM_LOCATION_LEVEL = Direct(
+    select(
+        _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit,
+        _items_t.c.lot_tracked, _items_t.c.active,
+        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id,
+        _levels_t.c.id, _levels_t.c.on_hand,
+    )
+    .select_from(_items_t)
+    .join(_locations_t, _locations_t.c.code == bindparam("code"))
+    .join(
+        _levels_t,
+        (_levels_t.c.item_id == _items_t.c.id) & (_levels_t.c.location_id == _locations_t.c.id),
+    )
+    .where(_items_t.c.sku == bindparam("sku"))
+    .with_for_update(of=_levels_t)
 )  # fmt: skip
 _LOCATION_BY_CODE = select(
     _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id
@@ -112,18 +135,41 @@ _LOT_EXPIRY = (
     .where(_lots_t.c.item_id == bindparam("item_id"), _lots_t.c.lot == bindparam("lot"))
     .limit(1)
 )
-_SET_LOT = (
+_LOTS = Direct(LOTS_BY_EXPIRY)
+_SET_LOT = Direct(
     update(_lots_t)
     .where(_lots_t.c.id == bindparam("lot_id"))
     .values(quantity=bindparam("new_quantity"))
 )
-_SET_LEVEL = (
+_SET_LEVEL = Direct(
     update(_levels_t)
     .where(_levels_t.c.id == bindparam("level_id"))
     .values(on_hand=bindparam("new_on_hand"))
 )
 _NEW_LOT = insert(_lots_t).returning(_lots_t.c.id)
-_NEW_MOVEMENT = insert(_movements_t).returning(_movements_t.c.id)
+# Every column back: the row as stored, which the commit seals without reading it again.
+_MOVEMENT_COLUMNS = [c.name for c in _movements_t.c]
+_INSERT_MOVEMENT = (
+    insert(_movements_t)
+    .values({c.name: bindparam(c.name, type_=c.type) for c in _movements_t.c if c.name != "id"})
+    .returning(*_movements_t.c)
+)
+_NEW_MOVEMENT = Direct(_INSERT_MOVEMENT)
+# PostgreSQL, a movement that changes one lot and one level (a consume): all three writes
+# in one statement (data-modifying CTEs), one round trip instead of three.
+_PG_ONE_CHANGE = Direct(
+    _INSERT_MOVEMENT.add_cte(
+        update(_lots_t)
+        .where(_lots_t.c.id == bindparam("lot_id"))
+        .values(quantity=bindparam("new_quantity"))
+        .cte("lot_set")
+    ).add_cte(
+        update(_levels_t)
+        .where(_levels_t.c.id == bindparam("level_id"))
+        .values(on_hand=bindparam("new_on_hand"))
+        .cte("level_set")
+    )
+)
 # What the movements placed after an instant changed: a back-dated count's correction.
 _CHANGED_SINCE = select(func.coalesce(func.sum(_movements_t.c.quantity), 0)).where(
     _movements_t.c.item_id == bindparam("item_id"),
@@ -191,6 +237,23 @@ def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemR
     return ItemRef(*row[:6]), LocationRef(*row[6:])
 
 
+def lock_item_at(
+    session: Session, sku: str, code: str
+) -> tuple[ItemRef, LocationRef, dict[int, LevelRow]] | None:
+    """The item, the location and the item's locked level there, in one round trip; None
+    if any of them is missing (the caller then finds out which, and makes the level)."""
+    rows = _ITEM_LOCATION_LEVEL.run(
+        session.connection(), {"sku": normalize_sku(sku), "code": normalize_code(code)}
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    if not site_visible(session, row[9]):  # another site's: not found
+        raise NotFound(f"No location with code {code!r}.", field="location")
+    level = LevelRow(row[10], row[11], row[11])
+    return ItemRef(*row[:6]), LocationRef(*row[6:10]), {row[6]: level}
+
+
 def find_location(session: Session, code: str, *, field: str = "location") -> LocationRef:
     row = session.connection().execute(_LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
     if row is None or not site_visible(session, row[3]):  # another site's: not found
@@ -236,6 +299,7 @@ class _Move:
         self, session: Session, *, item: ItemRef, levels: dict[int, LevelRow], today: dt.date
     ) -> None:
         self.session = session
+        self.connection = session.connection()  # the transaction's (asked for once)
         self.item = item
         self.levels = levels
         self.today = today
@@ -245,9 +309,7 @@ class _Move:
     def lots_at(self, location: LocationRef) -> list[LotRow]:
         """The item's lots at a location, earliest expiry first (no expiry last)."""
         if location.id not in self._lots:
-            rows = self.session.connection().execute(
-                LOTS_BY_EXPIRY, {"item_id": self.item.id, "location_id": location.id}
-            )
+            rows = _LOTS.run(self.connection, {"item_id": self.item.id, "location_id": location.id})
             self._lots[location.id] = [LotRow(i, lot, e, q, q) for i, lot, e, q in rows]
         return self._lots[location.id]
 
@@ -373,9 +435,9 @@ class _Move:
         `lot` if given): the books as of `since` are today's balance minus this."""
         params = {"item_id": self.item.id, "location_id": location.id, "since": since}
         if lot is None:
-            return int(self.session.connection().execute(_CHANGED_SINCE, params).scalar_one())
+            return int(self.connection.execute(_CHANGED_SINCE, params).scalar_one())
         statement = _LOT_CHANGED_SINCE
-        return int(self.session.connection().execute(statement, params | {"lot": lot}).scalar_one())
+        return int(self.connection.execute(statement, params | {"lot": lot}).scalar_one())
 
     def write(
         self,
@@ -389,34 +451,47 @@ class _Move:
         packaging: PackagingRef | None = None,
     ) -> list[int]:
         """Write the lot balances, level totals and movement rows; the movement ids."""
-        conn = self.session.connection()
-        for location_id, lots in self._lots.items():
-            for row in lots:
-                if row.id is None:
-                    row.id = conn.execute(
-                        _NEW_LOT,
-                        {"item_id": self.item.id, "location_id": location_id, "lot": row.lot,
-                         "expires_on": row.expires_on, "quantity": row.quantity},
-                    ).scalar_one()  # fmt: skip
-                elif row.quantity != row.before:
-                    conn.execute(_SET_LOT, {"lot_id": row.id, "new_quantity": row.quantity})
-        for level in self.levels.values():
-            if level.on_hand != level.before:
-                conn.execute(_SET_LEVEL, {"level_id": level.id, "new_on_hand": level.on_hand})
+        conn = self.connection
+        lots = [{"lot_id": r.id, "new_quantity": r.quantity}
+                for rows in self._lots.values() for r in rows
+                if r.id is not None and r.quantity != r.before]  # fmt: skip
+        levels = [{"level_id": v.id, "new_on_hand": v.on_hand}
+                  for v in self.levels.values() if v.on_hand != v.before]  # fmt: skip
+        one_change = (
+            conn.dialect.name == "postgresql"
+            and len(self.changes) == len(lots) == len(levels) == 1
+            and all(r.id is not None for rows in self._lots.values() for r in rows)
+        )
+        if not one_change:  # else written with the movement, in its statement
+            for location_id, rows in self._lots.items():
+                for row in rows:
+                    if row.id is None:
+                        row.id = conn.execute(
+                            _NEW_LOT,
+                            {"item_id": self.item.id, "location_id": location_id, "lot": row.lot,
+                             "expires_on": row.expires_on, "quantity": row.quantity},
+                        ).scalar_one()  # fmt: skip
+            for params in lots:
+                _SET_LOT.run(conn, params)
+            for params in levels:
+                _SET_LEVEL.run(conn, params)
         ids = []
         for change in self.changes:
-            ids.append(
-                conn.execute(
-                    _NEW_MOVEMENT,
-                    {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
-                     "lot": change.lot.lot, "expires_on": change.lot.expires_on,
-                     "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
-                     "reference": reference, "recorded_at": recorded_at, "used": change.used,
-                     "on_hand_after": change.on_hand_after,
-                     "packaging_id": packaging.id if packaging else None,
-                     "packages": change.quantity // packaging.units if packaging else None},
-                ).scalar_one()
+            balances = lots[0] | levels[0] if one_change else {}
+            (returned,) = (_PG_ONE_CHANGE if one_change else _NEW_MOVEMENT).run(
+                conn,
+                balances
+                | {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
+                 "lot": change.lot.lot, "expires_on": change.lot.expires_on,
+                 "quantity": change.quantity, "at": at, "actor": actor, "reason": reason,
+                 "reference": reference, "recorded_at": recorded_at, "used": change.used,
+                 "on_hand_after": change.on_hand_after,
+                 "packaging_id": packaging.id if packaging else None,
+                 "packages": change.quantity // packaging.units if packaging else None},
             )  # fmt: skip
+            stored = dict(zip(_MOVEMENT_COLUMNS, returned, strict=True))
+            sealing.note_stored(conn, _movements_t, stored)
+            ids.append(stored["id"])
         return ids
 
 
@@ -490,7 +565,11 @@ def record_movement(
     if data.occurred_at is not None:
         at = occurred_instant(data.occurred_at, now)
         day = (zone or ClinicTime(dt.UTC)).local_date(at)
-    item, location = find_item_and_location(session, data.sku, data.location)
+    found = None if data.to_location else lock_item_at(session, data.sku, data.location)
+    if found is not None:
+        item, location, levels = found
+    else:
+        item, location = find_item_and_location(session, data.sku, data.location)
     to_location = (
         find_location(session, data.to_location, field="to_location") if data.to_location else None
     )
@@ -503,8 +582,9 @@ def record_movement(
         target = to_location or location
         if not target.active:
             raise Conflict(f"Location {target.code} is inactive; stock cannot be moved there.")
-    ids = [location.id] + ([to_location.id] if to_location else [])
-    levels = lock_levels(session, item.id, ids)
+    if found is None:
+        ids = [location.id] + ([to_location.id] if to_location else [])
+        levels = lock_levels(session, item.id, ids)
     move = _Move(session, item=item, levels=levels, today=day)
     lot = data.lot.strip() if data.lot else None
     kind, quantity = data.kind, data.quantity

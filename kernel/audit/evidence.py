@@ -9,7 +9,7 @@ A domain names its evidence tables (rows an auditor relies on) where it defines 
 and its migration installs the triggers (`install_triggers(op.get_bind(), table)`).
 For each table the database then logs every inserted (and, for `updated` tables, updated)
 row in `record_changes`, and refuses UPDATE (append-only tables) and DELETE (all). At
-commit, `_seal_changes` digests each logged row as stored, appends a seal to the keyed
+commit, `kernel.audit.sealing` digests each logged row as stored, appends a seal to the keyed
 chain `record_seals` (HMAC with a key kept outside the database, `kernel.audit.keys`),
 seals the audit chain's new head the same way, and empties the log.
 
@@ -22,40 +22,24 @@ proves and against whom.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    Table,
-    bindparam,
-    delete,
-    event,
-    insert,
-    inspect,
-    select,
-    text,
-    tuple_,
-    update,
-)
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Table, bindparam, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import UpdateBase
 
-import kernel.audit.service  # noqa: F401  (its before_commit hook must run before ours)
 from kernel.audit.keys import mac, seal_key
 from kernel.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from kernel.audit.seal_models import RecordChange, RecordSeal, RecordSealHead
-from kernel.audit.service import AUDIT_HEAD_WRITTEN
 
 AUDIT_TABLE = "audit_entries"
 DELETED = "deleted"
 DIGEST_BATCH = 5000  # rows read back per statement when sealing (a 5,000-pack recall: few)
-_DML = "steristock_dml"
 
 
 @dataclass(frozen=True)
@@ -91,7 +75,12 @@ def row_key(values: Iterable[Any]) -> str:
     return ",".join(str(v) for v in values)
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # most columns: no conversion
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, dt.date | dt.time):
@@ -109,7 +98,11 @@ def _plain(value: Any) -> Any:
 
 def row_digest(table: str, row: Any) -> str:
     """SHA-256 of a row as stored (every column, by name)."""
-    mapping = row._mapping
+    return values_digest(table, row._mapping)
+
+
+def values_digest(table: str, mapping: Mapping[str, Any]) -> str:
+    """SHA-256 of a row's column values (column name -> value as read back)."""
     payload = json.dumps(
         [table, sorted((str(k), _plain(v)) for k, v in mapping.items())],
         separators=(",", ":"),
@@ -277,33 +270,14 @@ def missing_triggers(connection: Connection) -> list[str]:
     ]
 
 
-# --- sealing at commit -----------------------------------------------------------------
-
-
-@event.listens_for(Engine, "after_execute")
-def _note_dml(conn: Connection, clauseelement: Any, *_args: Any) -> None:
-    """Remember that this transaction wrote, so read-only commits skip the sealing."""
-    if isinstance(clauseelement, UpdateBase) or (
-        hasattr(clauseelement, "text")
-        and clauseelement.text.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")
-    ):
-        conn.info[_DML] = True
-
-
-@event.listens_for(Engine, "rollback")
-@event.listens_for(Engine, "commit")
-def _forget_dml(conn: Connection) -> None:
-    conn.info.pop(_DML, None)
-    conn.info.pop(AUDIT_HEAD_WRITTEN, None)
-
+# --- sealing ------------------------------------------------------------------------
+# The commit hook that seals each write is `kernel.audit.sealing` (imported at the end).
 
 _seals_t = RecordSeal.__table__  # type: ignore[attr-defined]
 _head_t = RecordSealHead.__table__  # type: ignore[attr-defined]
 _changes_t = RecordChange.__table__  # type: ignore[attr-defined]
 _audit_head_t = AuditHead.__table__  # type: ignore[attr-defined]
 
-
-# Built once: every write request runs these at commit.
 _LOCK_SEAL_HEAD = (
     select(_head_t.c.seq, _head_t.c.mac, _head_t.c.audit_seq)
     .where(_head_t.c.id == 1)
@@ -315,12 +289,22 @@ _SET_SEAL_HEAD = (
     .where(_head_t.c.id == 1)
     .values(seq=bindparam("new_seq"), mac=bindparam("new_mac"), audit_seq=bindparam("new_audit"))
 )
-# One statement takes this transaction's log and empties it. Only this transaction's rows
-# are visible (PostgreSQL) or present (SQLite's writer holds the lock).
-_TAKE_CHANGES = delete(_changes_t).returning(
-    _changes_t.c.id, _changes_t.c.table_name, _changes_t.c.row_key
-)
-_AUDIT_HEAD = select(_audit_head_t.c.seq, _audit_head_t.c.hash)
+
+
+def chain_seals(
+    items: Iterable[tuple[str, str, str]], seq: int, prev: str
+) -> tuple[list[dict[str, Any]], int, str]:
+    """The seal rows for (table, key, digest) items after the seal (seq, prev); the new
+    head's (seq, mac)."""
+    key = seal_key()
+    rows = []
+    for table, key_text, digest in items:
+        seq += 1
+        prev = seal_mac(key, seq, table, key_text, digest, prev)
+        rows.append(
+            {"seq": seq, "table_name": table, "row_key": key_text, "digest": digest, "mac": prev}
+        )
+    return rows, seq, prev
 
 
 def _append_seals(
@@ -329,6 +313,8 @@ def _append_seals(
     *,
     audit_head: tuple[int, str] | None,
 ) -> None:
+    """Seal `pending` and the audit head (if newer than the last sealed), outside a
+    request's commit (migrations)."""
     head = connection.execute(_LOCK_SEAL_HEAD).one()
     items = list(pending)
     audit_seq = head.audit_seq
@@ -337,89 +323,9 @@ def _append_seals(
         audit_seq = audit_head[0]
     if not items:
         return
-    key = seal_key()
-    seq, prev = head.seq, head.mac
-    rows = []
-    for table, key_text, digest in items:
-        seq += 1
-        prev = seal_mac(key, seq, table, key_text, digest, prev)
-        rows.append(
-            {"seq": seq, "table_name": table, "row_key": key_text, "digest": digest, "mac": prev}
-        )
+    rows, seq, prev = chain_seals(items, head.seq, head.mac)
     connection.execute(_INSERT_SEALS, rows)
     connection.execute(_SET_SEAL_HEAD, {"new_seq": seq, "new_mac": prev, "new_audit": audit_seq})
-
-
-def _changed_rows(connection: Connection) -> list[tuple[str, str, str]]:
-    """(table, key, digest) of every row this transaction's triggers logged; the log is
-    emptied in the same statement."""
-    logged = sorted(connection.execute(_TAKE_CHANGES).all())
-    if not logged:
-        return []
-    by_table: dict[str, dict[str, None]] = {}  # each row once, in the order logged
-    for _id, table, key_text in logged:
-        by_table.setdefault(table, {})[key_text] = None
-    found: list[tuple[str, str, str]] = []
-    for table, keyset in by_table.items():
-        evidence = _REGISTRY.get(table)
-        if evidence is None:
-            continue
-        keys = list(keyset)
-        digests = dict(_digests_of(connection, evidence, keys))
-        found.extend((table, k, digests.get(k, DELETED)) for k in keys)
-    return found
-
-
-def _digests_of(
-    connection: Connection, evidence: EvidenceTable, keys: list[str]
-) -> Iterator[tuple[str, str]]:
-    columns = [evidence.table.c[c] for c in evidence.key_columns]
-    for start in range(0, len(keys), DIGEST_BATCH):
-        chunk = keys[start : start + DIGEST_BATCH]
-        if len(columns) == 1:
-            values = [columns[0].type.python_type(k) for k in chunk]
-            rows = connection.execute(_rows_by_key(evidence), {"keys": values})
-        else:
-            parts = [k.split(",") for k in chunk]
-            condition = tuple_(*columns).in_(
-                [
-                    tuple(c.type.python_type(v) for c, v in zip(columns, p, strict=True))
-                    for p in parts
-                ]
-            )
-            rows = connection.execute(select(evidence.table).where(condition))
-        for row in rows:
-            key_text = row_key(getattr(row, c) for c in evidence.key_columns)
-            yield key_text, row_digest(evidence.name, row)
-
-
-@functools.cache
-def _rows_by_key(evidence: EvidenceTable) -> Any:
-    """A single-column key table's rows by a list of keys (built once per table)."""
-    (column,) = (evidence.table.c[c] for c in evidence.key_columns)
-    return select(evidence.table).where(column.in_(bindparam("keys", expanding=True)))
-
-
-@event.listens_for(Session, "before_commit")
-def _seal_changes(session: Session) -> None:
-    """Seal what this transaction inserted or changed, and the audit chain's new head."""
-    transaction = session.get_transaction()
-    if transaction is None:
-        return
-    session.flush()  # what is still pending is written, so sealed, too
-    if not transaction.connections:
-        # Nothing was written: no connection to ask for. Asking would begin one (on SQLite
-        # taking the write lock), e.g. on the event loop for a request whose handler had
-        # already committed (the loop then blocks behind the writers it must serve).
-        return
-    connection = session.connection()
-    if not connection.info.pop(_DML, False):
-        return
-    pending = _changed_rows(connection)
-    # The audit chain's head as this transaction's audit hook just wrote it, else as stored.
-    audit = connection.info.pop(AUDIT_HEAD_WRITTEN, None) or connection.execute(_AUDIT_HEAD).first()
-    _append_seals(connection, pending, audit_head=(audit[0], audit[1]) if audit else None)
-    connection.info.pop(_DML, None)
 
 
 # --- verification ----------------------------------------------------------------------
@@ -545,3 +451,7 @@ def _check_table(
         if digest != DELETED:
             problems.append(f"{evidence.name} row {key_text}: sealed, but deleted")
     return count
+
+
+# The commit hook (it needs the registry above).
+import kernel.audit.sealing  # noqa: E402, F401

@@ -14,7 +14,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -128,35 +128,44 @@ _SET_HEAD = (
 )
 
 
-# Where the new head is left for the record seals' hook (`kernel.audit.evidence`), which
-# seals it in the same commit; forgotten when the transaction ends.
-AUDIT_HEAD_WRITTEN = "steristock_audit_head"
+def take_pending(session: Session) -> list[dict[str, Any]]:
+    """The entries recorded in this transaction, taken off the session."""
+    return session.info.pop(_PENDING, None) or []
 
 
-def _lock_head(session: Session) -> Any:
-    """The head row (`.seq`, `.hash`), locked until the transaction ends."""
-    return session.connection().execute(_LOCK_HEAD).one()
-
-
-@event.listens_for(Session, "before_commit")
-def _write_pending_entries(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    session.flush()
-    head = _lock_head(session)
-    at = utcnow()
+def chain_entries(
+    pending: list[dict[str, Any]], seq: int, prev: str, at: dt.datetime
+) -> tuple[list[dict[str, Any]], int, str]:
+    """The audit rows for `pending` after the head (seq, prev); the new head."""
     rows = []
-    seq, prev = head.seq, head.hash
     for entry in pending:
         seq += 1
         digest = entry_hash(seq=seq, at=at, prev_hash=prev, **entry)
         rows.append({"seq": seq, "at": at, "prev_hash": prev, "hash": digest, **entry})
         prev = digest
+    return rows, seq, prev
+
+
+# The commit hook that writes the entries: `kernel.audit.sealing` installs its own (the
+# entries and the record seals under one lock window); without it, `_write_entries`.
+COMMIT_HOOK: list[Callable[[Session], None]] = []
+
+
+def _write_entries(session: Session) -> None:
+    session.flush()
+    pending = take_pending(session)
+    if not pending:
+        return
     connection = session.connection()
+    head = connection.execute(_LOCK_HEAD).one()
+    rows, seq, prev = chain_entries(pending, head.seq, head.hash, utcnow())
     connection.execute(_INSERT_ENTRIES, rows)
     connection.execute(_SET_HEAD, {"new_seq": seq, "new_hash": prev})
-    connection.info[AUDIT_HEAD_WRITTEN] = (seq, prev)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_entries(session: Session) -> None:
+    (COMMIT_HOOK[-1] if COMMIT_HOOK else _write_entries)(session)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -251,3 +251,28 @@ def test_every_movement_is_in_the_audit_trail(client, inv, ma, users):
     actions = [e["action"] for e in r.json()["items"]]
     assert "stock.receive" in actions and "stock.consume" in actions
     assert client.get("/api/v1/audit/verify", headers=admin).json()["ok"] is True
+
+
+def test_movements_are_sealed_as_stored_from_what_their_insert_returned(client, inv, ma, database):
+    """The commit seals a movement from its INSERT ... RETURNING row (not read again):
+    the seal must match the row as verify reads it, on both databases."""
+    from sqlalchemy import select
+
+    from inventory.models import StockMovement
+    from kernel.audit.evidence import verify_records
+    from kernel.audit.seal_models import RecordSeal
+
+    sku = inv.item(lot_tracked=True)
+    r = move(client, ma, kind="receive", sku=sku, location="SUPPLY", quantity=5, lot="L1",
+             expires_on=days_from_today(30))  # fmt: skip
+    assert r.status_code == 201, r.text
+    r = move(client, ma, kind="consume", sku=sku, location="SUPPLY", quantity=2)
+    assert r.status_code == 201, r.text
+    with database.session(write=False) as session:
+        ids = session.scalars(select(StockMovement.id)).all()
+        sealed = session.scalars(
+            select(RecordSeal.row_key).where(RecordSeal.table_name == "stock_movements")
+        ).all()
+        report = verify_records(session)
+    assert sorted(sealed) == sorted(str(i) for i in ids) and len(ids) == 2
+    assert report.ok, report.problems

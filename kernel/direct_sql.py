@@ -1,0 +1,123 @@
+"""Hot statements run straight on the driver's cursor.
+
+A consume runs about ten small statements; profiling showed SQLAlchemy's execution path
+(events, execution context, result objects) costing 20-100 µs of CPU each, more than
+the database work. A `Direct` statement is a Core statement compiled once per dialect;
+each run applies SQLAlchemy's own bind and result processors for its column types (so
+values are stored and read exactly as through `Connection.execute`) and returns plain
+tuples. It runs on the connection's current transaction (the caller has begun it, e.g.
+with `session.connection()`). Driver errors are raised as SQLAlchemy's (`IntegrityError`,
+`OperationalError` ...), as `Connection.execute` would. Writes mark the connection as
+written (`WROTE`), which the sealing at commit relies on (`kernel.audit.sealing`).
+
+Only for statements without expanding (`IN`) or literal-rendered parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.dml import UpdateBase
+
+# connection.info: this transaction ran INSERT/UPDATE/DELETE (sealed at commit).
+WROTE = "steristock_dml"
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a Direct statement cannot have expanding or literal parameters")
+        self.sql = compiled.string
+        self.defaults = compiled.construct_params(_check=False)
+        self.binds: dict[str, Callable[[Any], Any]] = dict(compiled._bind_processors)  # type: ignore[arg-type]
+        self.order: list[str] | None = (
+            list(compiled.positiontup or []) if compiled.positional else None
+        )
+        self.results: list[Processor] = [
+            column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+        ]
+        self.any_result_processor = any(p is not None for p in self.results)
+
+    def parameters(self, params: Mapping[str, Any] | None) -> Any:
+        values = dict(self.defaults, **params) if params else dict(self.defaults)
+        for name, process in self.binds.items():
+            if name in values:
+                values[name] = process(values[name])
+        if self.order is None:
+            return values
+        return tuple(values[name] for name in self.order)
+
+    def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        if not self.any_result_processor:
+            return [tuple(r) for r in raw]
+        results = self.results
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(results, r, strict=True)) for r in raw
+        ]
+
+
+class Direct:
+    """A Core statement (built once, with bind parameters) run on the DBAPI cursor."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self.writes = isinstance(statement, UpdateBase)
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return compiled
+
+    def run(
+        self, connection: Connection, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run once; the rows it returns (none for a write without RETURNING)."""
+        compiled = self._for(connection.dialect)
+        values = compiled.parameters(params)
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute(compiled.sql, values)
+            fetched = cursor.fetchall() if cursor.description is not None else []
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(connection, compiled, values, error) from error
+        finally:
+            cursor.close()
+        if self.writes:
+            connection.info[WROTE] = True
+        return compiled.rows(fetched)
+
+    def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per parameter set (an INSERT of many rows)."""
+        compiled = self._for(connection.dialect)
+        values = [compiled.parameters(r) for r in rows]
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(compiled.sql, values)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise self._wrapped(connection, compiled, values, error) from error
+        finally:
+            cursor.close()
+        if self.writes:
+            connection.info[WROTE] = True
+
+    @staticmethod
+    def _wrapped(
+        connection: Connection, compiled: _Compiled, values: Any, error: Exception
+    ) -> Exception:
+        dbapi = connection.dialect.loaded_dbapi
+        return exc.DBAPIError.instance(
+            compiled.sql, values, error, dbapi.Error, dialect=connection.dialect
+        )

@@ -1,0 +1,103 @@
+"""`kernel.direct_sql`: a statement run on the driver's cursor stores and reads values
+exactly as `Connection.execute` does, raises SQLAlchemy's errors, and marks a write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from kernel.db import Database, Money, UTCDateTime
+from kernel.direct_sql import WROTE, Direct
+
+probe = Table(
+    "direct_sql_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("day", Date),
+    Column("flag", Boolean, nullable=False),
+    Column("name", String(20), nullable=False),
+    Column("amount", Money),
+)
+_INSERT = Direct(insert(probe))
+_BY_ID = Direct(select(probe).where(probe.c.id == bindparam("wanted")))
+_RENAME = Direct(
+    update(probe).where(probe.c.id == bindparam("wanted")).values(name=bindparam("new_name"))
+)
+ROW = {
+    "id": 1,
+    "at": dt.datetime(2026, 3, 8, 7, 59, 1, 123456, tzinfo=dt.timezone(dt.timedelta(hours=-6))),
+    "day": dt.date(2026, 12, 31),
+    "flag": True,
+    "name": "gloves",
+    "amount": Decimal("0.0450"),
+}
+
+
+@pytest.fixture
+def table(database: Database) -> Iterator[Table]:
+    probe.metadata.create_all(database.engine)
+    yield probe
+    probe.metadata.drop_all(database.engine)
+
+
+def test_a_row_written_directly_reads_back_as_through_sqlalchemy(database, table):
+    with database.session() as session:
+        connection = session.connection()
+        _INSERT.run(connection, ROW)
+        assert connection.info[WROTE] is True
+        (direct,) = _BY_ID.run(connection, {"wanted": 1})
+        through = connection.execute(select(table).where(table.c.id == 1)).one()
+        assert direct == tuple(through)
+        assert direct[1] == ROW["at"] and direct[1].tzinfo == dt.UTC
+        assert direct[2:] == (ROW["day"], True, "gloves", Decimal("0.0450"))
+
+
+def test_a_row_written_through_sqlalchemy_reads_back_the_same_directly(database, table):
+    with database.session() as session:
+        connection = session.connection()
+        connection.execute(insert(table), ROW)
+        _RENAME.run(connection, {"wanted": 1, "new_name": "masks"})
+        (direct,) = _BY_ID.run(connection, {"wanted": 1})
+        assert direct == tuple(connection.execute(select(table)).one())
+        assert direct[4] == "masks"
+
+
+def test_many_rows_at_once(database, table):
+    with database.session() as session:
+        connection = session.connection()
+        _INSERT.run_many(connection, [ROW | {"id": i, "name": f"n{i}"} for i in (1, 2, 3)])
+        names = connection.execute(select(table.c.name).order_by(table.c.id)).scalars().all()
+        assert names == ["n1", "n2", "n3"]
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys(database, table):
+    with database.session() as session:
+        connection = session.connection()
+        _INSERT.run(connection, ROW)
+        with pytest.raises(IntegrityError):
+            _INSERT.run(connection, ROW)
+        session.rollback()
+
+
+def test_a_statement_with_an_expanding_parameter_is_refused(database):
+    statement = Direct(select(probe).where(probe.c.id.in_(bindparam("ids", expanding=True))))
+    with database.session() as session, pytest.raises(ValueError, match="expanding"):
+        statement.run(session.connection(), {"ids": [1]})
