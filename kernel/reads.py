@@ -28,12 +28,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
 from kernel.db import Database
+from kernel.problems import NotAuthenticated
 from kernel.sites.scope import SiteScope
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
+    given: dict[str, Any]  # values the statement holds itself (`column == "MAIN"`)
     names: tuple[str, ...]  # bind parameter names, in the order a positional style wants
     positional: bool
     binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # names whose values need converting
@@ -67,6 +69,7 @@ class PreparedRead:
         )
         found = _Compiled(
             sql=compiled.string,
+            given={n: p.value for n, p in compiled.binds.items() if not p.required},
             names=tuple(compiled.positiontup or ()),
             positional=bool(compiled.positional),
             binds=tuple(binds),
@@ -78,7 +81,7 @@ class PreparedRead:
 
     def _run(self, db: Database, params: Mapping[str, Any], many: bool) -> list[Any]:
         compiled = self._for(db.engine.dialect)
-        values = dict(params)
+        values = {**compiled.given, **params}
         for name, convert in compiled.binds:
             values[name] = convert(values[name])
         args: Sequence[Any] | Mapping[str, Any] = (
@@ -112,22 +115,26 @@ class PreparedRead:
 @dataclass(frozen=True)
 class Reader:
     """The `reader` dependency: a request's database for `PreparedRead`s, and the sites
-    its user may see (None: no user, as a command's session)."""
+    its user may see (the service applies them to what it reads)."""
 
     db: Database
-    sites: SiteScope | None
+    sites: SiteScope
+
+    def site_ids(self) -> tuple[int, ...] | None:
+        """The site ids a query must keep to (sorted); None when nothing is hidden."""
+        return None if self.sites.sees_everything else tuple(sorted(self.sites.ids))
 
 
 async def provide_reader(state: State, scope: Scope) -> Reader:
     """The request user's scope comes from the per-worker cache under the auth generation
     the request's authentication read (`kernel.sites.query_scope.remembered_scope`); only
-    a miss reads the sites, in a worker thread."""
+    a miss reads the sites, in a worker thread. Only for signed-in users' requests."""
     from kernel.sites.query_scope import remembered_scope, request_user_id, scope_loader
 
     db: Database = state.db
     user_id = request_user_id(scope)
     if user_id is None:
-        return Reader(db, None)
+        raise NotAuthenticated()
     sites = remembered_scope(scope, user_id)
     if sites is None:
         sites = await to_thread.run_sync(scope_loader(db, scope, user_id))

@@ -77,7 +77,7 @@ def scan_pack_view(reader: Reader, code: str, *, now: dt.datetime) -> PackView:
     """A scanned pack as it is `now` (404 when there is none among the user's sites)."""
     row = _scan().first(reader.db, {"code": normalize_code(code)})
     sites = reader.sites
-    if row is None or sites is None or not sites.allows(row.site_id):
+    if row is None or not sites.allows(row.site_id):
         raise NotFound(f"No pack with code {code!r}.")
     site = sites.all_sites[row.site_id]
     zone = site.zone  # expiry and times are the pack's site's

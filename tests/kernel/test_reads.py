@@ -1,0 +1,36 @@
+"""`kernel.reads.PreparedRead`: a statement compiled once and run on a pooled DBAPI
+connection gives the values SQLAlchemy would (aware UTC datetimes, booleans, NULLs), binds
+its parameters by name in any order, and hands its connection back to the pool."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+
+from kernel.auth.models import Role, User
+from kernel.reads import PreparedRead
+from kernel.sites.models import Site
+
+_users = User.__table__  # type: ignore[attr-defined]
+
+
+def test_a_prepared_read_gives_the_rows_sqlalchemy_gives(database, users):
+    users.create(Role.MA, "mia", full_name="Mia", email="mia@clinic.example")
+    users.create(Role.AUDITOR, "aud")
+    statement = (
+        select(_users, Site.__table__.c.code.label("site"))  # type: ignore[attr-defined]
+        .select_from(_users.join(Site.__table__, Site.__table__.c.code == "MAIN"))  # type: ignore[attr-defined]
+        .where(_users.c.role != bindparam("not_role"), _users.c.username >= bindparam("from"))
+        .order_by(_users.c.username)
+    )
+    params = {"from": "a", "not_role": "admin"}  # not in the order the SQL uses them
+    read = PreparedRead(statement)
+    with database.engine.connect() as conn:
+        expected = [tuple(r) for r in conn.execute(statement, params)]
+    got = read.all(database, params)
+    assert [u for u in expected if u[1] in ("aud", "mia")] and got == expected
+    mia = next(r for r in got if r.username == "mia")
+    assert mia.active is True and mia.email == "mia@clinic.example" and mia.site == "MAIN"
+    assert mia.created_at.tzinfo is not None and mia.created_at.utcoffset().total_seconds() == 0
+    assert next(r for r in got if r.username == "aud").email is None
+    assert read.first(database, {"from": "zzz", "not_role": "admin"}) is None
+    assert database.engine.pool.checkedout() == 0
