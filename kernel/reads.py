@@ -15,11 +15,12 @@ the rows it read, as connection-level SQL must (docs/sites.md).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from litestar.datastructures import State
@@ -30,6 +31,8 @@ from sqlalchemy.sql import Select
 from kernel.db import Database
 from kernel.problems import NotAuthenticated
 from kernel.sites.scope import SiteScope
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,15 +91,30 @@ class PreparedRead:
             tuple(values[n] for n in compiled.names) if compiled.positional else values
         )
         raw = db.engine.raw_connection()
+        driver: Any = raw.driver_connection
+        # PostgreSQL: autocommit for this one statement, as the request read sessions run
+        # (no BEGIN, and no ROLLBACK round trip when the pool takes it back); restored
+        # before the pool hands the connection to a writer. SQLite's driver is in
+        # autocommit already (`kernel.db` issues BEGIN itself).
+        was_autocommit = None if db.is_sqlite else driver.autocommit
         try:
-            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            if was_autocommit is False:
+                driver.autocommit = True
+            cursor = driver.cursor()
             try:
                 cursor.execute(compiled.sql, args)
                 rows = cursor.fetchall() if many else [cursor.fetchone()]
             finally:
                 cursor.close()
         finally:
-            raw.close()  # back to the pool, which ends any transaction the driver opened
+            try:
+                if was_autocommit is False:
+                    driver.autocommit = False
+            except Exception:  # a broken connection: never back to the pool as it is
+                raw.invalidate()
+                raise
+            finally:
+                raw.close()  # back to the pool, which ends anything left open
         make, results = self.row._make, compiled.results
         return [
             make([v if f is None else f(v) for f, v in zip(results, row, strict=True)])
@@ -123,6 +141,15 @@ class Reader:
     def site_ids(self) -> tuple[int, ...] | None:
         """The site ids a query must keep to (sorted); None when nothing is hidden."""
         return None if self.sites.sees_everything else tuple(sorted(self.sites.ids))
+
+
+async def run_read(reader: Reader, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a service's `PreparedRead`s for an async handler: inline on SQLite (an indexed
+    read in the process itself, tens of microseconds, no network; a worker thread cost
+    more than the read), in a worker thread on PostgreSQL (a round trip to the server)."""
+    if reader.db.is_sqlite:
+        return read(*args, **kwargs)
+    return await to_thread.run_sync(functools.partial(read, *args, **kwargs))
 
 
 async def provide_reader(state: State, scope: Scope) -> Reader:

@@ -16,7 +16,7 @@ from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
 from kernel.fields import MAX_ID, PathKey
 from kernel.pagination import Page, PageParams, provide_page_params
-from kernel.reads import Reader
+from kernel.reads import Reader, run_read
 from kernel.sites import SiteScope
 from sterilization import pack_scan, packs, trace, transfers
 from sterilization.api.never_deleted import deletion_refused
@@ -103,11 +103,11 @@ class PackController(Controller):
     @get(
         "/{code:str}",
         guards=[any_role],
-        sync_to_thread=True,
         summary="A scanned pack: is it safe to use, and why not",
     )
-    def get_pack(self, code: PathKey, reader: Reader, clock: Clock) -> PackOut:
-        return pack_out(pack_scan.scan_pack_view(reader, code, now=clock.now()))
+    async def get_pack(self, code: PathKey, reader: Reader, clock: Clock) -> PackOut:
+        view = await run_read(reader, pack_scan.scan_pack_view, reader, code, now=clock.now())
+        return pack_out(view)
 
     @post(
         "/{code:str}/use",

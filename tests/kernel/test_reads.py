@@ -4,7 +4,8 @@ its parameters by name in any order, and hands its connection back to the pool."
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+import pytest
+from sqlalchemy import bindparam, literal_column, select
 
 from kernel.auth.models import Role, User
 from kernel.reads import PreparedRead
@@ -34,3 +35,21 @@ def test_a_prepared_read_gives_the_rows_sqlalchemy_gives(database, users):
     assert next(r for r in got if r.username == "aud").email is None
     assert read.first(database, {"from": "zzz", "not_role": "admin"}) is None
     assert database.engine.pool.checkedout() == 0
+
+
+def test_a_prepared_read_leaves_no_connection_in_autocommit_even_when_it_fails(database):
+    """On PostgreSQL the read runs in autocommit; a connection the pool hands on (to a
+    writer) must be transactional again, after a failed statement too."""
+    good = PreparedRead(select(_users.c.id).where(_users.c.username == bindparam("name")))
+    bad = PreparedRead(select(literal_column("no_such_column")).select_from(_users))
+    good.first(database, {"name": "nobody"})
+    with pytest.raises(Exception, match="no_such_column"):
+        bad.all(database, {})
+    assert database.engine.pool.checkedout() == 0
+    idle = [database.engine.raw_connection() for _ in range(database.engine.pool.checkedin())]
+    try:
+        if not database.is_sqlite:
+            assert idle and all(raw.driver_connection.autocommit is False for raw in idle)
+    finally:
+        for raw in idle:
+            raw.close()
