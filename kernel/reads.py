@@ -15,14 +15,17 @@ the rows it read, as connection-level SQL must (docs/sites.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import threading
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy.engine import Dialect
@@ -90,31 +93,14 @@ class PreparedRead:
         args: Sequence[Any] | Mapping[str, Any] = (
             tuple(values[n] for n in compiled.names) if compiled.positional else values
         )
-        raw = db.engine.raw_connection()
-        driver: Any = raw.driver_connection
-        # PostgreSQL: autocommit for this one statement, as the request read sessions run
-        # (no BEGIN, and no ROLLBACK round trip when the pool takes it back); restored
-        # before the pool hands the connection to a writer. SQLite's driver is in
-        # autocommit already (`kernel.db` issues BEGIN itself).
-        was_autocommit = None if db.is_sqlite else driver.autocommit
-        try:
-            if was_autocommit is False:
-                driver.autocommit = True
-            cursor = driver.cursor()
+        if db.is_sqlite:  # the pool costs microseconds here: no ping, no round trip
+            raw = db.engine.raw_connection()
             try:
-                cursor.execute(compiled.sql, args)
-                rows = cursor.fetchall() if many else [cursor.fetchone()]
+                rows = _fetch(raw.driver_connection, compiled.sql, args, many)
             finally:
-                cursor.close()
-        finally:
-            try:
-                if was_autocommit is False:
-                    driver.autocommit = False
-            except Exception:  # a broken connection: never back to the pool as it is
-                raw.invalidate()
-                raise
-            finally:
-                raw.close()  # back to the pool, which ends anything left open
+                raw.close()
+        else:
+            rows = read_connections(db).fetch(compiled.sql, args, many)
         make, results = self.row._make, compiled.results
         return [
             make([v if f is None else f(v) for f, v in zip(results, row, strict=True)])
@@ -128,6 +114,87 @@ class PreparedRead:
 
     def all(self, db: Database, params: Mapping[str, Any]) -> list[Any]:
         return self._run(db, params, many=True)
+
+
+def _fetch(driver: Any, sql: str, args: Any, many: bool) -> list[Any]:
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, args)
+        return cursor.fetchall() if many else [cursor.fetchone()]
+    finally:
+        cursor.close()
+
+
+READ_CONNECTIONS = 8  # per worker: PostgreSQL reads at once (`run_read`'s limiter)
+_CONNECTIONS = "kernel.reads.connections"
+_LIMITERS: weakref.WeakKeyDictionary[Any, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+class ReadConnections:
+    """PostgreSQL: a few connections kept for `PreparedRead`s, in autocommit, outside the
+    engine's pool. Taking one from the pool cost a ping (the engine's pre-ping, a round
+    trip and as much CPU as the read itself) and an autocommit switch each way; these
+    never serve a writer, so they stay in autocommit. A connection found broken (a server
+    restarted while it was idle) is dropped and the read tried once on a new one."""
+
+    def __init__(self, db: Database, keep: int = READ_CONNECTIONS) -> None:
+        self._db = db
+        self._keep = keep
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _take(self) -> tuple[Any, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        raw = self._db.engine.raw_connection()  # connected and checked by the engine
+        driver = raw.driver_connection
+        raw.detach()  # ours now: it never returns to the pool (nor to a writer)
+        driver.autocommit = True  # type: ignore[union-attr]
+        return driver, False
+
+    def _give(self, driver: Any) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < self._keep:
+                self._idle.append(driver)
+                return
+        driver.close()
+
+    def fetch(self, sql: str, args: Any, many: bool) -> list[Any]:
+        for attempt in (1, 2):
+            driver, kept = self._take()
+            try:
+                rows = _fetch(driver, sql, args, many)
+            except Exception:
+                broken = bool(driver.closed or getattr(driver, "broken", False))
+                with contextlib.suppress(Exception):  # closing a broken connection
+                    driver.close()
+                if broken and kept and attempt == 1:
+                    continue
+                raise
+            self._give(driver)
+            return rows
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for driver in idle:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                driver.close()
+
+
+def read_connections(db: Database) -> ReadConnections:
+    """The database's kept read connections (made on first use, closed with it)."""
+    found = db.extensions.get(_CONNECTIONS)
+    if found is None:
+        made = ReadConnections(db)
+        found = db.extensions.setdefault(_CONNECTIONS, made)
+        if found is made:
+            db.on_dispose(found.close)
+    return found  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -146,10 +213,16 @@ class Reader:
 async def run_read(reader: Reader, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a service's `PreparedRead`s for an async handler: inline on SQLite (an indexed
     read in the process itself, tens of microseconds, no network; a worker thread cost
-    more than the read), in a worker thread on PostgreSQL (a round trip to the server)."""
-    if reader.db.is_sqlite:
+    more than the read), in a worker thread on PostgreSQL (a round trip to the server),
+    at most `READ_CONNECTIONS` at once (one kept connection each)."""
+    db = reader.db
+    if db.is_sqlite:
         return read(*args, **kwargs)
-    return await to_thread.run_sync(functools.partial(read, *args, **kwargs))
+    loop = asyncio.get_running_loop()  # a limiter belongs to its event loop
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS.setdefault(loop, CapacityLimiter(READ_CONNECTIONS))
+    return await to_thread.run_sync(functools.partial(read, *args, **kwargs), limiter=limiter)
 
 
 async def provide_reader(state: State, scope: Scope) -> Reader:

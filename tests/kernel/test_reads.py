@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import bindparam, literal_column, select
 
 from kernel.auth.models import Role, User
-from kernel.reads import PreparedRead
+from kernel.reads import PreparedRead, read_connections
 from kernel.sites.models import Site
 
 _users = User.__table__  # type: ignore[attr-defined]
@@ -37,19 +37,40 @@ def test_a_prepared_read_gives_the_rows_sqlalchemy_gives(database, users):
     assert database.engine.pool.checkedout() == 0
 
 
-def test_a_prepared_read_leaves_no_connection_in_autocommit_even_when_it_fails(database):
-    """On PostgreSQL the read runs in autocommit; a connection the pool hands on (to a
-    writer) must be transactional again, after a failed statement too."""
+def test_a_prepared_read_hands_no_autocommit_connection_to_the_pool_even_when_it_fails(
+    database,
+):
+    """On PostgreSQL the reads run in autocommit on connections of their own; the engine's
+    pool (which serves writers) never gets one back, after a failed statement either."""
     good = PreparedRead(select(_users.c.id).where(_users.c.username == bindparam("name")))
     bad = PreparedRead(select(literal_column("no_such_column")).select_from(_users))
-    good.first(database, {"name": "nobody"})
+    assert good.first(database, {"name": "nobody"}) is None
     with pytest.raises(Exception, match="no_such_column"):
         bad.all(database, {})
+    assert good.first(database, {"name": "nobody"}) is None  # still reads after a failure
     assert database.engine.pool.checkedout() == 0
     idle = [database.engine.raw_connection() for _ in range(database.engine.pool.checkedin())]
     try:
         if not database.is_sqlite:
-            assert idle and all(raw.driver_connection.autocommit is False for raw in idle)
+            assert all(raw.driver_connection.autocommit is False for raw in idle)
     finally:
         for raw in idle:
             raw.close()
+
+
+def test_a_kept_read_connection_found_broken_is_replaced(database, users):
+    """PostgreSQL: a connection that died while idle (a server restart) costs no failed
+    request: the read runs again on a new connection; disposing closes what is kept."""
+    if database.is_sqlite:
+        pytest.skip("SQLite reads take the engine's pool (no kept connections)")
+    users.create(Role.MA, "mia")
+    read = PreparedRead(select(_users.c.username).where(_users.c.username == bindparam("name")))
+    assert read.first(database, {"name": "mia"}).username == "mia"
+    kept = read_connections(database)
+    [idle] = kept._idle
+    idle.close()  # as if the server had dropped it
+    assert read.first(database, {"name": "mia"}).username == "mia"
+    [fresh] = kept._idle
+    assert fresh is not idle and fresh.autocommit is True
+    kept.close()
+    assert fresh.closed and not kept._idle
