@@ -9,7 +9,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from inventory.ledger import LOTS_BY_EXPIRY, find_item_and_location, is_expired
@@ -19,6 +19,7 @@ from inventory.responses import movement_row
 from inventory.schemas.stock import ExpiringRow, MovementRow, StockRow
 from kernel.clock import ClinicTime
 from kernel.problems import NotFound
+from kernel.reads import PreparedRead, Reader
 from kernel.sites.query_scope import visible_site_ids
 
 _levels_t = StockLevel.__table__  # type: ignore[attr-defined]
@@ -26,14 +27,14 @@ _items_t = Item.__table__  # type: ignore[attr-defined]
 _locations_t = Location.__table__  # type: ignore[attr-defined]
 
 
-@functools.cache
-def _stock_statements(
-    by_location: bool, by_sku: bool, below_reorder: bool, by_site: bool = False
+def _stock_select(
+    by_location: bool, by_sku: bool, below_reorder: bool, sites: ColumnElement[bool] | None
 ) -> tuple[Any, Any]:
-    """(count, page) statements for one combination of filters, built once."""
+    """(count, page) statements for one combination of filters; `sites`: the condition on
+    the location's site (the user's sites: this is connection-level SQL)."""
     conditions = [_items_t.c.active.is_(True)]
-    if by_site:  # the user's sites (kernel.sites: this is connection-level SQL)
-        conditions.append(_locations_t.c.site_id.in_(bindparam("site_ids", expanding=True)))
+    if sites is not None:
+        conditions.append(sites)
     if by_location:
         conditions.append(_locations_t.c.code == bindparam("location"))
     if by_sku:
@@ -62,6 +63,53 @@ def _stock_statements(
         .offset(bindparam("offset"))
     )
     return count, page
+
+
+@functools.cache
+def _stock_statements(
+    by_location: bool, by_sku: bool, below_reorder: bool, by_site: bool = False
+) -> tuple[Any, Any]:
+    """(count, page) statements for a session, built once (the sites as a parameter)."""
+    sites = _locations_t.c.site_id.in_(bindparam("site_ids", expanding=True)) if by_site else None
+    return _stock_select(by_location, by_sku, below_reorder, sites)
+
+
+@functools.lru_cache(maxsize=256)
+def _stock_reads(
+    by_location: bool, by_sku: bool, below_reorder: bool, site_ids: tuple[int, ...] | None
+) -> tuple[PreparedRead, PreparedRead]:
+    """(count, page) reads for one combination of filters and one set of sites (a few
+    per group), compiled once: the site ids are written into the SQL (integers)."""
+    sites = (
+        _locations_t.c.site_id.in_([literal_column(str(int(i))) for i in site_ids])
+        if site_ids is not None
+        else None
+    )
+    count, page = _stock_select(by_location, by_sku, below_reorder, sites)
+    return PreparedRead(count), PreparedRead(page)
+
+
+def find_stock(
+    reader: Reader,
+    *,
+    location: str | None,
+    sku: str | None,
+    below_reorder: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[StockRow], int]:
+    """`GET /api/v1/stock`: levels of the user's sites, read without a session (the
+    look-up of one SKU is the hot read of restocking)."""
+    count, page = _stock_reads(bool(location), bool(sku), below_reorder, reader.site_ids())
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if location:
+        params["location"] = normalize_code(location)
+    if sku:
+        params["sku"] = normalize_sku(sku)
+    rows = [StockRow(*r) for r in page.all(reader.db, params)]
+    if offset == 0 and len(rows) < limit:
+        return rows, len(rows)  # the whole result fits on this page: no need to count
+    return rows, count.first(reader.db, params)[0]
 
 
 def stock_rows(

@@ -34,6 +34,7 @@ from kernel.problems import (
     request_id,
     too_deep_handler,
 )
+from kernel.reads import provide_reader
 from kernel.settings import Settings, get_settings
 from kernel.web.templating import (
     NAV_STATE_KEY,
@@ -207,6 +208,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
                 "me": Provide(provide_current_user, sync_to_thread=False),
                 "clock": Provide(provide_clock, sync_to_thread=False),
                 "sites": Provide(provide_site_scope, sync_to_thread=True),
+                "reader": Provide(provide_reader),
             }
         )
         app_config.middleware.extend(

@@ -303,25 +303,28 @@ def post_json(base: str, path: str, body: dict, headers: dict[str, str]) -> tupl
 
 
 def lookup_cost(url: str, shape: Shape, samples: int = 2000) -> tuple[float, float]:
-    """The pack lookup itself, in process and single-threaded: what one scan costs the
-    server (query, usable/reasons, response struct), without HTTP, auth or queueing."""
-    from zoneinfo import ZoneInfo
-
-    from kernel.clock import Clock
-    from kernel.db import Database
-    from sterilization.packs import get_pack_view
+    """The scan's lookup itself, in process and single-threaded: what one scan costs the
+    server (query, usable/reasons, response struct), without HTTP, auth or queueing. The
+    API's path (`sterilization.pack_scan`: a prepared read, no Session), for a user who
+    sees every site."""
+    from kernel.db import Database, utcnow
+    from kernel.reads import Reader
+    from kernel.sites.scope import SiteScope
+    from kernel.sites.service import scope_for_user
+    from sterilization.pack_scan import scan_pack_view
     from sterilization.responses import pack_out
 
-    clock = Clock(ZoneInfo("America/Chicago"))
     rng = random.Random(11)
     db = Database(url, pool_size=1)
     timings = []
     try:
+        with db.session(write=False) as session:
+            every_site = SiteScope(scope_for_user(session, None).all_sites.values(), None)
+        reader = Reader(db, every_site)
         for _ in range(samples):
             code = f"PK-{rng.randint(1, shape.total_packs):06d}"
             started = time.perf_counter()
-            with db.session(write=False) as session:
-                pack_out(get_pack_view(session, code, zone=clock.zone, now=clock.now()))
+            pack_out(scan_pack_view(reader, code, now=utcnow()))
             timings.append((time.perf_counter() - started) * 1000)
     finally:
         db.dispose()

@@ -23,7 +23,7 @@ from kernel.clock import ClinicTime
 from kernel.db import UTCDateTime
 from kernel.encounters import normalize_encounter_ref
 from kernel.problems import Conflict, InvalidInput, NotFound
-from kernel.sites.codes import zone_of
+from kernel.sites.codes import site_code, zone_of
 from kernel.sites.query_scope import across_sites
 from kernel.sites.service import site_id_or_main
 from sterilization.models import Counter, Cycle, Pack, PackEvent, Recall, Sterilizer
@@ -236,7 +236,7 @@ def create_packs(
 class PackView:
     """A pack with its cycle, and whether it is safe to use (and why not)."""
 
-    pack: Pack
+    pack: Pack  # or the scan's row, which has the same column names (`pack_scan`)
     cycle_number: int | None
     cycle_status: str | None
     sterilizer_code: str | None
@@ -246,6 +246,7 @@ class PackView:
     # Counted against a sheet (sterilization/sets): its code, version, name, packaging.
     template: tuple[str, int, str, str] | None = None
     set_code: str | None = None
+    site: str = ""  # the code of the site the pack is at
 
 
 @functools.cache
@@ -351,8 +352,9 @@ def _view(session: Session, row: Any, zone: ClinicTime, now: dt.datetime) -> Pac
     )
     template = (tpl, version, name, packaging) if tpl is not None else None
     return PackView(
-        pack, number, cycle_status, ster_code, ster_name, usable, reasons, template, set_code
-    )
+        pack, number, cycle_status, ster_code, ster_name, usable, reasons, template, set_code,
+        site=site_code(session, pack.site_id),
+    )  # fmt: skip
 
 
 def get_pack_view(session: Session, code: str, *, zone: ClinicTime, now: dt.datetime) -> PackView:

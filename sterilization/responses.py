@@ -116,7 +116,7 @@ def pack_out(view: PackView) -> PackOut:
     )
     return PackOut(
         code=p.code,
-        site=code_of(p),
+        site=view.site,
         description=p.description,
         contents=msgspec.json.decode(p.contents, type=list[PackContent]),
         implant=p.implant,

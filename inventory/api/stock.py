@@ -14,16 +14,17 @@ from inventory.roles import can_read
 from inventory.schemas.stock import ExpiringRow, StockRow
 from kernel.clock import Clock
 from kernel.pagination import Page, PageParams
+from kernel.reads import Reader, run_read
 
 
 class StockController(Controller):
     path = "/api/v1/stock"
     tags = ["inventory"]
 
-    @get("/", guards=[can_read], sync_to_thread=True, dependencies=PAGED, summary="Stock levels")
-    def list_stock(
+    @get("/", guards=[can_read], dependencies=PAGED, summary="Stock levels")
+    async def list_stock(
         self,
-        db_session: Session,
+        reader: Reader,
         page: PageParams,
         location: CodeQuery = None,
         sku: SkuQuery = None,
@@ -31,8 +32,10 @@ class StockController(Controller):
             bool, Parameter(description="Only rows at or below their reorder point")
         ] = False,
     ) -> Page[StockRow]:
-        rows, total = stock_queries.stock_rows(
-            db_session,
+        rows, total = await run_read(
+            reader,
+            stock_queries.find_stock,
+            reader,
             location=location,
             sku=sku,
             below_reorder=below_reorder,

@@ -25,7 +25,9 @@ def requires_role(*roles: Role) -> Guard:
     allowed = frozenset({Role.ADMIN, *roles})
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar runs a plain function guard in a worker thread, a thread hop
+    # on every request for a check of one attribute.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)
         if user.role not in allowed:
             raise PermissionDenied(

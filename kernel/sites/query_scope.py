@@ -102,7 +102,7 @@ def _users_scope(session: Session, user_id: int | None) -> SiteScope:
     of migration 0018_scope_generation bump it whenever sites or a user's sites change),
     else from the database."""
     cached = session.info.get(_CACHE)
-    key = ("site_scope", user_id)
+    key = _scope_key(user_id)
     if cached is not None:
         scope = cached[0].recall(key, cached[1])
         if scope is not None:
@@ -117,6 +117,40 @@ def _users_scope(session: Session, user_id: int | None) -> SiteScope:
     if cached is not None:
         cached[0].remember(key, scope, cached[1])
     return scope
+
+
+def _scope_key(user_id: int | None) -> tuple[str, int | None]:
+    return ("site_scope", user_id)
+
+
+def request_user_id(asgi_scope: Any) -> int | None:
+    """The id of the user the request's authentication found (None: anonymous)."""
+    return getattr(asgi_scope.get("user"), "id", None)
+
+
+def remembered_scope(asgi_scope: Any, user_id: int) -> SiteScope | None:
+    """The user's scope as remembered under the request's auth generation (None: not
+    remembered, or stale), for requests that read without a session (`kernel.reads`)."""
+    cached = request_cache(asgi_scope)
+    return None if cached is None else cached[0].recall(_scope_key(user_id), cached[1])
+
+
+def scope_loader(db: Any, asgi_scope: Any, user_id: int) -> Callable[[], SiteScope]:
+    """Reads the user's scope in a read session of `db` (a `kernel.db.Database`) and
+    remembers it under the request's auth generation (read before the rows: a change in
+    between leaves it stale, never wrongly fresh)."""
+
+    def load() -> SiteScope:
+        from kernel.sites.service import scope_for_user
+
+        with db.session(write=False) as session:
+            scope = scope_for_user(session, user_id)
+        cached = request_cache(asgi_scope)
+        if cached is not None:
+            cached[0].remember(_scope_key(user_id), scope, cached[1])
+        return scope
+
+    return load
 
 
 def users_scope(session: Session) -> SiteScope | None:

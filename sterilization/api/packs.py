@@ -16,8 +16,9 @@ from kernel.auth.service import CurrentUser
 from kernel.clock import Clock
 from kernel.fields import MAX_ID, PathKey
 from kernel.pagination import Page, PageParams, provide_page_params
+from kernel.reads import Reader, run_read
 from kernel.sites import SiteScope
-from sterilization import packs, trace, transfers
+from sterilization import pack_scan, packs, trace, transfers
 from sterilization.api.never_deleted import deletion_refused
 from sterilization.guards import ma_or_admin
 from sterilization.responses import pack_event_out, pack_out
@@ -102,11 +103,11 @@ class PackController(Controller):
     @get(
         "/{code:str}",
         guards=[any_role],
-        sync_to_thread=True,
         summary="A scanned pack: is it safe to use, and why not",
     )
-    def get_pack(self, code: PathKey, db_session: Session, clock: Clock) -> PackOut:
-        return pack_out(packs.get_pack_view(db_session, code, zone=clock.zone, now=clock.now()))
+    async def get_pack(self, code: PathKey, reader: Reader, clock: Clock) -> PackOut:
+        view = await run_read(reader, pack_scan.scan_pack_view, reader, code, now=clock.now())
+        return pack_out(view)
 
     @post(
         "/{code:str}/use",

@@ -1,0 +1,241 @@
+"""Hot reads without a Session: a statement compiled once, run on a pooled DBAPI connection.
+
+A scan or a stock look-up is one indexed SELECT, yet through a Session it paid for the
+Session and its transaction (a BEGIN, a snapshot of the identity map, a rollback at close),
+the statement's cache key on every execution, and ORM or Core result machinery: several
+times the query itself. `PreparedRead` keeps the statement's SQL and its columns' result
+conversions per database dialect, and runs it on a connection taken from the engine's pool
+for that statement alone (each SELECT is its own snapshot, as in PostgreSQL's autocommit
+reads; the pool ends anything left open when it takes the connection back).
+
+Nothing here is scoped to the user's sites: `Reader.sites` is the request's `SiteScope`
+(remembered per auth generation, like the query scope's), and the service applies it to
+the rows it read, as connection-level SQL must (docs/sites.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import threading
+import weakref
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from anyio import CapacityLimiter, to_thread
+from litestar.datastructures import State
+from litestar.types import Scope
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Select
+
+from kernel.db import Database
+from kernel.problems import NotAuthenticated
+from kernel.sites.scope import SiteScope
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    given: dict[str, Any]  # values the statement holds itself (`column == "MAIN"`)
+    names: tuple[str, ...]  # bind parameter names, in the order a positional style wants
+    positional: bool
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # names whose values need converting
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+class PreparedRead:
+    """A Core SELECT compiled once per dialect; `first` / `all` give named tuples whose
+    fields are the statement's column keys, converted as SQLAlchemy would (dates from
+    SQLite's text, booleans, UTC datetimes)."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self.row = namedtuple("Row", list(statement.selected_columns.keys()))  # type: ignore[misc]
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is not None:
+            return found
+        compiled = self.statement.compile(dialect=dialect)
+        binds = []
+        for name, param in compiled.binds.items():
+            convert = param.type.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                binds.append((name, convert))
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.statement.selected_columns
+        )
+        found = _Compiled(
+            sql=compiled.string,
+            given={n: p.value for n, p in compiled.binds.items() if not p.required},
+            names=tuple(compiled.positiontup or ()),
+            positional=bool(compiled.positional),
+            binds=tuple(binds),
+            results=results,
+        )
+        with self._lock:
+            self._compiled.setdefault(dialect.name, found)
+        return found
+
+    def _run(self, db: Database, params: Mapping[str, Any], many: bool) -> list[Any]:
+        compiled = self._for(db.engine.dialect)
+        values = {**compiled.given, **params}
+        for name, convert in compiled.binds:
+            values[name] = convert(values[name])
+        args: Sequence[Any] | Mapping[str, Any] = (
+            tuple(values[n] for n in compiled.names) if compiled.positional else values
+        )
+        if db.is_sqlite:  # the pool costs microseconds here: no ping, no round trip
+            raw = db.engine.raw_connection()
+            try:
+                rows = _fetch(raw.driver_connection, compiled.sql, args, many)
+            finally:
+                raw.close()
+        else:
+            rows = read_connections(db).fetch(compiled.sql, args, many)
+        make, results = self.row._make, compiled.results
+        return [
+            make([v if f is None else f(v) for f, v in zip(results, row, strict=True)])
+            for row in rows
+            if row is not None
+        ]
+
+    def first(self, db: Database, params: Mapping[str, Any]) -> Any:
+        rows = self._run(db, params, many=False)
+        return rows[0] if rows else None
+
+    def all(self, db: Database, params: Mapping[str, Any]) -> list[Any]:
+        return self._run(db, params, many=True)
+
+
+def _fetch(driver: Any, sql: str, args: Any, many: bool) -> list[Any]:
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, args)
+        return cursor.fetchall() if many else [cursor.fetchone()]
+    finally:
+        cursor.close()
+
+
+READ_CONNECTIONS = 8  # per worker: PostgreSQL reads at once (`run_read`'s limiter)
+_CONNECTIONS = "kernel.reads.connections"
+_LIMITERS: weakref.WeakKeyDictionary[Any, CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+class ReadConnections:
+    """PostgreSQL: a few connections kept for `PreparedRead`s, in autocommit, outside the
+    engine's pool. Taking one from the pool cost a ping (the engine's pre-ping, a round
+    trip and as much CPU as the read itself) and an autocommit switch each way; these
+    never serve a writer, so they stay in autocommit. A connection found broken (a server
+    restarted while it was idle) is dropped and the read tried once on a new one."""
+
+    def __init__(self, db: Database, keep: int = READ_CONNECTIONS) -> None:
+        self._db = db
+        self._keep = keep
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _take(self) -> tuple[Any, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        raw = self._db.engine.raw_connection()  # connected and checked by the engine
+        driver = raw.driver_connection
+        raw.detach()  # ours now: it never returns to the pool (nor to a writer)
+        driver.autocommit = True  # type: ignore[union-attr]
+        return driver, False
+
+    def _give(self, driver: Any) -> None:
+        with self._lock:
+            if not self._closed and len(self._idle) < self._keep:
+                self._idle.append(driver)
+                return
+        driver.close()
+
+    def fetch(self, sql: str, args: Any, many: bool) -> list[Any]:
+        for attempt in (1, 2):
+            driver, kept = self._take()
+            try:
+                rows = _fetch(driver, sql, args, many)
+            except Exception:
+                broken = bool(driver.closed or getattr(driver, "broken", False))
+                with contextlib.suppress(Exception):  # closing a broken connection
+                    driver.close()
+                if broken and kept and attempt == 1:
+                    continue
+                raise
+            self._give(driver)
+            return rows
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for driver in idle:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                driver.close()
+
+
+def read_connections(db: Database) -> ReadConnections:
+    """The database's kept read connections (made on first use, closed with it)."""
+    found = db.extensions.get(_CONNECTIONS)
+    if found is None:
+        made = ReadConnections(db)
+        found = db.extensions.setdefault(_CONNECTIONS, made)
+        if found is made:
+            db.on_dispose(found.close)
+    return found  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The `reader` dependency: a request's database for `PreparedRead`s, and the sites
+    its user may see (the service applies them to what it reads)."""
+
+    db: Database
+    sites: SiteScope
+
+    def site_ids(self) -> tuple[int, ...] | None:
+        """The site ids a query must keep to (sorted); None when nothing is hidden."""
+        return None if self.sites.sees_everything else tuple(sorted(self.sites.ids))
+
+
+async def run_read(reader: Reader, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a service's `PreparedRead`s for an async handler: inline on SQLite (an indexed
+    read in the process itself, tens of microseconds, no network; a worker thread cost
+    more than the read), in a worker thread on PostgreSQL (a round trip to the server),
+    at most `READ_CONNECTIONS` at once (one kept connection each)."""
+    db = reader.db
+    if db.is_sqlite:
+        return read(*args, **kwargs)
+    loop = asyncio.get_running_loop()  # a limiter belongs to its event loop
+    limiter = _LIMITERS.get(loop)
+    if limiter is None:
+        limiter = _LIMITERS.setdefault(loop, CapacityLimiter(READ_CONNECTIONS))
+    return await to_thread.run_sync(functools.partial(read, *args, **kwargs), limiter=limiter)
+
+
+async def provide_reader(state: State, scope: Scope) -> Reader:
+    """The request user's scope comes from the per-worker cache under the auth generation
+    the request's authentication read (`kernel.sites.query_scope.remembered_scope`); only
+    a miss reads the sites, in a worker thread. Only for signed-in users' requests."""
+    from kernel.sites.query_scope import remembered_scope, request_user_id, scope_loader
+
+    db: Database = state.db
+    user_id = request_user_id(scope)
+    if user_id is None:
+        raise NotAuthenticated()
+    sites = remembered_scope(scope, user_id)
+    if sites is None:
+        sites = await to_thread.run_sync(scope_loader(db, scope, user_id))
+    return Reader(db, sites)
