@@ -29,7 +29,9 @@ WROTE = "steristock_dml"
 Processor = Callable[[Any], Any] | None
 
 
-class _Compiled:
+class CompiledStatement:
+    """A statement's SQL for one dialect, with SQLAlchemy's value conversions both ways."""
+
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         if compiled.literal_execute_params or compiled.post_compile_params:
@@ -69,19 +71,19 @@ class Direct:
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self.writes = isinstance(statement, UpdateBase)
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[str, CompiledStatement] = {}
 
-    def _for(self, dialect: Dialect) -> _Compiled:
+    def compiled_for(self, dialect: Dialect) -> CompiledStatement:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+            compiled = self._compiled[dialect.name] = CompiledStatement(self.statement, dialect)
         return compiled
 
     def run(
         self, connection: Connection, params: Mapping[str, Any] | None = None
     ) -> list[tuple[Any, ...]]:
         """Run once; the rows it returns (none for a write without RETURNING)."""
-        compiled = self._for(connection.dialect)
+        compiled = self.compiled_for(connection.dialect)
         values = compiled.parameters(params)
         raw = connection.connection.dbapi_connection
         assert raw is not None
@@ -99,7 +101,7 @@ class Direct:
 
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (an INSERT of many rows)."""
-        compiled = self._for(connection.dialect)
+        compiled = self.compiled_for(connection.dialect)
         values = [compiled.parameters(r) for r in rows]
         raw = connection.connection.dbapi_connection
         assert raw is not None
@@ -115,7 +117,7 @@ class Direct:
 
     @staticmethod
     def _wrapped(
-        connection: Connection, compiled: _Compiled, values: Any, error: Exception
+        connection: Connection, compiled: CompiledStatement, values: Any, error: Exception
     ) -> Exception:
         dbapi = connection.dialect.loaded_dbapi
         return exc.DBAPIError.instance(

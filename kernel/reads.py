@@ -21,78 +21,36 @@ import functools
 import threading
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from litestar.datastructures import State
 from litestar.types import Scope
-from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
 from kernel.db import Database
+from kernel.direct_sql import Direct
 from kernel.problems import NotAuthenticated
 from kernel.sites.scope import SiteScope
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    given: dict[str, Any]  # values the statement holds itself (`column == "MAIN"`)
-    names: tuple[str, ...]  # bind parameter names, in the order a positional style wants
-    positional: bool
-    binds: tuple[tuple[str, Callable[[Any], Any]], ...]  # names whose values need converting
-    results: tuple[Callable[[Any], Any] | None, ...]
-
-
 class PreparedRead:
-    """A Core SELECT compiled once per dialect; `first` / `all` give named tuples whose
-    fields are the statement's column keys, converted as SQLAlchemy would (dates from
-    SQLite's text, booleans, UTC datetimes)."""
+    """A Core SELECT compiled once per dialect (`kernel.direct_sql`); `first` / `all` give
+    named tuples whose fields are the statement's column keys, converted as SQLAlchemy
+    would (dates from SQLite's text, booleans, UTC datetimes)."""
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         self.row = namedtuple("Row", list(statement.selected_columns.keys()))  # type: ignore[misc]
-        self._compiled: dict[str, _Compiled] = {}
-        self._lock = threading.Lock()
-
-    def _for(self, dialect: Dialect) -> _Compiled:
-        found = self._compiled.get(dialect.name)
-        if found is not None:
-            return found
-        compiled = self.statement.compile(dialect=dialect)
-        binds = []
-        for name, param in compiled.binds.items():
-            convert = param.type.dialect_impl(dialect).bind_processor(dialect)
-            if convert is not None:
-                binds.append((name, convert))
-        results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in self.statement.selected_columns
-        )
-        found = _Compiled(
-            sql=compiled.string,
-            given={n: p.value for n, p in compiled.binds.items() if not p.required},
-            names=tuple(compiled.positiontup or ()),
-            positional=bool(compiled.positional),
-            binds=tuple(binds),
-            results=results,
-        )
-        with self._lock:
-            self._compiled.setdefault(dialect.name, found)
-        return found
+        self._direct = Direct(statement)
 
     def _run(self, db: Database, params: Mapping[str, Any], many: bool) -> list[Any]:
-        compiled = self._for(db.engine.dialect)
-        values = {**compiled.given, **params}
-        for name, convert in compiled.binds:
-            values[name] = convert(values[name])
-        args: Sequence[Any] | Mapping[str, Any] = (
-            tuple(values[n] for n in compiled.names) if compiled.positional else values
-        )
+        compiled = self._direct.compiled_for(db.engine.dialect)
+        args = compiled.parameters(params)
         if db.is_sqlite:  # the pool costs microseconds here: no ping, no round trip
             raw = db.engine.raw_connection()
             try:
@@ -101,12 +59,8 @@ class PreparedRead:
                 raw.close()
         else:
             rows = read_connections(db).fetch(compiled.sql, args, many)
-        make, results = self.row._make, compiled.results
-        return [
-            make([v if f is None else f(v) for f, v in zip(results, row, strict=True)])
-            for row in rows
-            if row is not None
-        ]
+        make = self.row._make
+        return [make(row) for row in compiled.rows([r for r in rows if r is not None])]
 
     def first(self, db: Database, params: Mapping[str, Any]) -> Any:
         rows = self._run(db, params, many=False)
