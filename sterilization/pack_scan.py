@@ -1,8 +1,8 @@
 """The scan of one pack (`GET /api/v1/packs/{code}`): is it safe to use, and why not.
 
 The hottest read of the product (every tray opened at every chair), so it reads rows, not
-ORM objects: one statement built once, run on the session's connection, the packs' site
-scope applied here from the user's remembered scope (`kernel.sites`: connection-level
+ORM objects: one statement compiled once, run without a session (`kernel.reads`), the
+packs' site scope applied here from the user's remembered scope (`kernel.sites`: connection-level
 SQL is not scoped by the query scope). Loading a `Pack` object and scoping the statement
 through the ORM cost a scan more than its query. The answer is the same as
 `packs.get_pack_view`'s, which the pages (and anything needing the `Pack`) keep using.
