@@ -38,7 +38,9 @@ PACK_INDEXES = {
     "ix_packs_cycle_status": "CREATE INDEX ix_packs_cycle_status ON packs (cycle_id, status)",
     "ix_packs_status": "CREATE INDEX ix_packs_status ON packs (status)",
     "ix_packs_encounter_ref": "CREATE INDEX ix_packs_encounter_ref ON packs (encounter_ref)",
-    "ix_packs_cycle_code": "CREATE INDEX ix_packs_cycle_code ON packs (cycle_id, id, code)",
+    "ix_packs_cycle_contents": (
+        "CREATE INDEX ix_packs_cycle_contents ON packs (cycle_id, id, code, description)"
+    ),
 }
 
 
