@@ -87,16 +87,27 @@ class TokenCache:
         return raw
 
     def _reader(self, driver: Any) -> Any:
-        """One cursor kept for the counter's read; on PostgreSQL a prepared statement (no
-        parse and plan per request: this read is part of every request's cost)."""
-        cursor = driver.cursor()
-        prepare = {} if self._db.is_sqlite else {"prepare": True}
+        """The counter's read: this read is part of every request's cost, and it runs on
+        the event loop. SQLite: one cursor kept. PostgreSQL: a statement prepared once on
+        the connection and run through libpq directly (`psycopg.pq`): psycopg's cursor
+        took 78 µs of wall time and 32 µs of CPU per read here, the prepared statement
+        run by libpq 15 and 5, the rest being psycopg's non-blocking wait loop."""
+        if self._db.is_sqlite:
+            cursor = driver.cursor()
 
-        def read() -> Any:
-            cursor.execute(READ_GENERATION, **prepare)
-            return cursor.fetchone()
+            def read() -> Any:
+                cursor.execute(READ_GENERATION)
+                return cursor.fetchone()
 
-        return read
+            return read
+        pgconn = driver.pgconn
+        _checked(pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None), "COMMAND_OK")
+
+        def read_prepared() -> Any:
+            result = _checked(pgconn.exec_prepared(_PREPARED, None), "TUPLES_OK")
+            return (int(result.get_value(0, 0)),) if result.ntuples else None
+
+        return read_prepared
 
     def get(self, digest: str, generation: int | None) -> CurrentUser | None:
         """The cached user for a token digest, if it was cached under `generation` and the
@@ -151,6 +162,20 @@ class TokenCache:
                 raw, self._raw, self._read = self._raw, None, None
                 with contextlib.suppress(Exception):  # closing a broken connection
                     raw.close()
+
+
+_PREPARED = b"steristock_auth_generation"
+
+
+def _checked(result: Any, expected: str) -> Any:
+    """A libpq result, or an error (a dropped connection, a server restarted: the caller
+    then drops the connection and looks the token up)."""
+    from psycopg import pq
+
+    if result.status != getattr(pq.ExecStatus, expected):
+        message = (result.error_message or b"").decode(errors="replace")
+        raise ConnectionError(f"auth generation read failed: {message or result.status}")
+    return result
 
 
 def bind_request_cache(scope: Any, cache: TokenCache, generation: int | None) -> None:

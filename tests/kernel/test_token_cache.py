@@ -244,3 +244,26 @@ def test_without_a_generation_row_every_request_looks_its_token_up(client, users
     with database.engine.begin() as conn:
         conn.execute(update(User).values(active=False))
     assert client.get("/api/v1/users/me", headers=headers).status_code == 401
+
+
+def test_a_dropped_generation_connection_is_replaced_and_nothing_is_trusted_meanwhile(
+    client, users, database, backend
+):
+    """The server ends the connection the counter is read on (a restart, an idle timeout):
+    that read trusts nothing from the cache, the next one reads on a new connection (on
+    PostgreSQL re-preparing its statement), and a logout meanwhile is still honoured."""
+    if backend != "postgres":
+        pytest.skip("a SQLite connection cannot be ended from outside")
+    token = users.token(users.create(Role.MA))
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    cache = token_cache(database)
+    before = cache.generation()
+    assert before is not None
+    pid = cache._raw.driver_connection.info.backend_pid
+    with database.engine.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    assert cache.generation() is None
+    assert cache.generation() == before
+    assert cache._raw.driver_connection.info.backend_pid != pid
+    assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 401
