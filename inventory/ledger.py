@@ -36,11 +36,27 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from inventory.ledger_statements import (
+    CHANGED_SINCE,
+    ITEM_AND_LOCATION,
+    ITEM_LOCATION_LEVEL,
+    LOCATION_BY_CODE,
+    LOCK_LEVELS,
+    LOT_CHANGED_SINCE,
+    LOT_EXPIRY,
+    LOTS,
+    MOVEMENT_COLUMNS,
+    NEW_LOT,
+    NEW_MOVEMENT,
+    PG_ONE_CHANGE,
+    SET_LEVEL,
+    SET_LOT,
+    movements_t,
+)
 from inventory.lookups import normalize_code, normalize_sku
-from inventory.models import NO_LOT, Item, Location, StockLevel, StockLot, StockMovement
+from inventory.models import NO_LOT
 from inventory.schemas.stock import (
     AdjustStock,
     ConsumeStock,
@@ -58,7 +74,6 @@ from kernel import audit
 from kernel.audit import sealing
 from kernel.clock import ClinicTime
 from kernel.db import utcnow
-from kernel.direct_sql import Direct
 from kernel.problems import Conflict, InvalidInput, NotFound
 from kernel.sites.query_scope import site_visible
 
@@ -66,117 +81,6 @@ REASON_REQUIRED = frozenset({"adjust", "discard"})
 MAX_BACKDATE = dt.timedelta(days=7)
 CLOCK_SKEW = dt.timedelta(minutes=2)  # a tablet's clock a little ahead is not "the future"
 USE_KINDS = frozenset({"consume", "count"})  # the kinds whose taking can be use
-
-
-# The hot path (a consume is the most frequent request) uses Core statements built once
-# with bind parameters, so SQLAlchemy reuses their compiled form: profiling showed ORM
-# identity-map and unit-of-work bookkeeping costing more than the database work itself.
-# The statements of a one-location movement (`Direct`) skip SQLAlchemy's execution path
-# too (kernel/direct_sql.py).
-_levels_t = StockLevel.__table__  # type: ignore[attr-defined]
-_lots_t = StockLot.__table__  # type: ignore[attr-defined]
-_movements_t = StockMovement.__table__  # type: ignore[attr-defined]
-_items_t = Item.__table__  # type: ignore[attr-defined]
-_locations_t = Location.__table__  # type: ignore[attr-defined]
-
-_ITEM_AND_LOCATION = (
-    select(
-        _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit,
-        _items_t.c.lot_tracked, _items_t.c.active,
-        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id,
-    )
-    .select_from(_items_t)
-    .outerjoin(_locations_t, _locations_t.c.code == bindparam("code"))
-    .where(_items_t.c.sku == bindparam("sku"))
-)  # fmt: skip
-# A movement at one location: the item, the location and the item's level there, the
-# level locked (PostgreSQL: FOR UPDATE re-reads it as last committed), in one round trip.
-# No row when any is missing: `record_movement` then takes the general path.
-_ITEM_LOCATION_LEVEL = Direct(
-    select(
-        _items_t.c.id, _items_t.c.sku, _items_t.c.name, _items_t.c.unit,
-        _items_t.c.lot_tracked, _items_t.c.active,
-        _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id,
-        _levels_t.c.id, _levels_t.c.on_hand,
-    )
-    .select_from(_items_t)
-    .join(_locations_t, _locations_t.c.code == bindparam("code"))
-    .join(
-        _levels_t,
-        (_levels_t.c.item_id == _items_t.c.id) & (_levels_t.c.location_id == _locations_t.c.id),
-    )
-    .where(_items_t.c.sku == bindparam("sku"))
-    .with_for_update(of=_levels_t)
-)  # fmt: skip
-_LOCATION_BY_CODE = select(
-    _locations_t.c.id, _locations_t.c.code, _locations_t.c.active, _locations_t.c.site_id
-).where(_locations_t.c.code == bindparam("code"))
-_LOCK_LEVELS = (
-    select(_levels_t.c.id, _levels_t.c.location_id, _levels_t.c.on_hand)
-    .where(
-        _levels_t.c.item_id == bindparam("item_id"),
-        _levels_t.c.location_id.in_(bindparam("location_ids", expanding=True)),
-    )
-    .order_by(_levels_t.c.location_id)
-    .with_for_update()
-)
-# An item's lot balances at a location (id, lot, expiry, quantity): earliest expiry first,
-# lots without expiry last. The order stock is taken in, and the order a bin shows.
-LOTS_BY_EXPIRY = (
-    select(_lots_t.c.id, _lots_t.c.lot, _lots_t.c.expires_on, _lots_t.c.quantity)
-    .where(
-        _lots_t.c.item_id == bindparam("item_id"),
-        _lots_t.c.location_id == bindparam("location_id"),
-    )
-    .order_by(_lots_t.c.expires_on.is_(None), _lots_t.c.expires_on, _lots_t.c.id)
-)
-_LOT_EXPIRY = (
-    select(_lots_t.c.expires_on)
-    .where(_lots_t.c.item_id == bindparam("item_id"), _lots_t.c.lot == bindparam("lot"))
-    .limit(1)
-)
-_LOTS = Direct(LOTS_BY_EXPIRY)
-_SET_LOT = Direct(
-    update(_lots_t)
-    .where(_lots_t.c.id == bindparam("lot_id"))
-    .values(quantity=bindparam("new_quantity"))
-)
-_SET_LEVEL = Direct(
-    update(_levels_t)
-    .where(_levels_t.c.id == bindparam("level_id"))
-    .values(on_hand=bindparam("new_on_hand"))
-)
-_NEW_LOT = insert(_lots_t).returning(_lots_t.c.id)
-# Every column back: the row as stored, which the commit seals without reading it again.
-_MOVEMENT_COLUMNS = [c.name for c in _movements_t.c]
-_INSERT_MOVEMENT = (
-    insert(_movements_t)
-    .values({c.name: bindparam(c.name, type_=c.type) for c in _movements_t.c if c.name != "id"})
-    .returning(*_movements_t.c)
-)
-_NEW_MOVEMENT = Direct(_INSERT_MOVEMENT)
-# PostgreSQL, a movement that changes one lot and one level (a consume): all three writes
-# in one statement (data-modifying CTEs), one round trip instead of three.
-_PG_ONE_CHANGE = Direct(
-    _INSERT_MOVEMENT.add_cte(
-        update(_lots_t)
-        .where(_lots_t.c.id == bindparam("lot_id"))
-        .values(quantity=bindparam("new_quantity"))
-        .cte("lot_set")
-    ).add_cte(
-        update(_levels_t)
-        .where(_levels_t.c.id == bindparam("level_id"))
-        .values(on_hand=bindparam("new_on_hand"))
-        .cte("level_set")
-    )
-)
-# What the movements placed after an instant changed: a back-dated count's correction.
-_CHANGED_SINCE = select(func.coalesce(func.sum(_movements_t.c.quantity), 0)).where(
-    _movements_t.c.item_id == bindparam("item_id"),
-    _movements_t.c.location_id == bindparam("location_id"),
-    _movements_t.c.at > bindparam("since"),
-)
-_LOT_CHANGED_SINCE = _CHANGED_SINCE.where(_movements_t.c.lot == bindparam("lot"))
 
 
 @dataclass
@@ -227,7 +131,7 @@ def find_item_and_location(session: Session, sku: str, code: str) -> tuple[ItemR
     """The item and the location of a movement, in one round trip."""
     row = (
         session.connection()
-        .execute(_ITEM_AND_LOCATION, {"sku": normalize_sku(sku), "code": normalize_code(code)})
+        .execute(ITEM_AND_LOCATION, {"sku": normalize_sku(sku), "code": normalize_code(code)})
         .first()
     )
     if row is None:
@@ -242,7 +146,7 @@ def lock_item_at(
 ) -> tuple[ItemRef, LocationRef, dict[int, LevelRow]] | None:
     """The item, the location and the item's locked level there, in one round trip; None
     if any of them is missing (the caller then finds out which, and makes the level)."""
-    rows = _ITEM_LOCATION_LEVEL.run(
+    rows = ITEM_LOCATION_LEVEL.run(
         session.connection(), {"sku": normalize_sku(sku), "code": normalize_code(code)}
     )
     if not rows:
@@ -255,7 +159,7 @@ def lock_item_at(
 
 
 def find_location(session: Session, code: str, *, field: str = "location") -> LocationRef:
-    row = session.connection().execute(_LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
+    row = session.connection().execute(LOCATION_BY_CODE, {"code": normalize_code(code)}).first()
     if row is None or not site_visible(session, row[3]):  # another site's: not found
         raise NotFound(f"No location with code {code!r}.", field=field)
     return LocationRef(*row)
@@ -267,7 +171,7 @@ def lock_levels(session: Session, item_id: int, location_ids: Sequence[int]) -> 
     params = {"item_id": item_id, "location_ids": wanted}
 
     def select_locked() -> dict[int, LevelRow]:
-        rows = session.connection().execute(_LOCK_LEVELS, params)
+        rows = session.connection().execute(LOCK_LEVELS, params)
         return {loc: LevelRow(level_id, on_hand, on_hand) for level_id, loc, on_hand in rows}
 
     levels = select_locked()
@@ -309,7 +213,7 @@ class _Move:
     def lots_at(self, location: LocationRef) -> list[LotRow]:
         """The item's lots at a location, earliest expiry first (no expiry last)."""
         if location.id not in self._lots:
-            rows = _LOTS.run(self.connection, {"item_id": self.item.id, "location_id": location.id})
+            rows = LOTS.run(self.connection, {"item_id": self.item.id, "location_id": location.id})
             self._lots[location.id] = [LotRow(i, lot, e, q, q) for i, lot, e, q in rows]
         return self._lots[location.id]
 
@@ -408,7 +312,7 @@ class _Move:
             if row is None:
                 recorded = (
                     self.session.connection()
-                    .execute(_LOT_EXPIRY, {"item_id": self.item.id, "lot": lot})
+                    .execute(LOT_EXPIRY, {"item_id": self.item.id, "lot": lot})
                     .scalar()
                 )
             if recorded is not None and expires_on is not None and recorded != expires_on:
@@ -435,8 +339,8 @@ class _Move:
         `lot` if given): the books as of `since` are today's balance minus this."""
         params = {"item_id": self.item.id, "location_id": location.id, "since": since}
         if lot is None:
-            return int(self.connection.execute(_CHANGED_SINCE, params).scalar_one())
-        statement = _LOT_CHANGED_SINCE
+            return int(self.connection.execute(CHANGED_SINCE, params).scalar_one())
+        statement = LOT_CHANGED_SINCE
         return int(self.connection.execute(statement, params | {"lot": lot}).scalar_one())
 
     def write(
@@ -467,18 +371,18 @@ class _Move:
                 for row in rows:
                     if row.id is None:
                         row.id = conn.execute(
-                            _NEW_LOT,
+                            NEW_LOT,
                             {"item_id": self.item.id, "location_id": location_id, "lot": row.lot,
                              "expires_on": row.expires_on, "quantity": row.quantity},
                         ).scalar_one()  # fmt: skip
             for params in lots:
-                _SET_LOT.run(conn, params)
+                SET_LOT.run(conn, params)
             for params in levels:
-                _SET_LEVEL.run(conn, params)
+                SET_LEVEL.run(conn, params)
         ids = []
         for change in self.changes:
             balances = lots[0] | levels[0] if one_change else {}
-            (returned,) = (_PG_ONE_CHANGE if one_change else _NEW_MOVEMENT).run(
+            (returned,) = (PG_ONE_CHANGE if one_change else NEW_MOVEMENT).run(
                 conn,
                 balances
                 | {"kind": kind, "item_id": self.item.id, "location_id": change.location.id,
@@ -489,8 +393,8 @@ class _Move:
                  "packaging_id": packaging.id if packaging else None,
                  "packages": change.quantity // packaging.units if packaging else None},
             )  # fmt: skip
-            stored = dict(zip(_MOVEMENT_COLUMNS, returned, strict=True))
-            sealing.note_stored(conn, _movements_t, stored)
+            stored = dict(zip(MOVEMENT_COLUMNS, returned, strict=True))
+            sealing.note_stored(conn, movements_t, stored)
             ids.append(stored["id"])
         return ids
 

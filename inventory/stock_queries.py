@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from inventory.ledger import LOTS_BY_EXPIRY, find_item_and_location, is_expired
+from inventory.ledger import find_item_and_location, is_expired
+from inventory.ledger_statements import LOTS_BY_EXPIRY
 from inventory.lookups import normalize_code, normalize_sku
 from inventory.models import Item, ItemPackaging, Location, StockLevel, StockLot, StockMovement
 from inventory.responses import movement_row
