@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,15 +103,23 @@ def find_stock(
     """`GET /api/v1/stock`: levels of the user's sites, read without a session (the
     look-up of one SKU is the hot read of restocking)."""
     count, page = _stock_reads(bool(location), bool(sku), below_reorder, reader.site_ids())
+    params = _stock_params(location, sku, limit, offset)
+    rows = [StockRow(*r) for r in page.all(reader.db, params)]
+    return rows, _total(rows, limit, offset, lambda: count.first(reader.db, params)[0])
+
+
+def _stock_params(location: str | None, sku: str | None, limit: int, offset: int) -> dict[str, Any]:
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if location:
         params["location"] = normalize_code(location)
     if sku:
         params["sku"] = normalize_sku(sku)
-    rows = [StockRow(*r) for r in page.all(reader.db, params)]
-    if offset == 0 and len(rows) < limit:
-        return rows, len(rows)  # the whole result fits on this page: no need to count
-    return rows, count.first(reader.db, params)[0]
+    return params
+
+
+def _total(rows: list[StockRow], limit: int, offset: int, count: Callable[[], int]) -> int:
+    """The number of matching rows: counted only when this page does not hold them all."""
+    return len(rows) if offset == 0 and len(rows) < limit else count()
 
 
 def stock_rows(
@@ -124,20 +133,12 @@ def stock_rows(
 ) -> tuple[list[StockRow], int]:
     site_ids = visible_site_ids(session)
     count, page = _stock_statements(bool(location), bool(sku), below_reorder, site_ids is not None)
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    params = _stock_params(location, sku, limit, offset)
     if site_ids is not None:
         params["site_ids"] = site_ids
-    if location:
-        params["location"] = normalize_code(location)
-    if sku:
-        params["sku"] = normalize_sku(sku)
     connection = session.connection()
     rows = [StockRow(*r) for r in connection.execute(page, params)]
-    if offset == 0 and len(rows) < limit:
-        total = len(rows)  # the whole result fits on this page: no need to count
-    else:
-        total = connection.execute(count, params).scalar_one()
-    return rows, total
+    return rows, _total(rows, limit, offset, lambda: connection.execute(count, params).scalar_one())
 
 
 def expiring_rows(

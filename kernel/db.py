@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from litestar.datastructures import State
@@ -39,6 +39,8 @@ from sqlalchemy import BigInteger, DateTime, Integer, String, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+E = TypeVar("E")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_SYNCHRONOUS_MODES = ("full", "normal")
@@ -410,6 +412,17 @@ class Database:
             raise
         finally:
             session.close()
+
+    def extension(self, key: str, make: Callable[[Database], E], close: Callable[[E], None]) -> E:
+        """The per-database helper kept under `key` (a cache, kept connections): made on
+        first use, closed when the database is disposed of."""
+        found = self.extensions.get(key)
+        if found is None:
+            made = make(self)
+            found = self.extensions.setdefault(key, made)
+            if found is made:
+                self.on_dispose(lambda: close(made))
+        return found  # type: ignore[no-any-return]
 
     def on_dispose(self, callback: Callable[[], None]) -> None:
         """Run `callback` when the database is disposed of (before the engine is)."""

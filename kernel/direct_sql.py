@@ -84,36 +84,34 @@ class Direct:
     ) -> list[tuple[Any, ...]]:
         """Run once; the rows it returns (none for a write without RETURNING)."""
         compiled = self.compiled_for(connection.dialect)
-        values = compiled.parameters(params)
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        cursor = raw.cursor()
-        try:
-            cursor.execute(compiled.sql, values)
-            fetched = cursor.fetchall() if cursor.description is not None else []
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise self._wrapped(connection, compiled, values, error) from error
-        finally:
-            cursor.close()
-        if self.writes:
-            connection.info[WROTE] = True
+        fetched = self._execute(connection, compiled, compiled.parameters(params), many=False)
         return compiled.rows(fetched)
 
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run once per parameter set (an INSERT of many rows)."""
         compiled = self.compiled_for(connection.dialect)
-        values = [compiled.parameters(r) for r in rows]
+        self._execute(connection, compiled, [compiled.parameters(r) for r in rows], many=True)
+
+    def _execute(
+        self, connection: Connection, compiled: CompiledStatement, values: Any, *, many: bool
+    ) -> Sequence[Sequence[Any]]:
         raw = connection.connection.dbapi_connection
         assert raw is not None
         cursor = raw.cursor()
         try:
-            cursor.executemany(compiled.sql, values)
+            if many:
+                cursor.executemany(compiled.sql, values)
+                fetched: Sequence[Sequence[Any]] = []
+            else:
+                cursor.execute(compiled.sql, values)
+                fetched = cursor.fetchall() if cursor.description is not None else []
         except connection.dialect.loaded_dbapi.Error as error:
             raise self._wrapped(connection, compiled, values, error) from error
         finally:
             cursor.close()
         if self.writes:
             connection.info[WROTE] = True
+        return fetched
 
     @staticmethod
     def _wrapped(

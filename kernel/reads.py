@@ -142,13 +142,7 @@ class ReadConnections:
 
 def read_connections(db: Database) -> ReadConnections:
     """The database's kept read connections (made on first use, closed with it)."""
-    found = db.extensions.get(_CONNECTIONS)
-    if found is None:
-        made = ReadConnections(db)
-        found = db.extensions.setdefault(_CONNECTIONS, made)
-        if found is made:
-            db.on_dispose(found.close)
-    return found  # type: ignore[no-any-return]
+    return db.extension(_CONNECTIONS, ReadConnections, ReadConnections.close)
 
 
 @dataclass(frozen=True)

@@ -100,11 +100,16 @@ class TokenCache:
                 return cursor.fetchone()
 
             return read
+        from psycopg import pq
+
         pgconn = driver.pgconn
-        _checked(pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None), "COMMAND_OK")
+        _checked(
+            pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None), pq.ExecStatus.COMMAND_OK
+        )
+        rows = pq.ExecStatus.TUPLES_OK
 
         def read_prepared() -> Any:
-            result = _checked(pgconn.exec_prepared(_PREPARED, None), "TUPLES_OK")
+            result = _checked(pgconn.exec_prepared(_PREPARED, None), rows)
             return (int(result.get_value(0, 0)),) if result.ntuples else None
 
         return read_prepared
@@ -167,12 +172,10 @@ class TokenCache:
 _PREPARED = b"steristock_auth_generation"
 
 
-def _checked(result: Any, expected: str) -> Any:
-    """A libpq result, or an error (a dropped connection, a server restarted: the caller
-    then drops the connection and looks the token up)."""
-    from psycopg import pq
-
-    if result.status != getattr(pq.ExecStatus, expected):
+def _checked(result: Any, expected: Any) -> Any:
+    """A libpq result of the `expected` status, or an error (a dropped connection, a
+    server restarted: the caller then drops the connection and looks the token up)."""
+    if result.status != expected:
         message = (result.error_message or b"").decode(errors="replace")
         raise ConnectionError(f"auth generation read failed: {message or result.status}")
     return result
@@ -206,10 +209,4 @@ async def recall_or_load(scope: Any, key: Hashable, load: Callable[[], T]) -> T:
 
 def token_cache(db: Database) -> TokenCache:
     """The database's token cache (made on first use, closed with the database)."""
-    cache = db.extensions.get(_KEY)
-    if cache is None:
-        made = TokenCache(db)
-        cache = db.extensions.setdefault(_KEY, made)
-        if cache is made:
-            db.on_dispose(cache.close)
-    return cache
+    return db.extension(_KEY, TokenCache, TokenCache.close)

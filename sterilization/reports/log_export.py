@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from kernel.audit.models import AuditHead
 from kernel.clock import ClinicTime
-from kernel.csv_export import FORMULA_STARTS, LINE_END, csv_text
+from kernel.csv_export import LINE_END, csv_text, defuse
 from kernel.db import Database
 from kernel.periods import Period
 from kernel.read_ahead import read_ahead
@@ -330,11 +330,6 @@ _FLAGS = {None: "", True: "true", False: "false"}
 FREE_TEXT_COLUMNS = tuple(
     LOG_COLUMNS.index(c) for c in ("operator", "bi_lot", "contents", "iuss_reason")
 )
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
-
-
-def _defused(text: str | None) -> str | None:
-    return "'" + text if text and text[0] in _FORMULA_FIRST else text
 
 
 def log_csv_lines(
@@ -366,27 +361,26 @@ def log_csv_lines(
              site_id) in rows:  # fmt: skip
             site, when = texts.get(site_id, fallback)
             codes, _, contents = packs.partition(PACKS_SEPARATOR) if packs else ("", "", "")
-            operator, bi_lot = _defused(operator), _defused(bi_lot)
-            contents, iuss_reason = _defused(contents), _defused(iuss_reason)
+            operator, bi_lot = defuse(operator), defuse(bi_lot)
+            contents, iuss_reason = defuse(contents), defuse(iuss_reason)
+            times = when(started), when(ended), when(bi_read_at), when(released)
+            count = codes.count(" ") + 1 if codes else 0
             line = (
-                f"{sterilizer},{number},{cycle_type},{when(started)},{when(ended)},"
+                f"{sterilizer},{number},{cycle_type},{times[0]},{times[1]},"
                 f"{operator or ''},{'' if temperature is None else temperature},"
                 f"{'' if pressure is None else pressure},{'' if exposure is None else exposure},"
                 f"{flag(mechanical)},{flag(chemical)},{bi_lot or ''},{bi_result or ''},"
-                f"{flag(implants)},{status},"
-                f"{codes.count(' ') + 1 if codes else 0},{codes},{contents},"
-                f"{integrator or ''},{bi_product or ''},{when(bi_read_at)},"
-                f"{iuss_reason or ''},{when(released)}"
+                f"{flag(implants)},{status},{count},{codes},{contents},"
+                f"{integrator or ''},{bi_product or ''},{times[2]},{iuss_reason or ''},{times[3]}"
             )
             if site_column:
                 line = f"{site},{line}"
             if line.count(",") != commas or '"' in line or "\n" in line or "\r" in line:
                 cells = (
-                    sterilizer, number, cycle_type, when(started), when(ended), operator,
-                    temperature, pressure, exposure, flag(mechanical), flag(chemical), bi_lot,
-                    bi_result, flag(implants), status, codes.count(" ") + 1 if codes else 0,
-                    codes, contents, integrator, bi_product, when(bi_read_at), iuss_reason,
-                    when(released),
+                    sterilizer, number, cycle_type, times[0], times[1], operator, temperature,
+                    pressure, exposure, flag(mechanical), flag(chemical), bi_lot, bi_result,
+                    flag(implants), status, count, codes, contents, integrator, bi_product,
+                    times[2], iuss_reason, times[3],
                 )  # fmt: skip
                 append(csv_text([(site, *cells) if site_column else cells], text_columns=()))
             else:
