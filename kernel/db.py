@@ -134,7 +134,31 @@ def make_engine(
         )
     else:
         engine = _make_postgres_engine(url, pool_size=pool_size, echo=echo)
+    _savepoints_on_driver(engine)
     return engine
+
+
+def _savepoints_on_driver(engine: Engine) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO straight on the driver's cursor. SQLAlchemy
+    compiles a new clause for each (its savepoint clauses are not cached): ~100 µs of a
+    batched write's ~500 (`kernel.write_batches` runs every write in a savepoint). The
+    names are SQLAlchemy's own (`sa_savepoint_N`)."""
+    dialect = engine.dialect
+
+    def run(connection: Any, sql: str) -> None:
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    dialect.do_savepoint = lambda connection, name: run(connection, f"SAVEPOINT {name}")  # type: ignore[method-assign]
+    dialect.do_release_savepoint = lambda connection, name: run(  # type: ignore[method-assign]
+        connection, f"RELEASE SAVEPOINT {name}"
+    )
+    dialect.do_rollback_to_savepoint = lambda connection, name: run(  # type: ignore[method-assign]
+        connection, f"ROLLBACK TO SAVEPOINT {name}"
+    )
 
 
 def _make_sqlite_engine(url: str, *, pool_size: int, echo: bool, synchronous: str) -> Engine:

@@ -42,19 +42,29 @@ class CompiledStatement:
         self.order: list[str] | None = (
             list(compiled.positiontup or []) if compiled.positional else None
         )
+        # Positional drivers (SQLite): each slot's name and conversion, in order.
+        self.slots: list[tuple[str, Processor]] | None = (
+            [(name, self.binds.get(name)) for name in self.order]
+            if self.order is not None
+            else None
+        )
         self.results: list[Processor] = [
             column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
         ]
         self.any_result_processor = any(p is not None for p in self.results)
 
     def parameters(self, params: Mapping[str, Any] | None) -> Any:
-        values = dict(self.defaults, **params) if params else dict(self.defaults)
+        values = {**self.defaults, **params} if params else self.defaults
+        if self.slots is not None:
+            return tuple(
+                values[name] if process is None else process(values[name])
+                for name, process in self.slots
+            )
+        values = dict(values)
         for name, process in self.binds.items():
             if name in values:
                 values[name] = process(values[name])
-        if self.order is None:
-            return values
-        return tuple(values[name] for name in self.order)
+        return values
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         if not self.any_result_processor:

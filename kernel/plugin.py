@@ -44,6 +44,7 @@ from kernel.web.templating import (
     static_files_router,
     template_config,
 )
+from kernel.write_batches import provide_write_batcher
 
 if TYPE_CHECKING:
     import click
@@ -209,6 +210,7 @@ class KernelPlugin(DomainPlugin, ReceiveRoutePlugin):
                 "clock": Provide(provide_clock, sync_to_thread=False),
                 "sites": Provide(provide_site_scope, sync_to_thread=True),
                 "reader": Provide(provide_reader),
+                "write_batcher": Provide(provide_write_batcher),
             }
         )
         app_config.middleware.extend(

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from litestar import Controller, Response, get, post
 from litestar.openapi.spec import Discriminator, Operation, RequestBody, Schema
 from litestar.params import Parameter
+from litestar.types import Scope
 from sqlalchemy.orm import Session
 
 from inventory import ledger, stock_queries
@@ -35,6 +36,7 @@ from kernel.clock import Clock
 from kernel.fields import PRINTABLE, RowId
 from kernel.idempotency import IdempotencyKeyHeader
 from kernel.pagination import Page, PageParams
+from kernel.write_batches import WriteBatcher
 
 
 def record_once(
@@ -46,12 +48,11 @@ def record_once(
     payload: Any,
     action: Callable[[], Any],
 ) -> Response[MovementOut]:
-    """One stock action (`action`, through the ledger), once per `Idempotency-Key`,
-    committed."""
-    response = idempotency.respond(
+    """One stock action (`action`, through the ledger), once per `Idempotency-Key`; the
+    response is encoded inside the write, so nothing can fail after its commit."""
+    return idempotency.respond(
         db_session, me=me, key=key, scope=scope, payload=payload, status_code=201, action=action
     )
-    return committed(db_session, response)
 
 
 def committed(db_session: Session, response: Response[Any]) -> Response[Any]:
@@ -116,7 +117,6 @@ class MovementController(Controller):
     @post(
         "/movements",
         guards=[can_move_stock],
-        sync_to_thread=True,
         status_code=201,
         summary="Record a stock movement (receive, consume, transfer, count, adjust, discard)",
         description=(
@@ -127,22 +127,28 @@ class MovementController(Controller):
         ),
         operation_class=StockActionOperation,
     )
-    def record_movement(
+    async def record_movement(
         self,
         data: MovementIn,
-        db_session: Session,
         me: CurrentUser,
         clock: Clock,
+        write_batcher: WriteBatcher,
+        scope: Scope,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MovementOut]:
         check_kind_allowed(me, data.kind)
-        return record_once(
-            db_session, me, idempotency_key, scope="POST /api/v1/stock/movements", payload=data,
-            action=lambda: ledger.record_movement(
-                db_session, actor=me.username, data=data, today=clock.today(), now=clock.now(),
-                zone=clock.zone,
-            ),
-        )  # fmt: skip
+
+        def write(db_session: Session) -> Response[MovementOut]:
+            return record_once(
+                db_session, me, idempotency_key, scope="POST /api/v1/stock/movements",
+                payload=data,
+                action=lambda: ledger.record_movement(
+                    db_session, actor=me.username, data=data, today=clock.today(),
+                    now=clock.now(), zone=clock.zone,
+                ),
+            )  # fmt: skip
+
+        return await write_batcher.run(write, scope)
 
     @get(
         "/movements/{movement_id:int}",
@@ -156,7 +162,6 @@ class MovementController(Controller):
     @post(
         "/receive-barcode",
         guards=[can_move_stock],
-        sync_to_thread=True,
         status_code=201,
         summary="Receive stock by scanning its GS1 barcode (GTIN, lot, expiry)",
         description=(
@@ -166,21 +171,26 @@ class MovementController(Controller):
             "receipt is booked on that submitted order (its outstanding quantity shrinks)."
         ),
     )
-    def receive_by_barcode(
+    async def receive_by_barcode(
         self,
         data: BarcodeReceive,
-        db_session: Session,
         me: CurrentUser,
         clock: Clock,
+        write_batcher: WriteBatcher,
+        scope: Scope,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MovementOut]:
         if data.purchase_order_id is not None:
             check_may_book_on_orders(me)
-        return record_once(
-            db_session, me, idempotency_key, scope="POST /api/v1/stock/receive-barcode",
-            payload=data,
-            action=lambda: receive_scanned(
-                db_session, actor=me.username, data=data, today=clock.today(), now=clock.now(),
-                zone=clock.zone,
-            ),
-        )  # fmt: skip
+
+        def write(db_session: Session) -> Response[MovementOut]:
+            return record_once(
+                db_session, me, idempotency_key, scope="POST /api/v1/stock/receive-barcode",
+                payload=data,
+                action=lambda: receive_scanned(
+                    db_session, actor=me.username, data=data, today=clock.today(),
+                    now=clock.now(), zone=clock.zone,
+                ),
+            )  # fmt: skip
+
+        return await write_batcher.run(write, scope)

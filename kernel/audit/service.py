@@ -20,12 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from kernel.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from kernel.db import utcnow
 
-_PENDING = "audit_pending"
+_PENDING = PENDING_KEY = "audit_pending"
+_MARK = "steristock_audit_mark"  # on a savepoint: how many entries were pending at its start
 
 
 def _json_default(value: Any) -> Any:
@@ -165,12 +166,27 @@ def _write_entries(session: Session) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _write_pending_entries(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the outermost commit writes (and seals) it all
     (COMMIT_HOOK[-1] if COMMIT_HOOK else _write_entries)(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending_entries(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        setattr(transaction, _MARK, len(session.info.get(_PENDING) or ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_entries(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back savepoint takes only the entries recorded inside it; a rollback of
+    the transaction takes them all."""
+    mark = getattr(previous_transaction, _MARK, None) if previous_transaction.nested else None
+    pending = session.info.get(_PENDING)
+    if mark is None or pending is None:
+        session.info.pop(_PENDING, None)
+    else:
+        del pending[mark:]
 
 
 @dataclass(frozen=True)
