@@ -22,9 +22,21 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
 
-# connection.info: this transaction ran INSERT/UPDATE/DELETE (sealed at commit).
+# connection.info: how many INSERT/UPDATE/DELETE statements this transaction ran (its
+# rows are sealed at commit; `kernel.write_batches` tells a write that wrote by it).
 WROTE = "steristock_dml"
+
+
+def note_write(connection: Connection) -> None:
+    connection.info[WROTE] = connection.info.get(WROTE, 0) + 1
+
+
+def writes_so_far(connection: Connection) -> int:
+    """INSERT, UPDATE and DELETE statements run in the connection's transaction so far."""
+    return connection.info.get(WROTE, 0)  # type: ignore[no-any-return]
+
 
 Processor = Callable[[Any], Any] | None
 
@@ -52,6 +64,11 @@ class CompiledStatement:
             column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
         ]
         self.any_result_processor = any(p is not None for p in self.results)
+        # Whether it returns rows; a textual statement's is only known from the cursor
+        # (asking psycopg builds its column descriptions: microseconds per statement).
+        self.returns_rows: bool | None = (
+            True if self.results else None if isinstance(statement, TextClause) else False
+        )
 
     def parameters(self, params: Mapping[str, Any] | None) -> Any:
         values = {**self.defaults, **params} if params else self.defaults
@@ -114,13 +131,16 @@ class Direct:
                 fetched: Sequence[Sequence[Any]] = []
             else:
                 cursor.execute(compiled.sql, values)
-                fetched = cursor.fetchall() if cursor.description is not None else []
+                returns_rows = compiled.returns_rows
+                if returns_rows is None:
+                    returns_rows = cursor.description is not None
+                fetched = cursor.fetchall() if returns_rows else []
         except connection.dialect.loaded_dbapi.Error as error:
             raise self._wrapped(connection, compiled, values, error) from error
         finally:
             cursor.close()
         if self.writes:
-            connection.info[WROTE] = True
+            note_write(connection)
         return fetched
 
     @staticmethod

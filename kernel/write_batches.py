@@ -7,22 +7,28 @@ for one lock, so that overhead, stretched by the other requests' Python taking t
 in between, was the throughput (the lock was held 1.4-1.7 ms per consume).
 
 `WriteBatcher` runs the writes a worker has queued one after another in one writer
-thread and one transaction, each inside its own savepoint: a write that fails (409, a
-lot that is not there) is rolled back to its savepoint, alone, and its audit entries
-with it (`kernel.audit.service`); the others go on. One commit then seals every row of
-the batch (`kernel.audit.sealing`) and one fsync makes it durable, before any request
-of the batch is answered. If the commit or the fsync fails, every request of the batch
-fails: nothing is acknowledged that is not on disk.
+thread and one transaction. One commit then seals every row of the batch
+(`kernel.audit.sealing`) and makes it durable (SQLite: one fsync), in a second thread
+while the next batch is written, before any request of the batch is answered. (On
+PostgreSQL a row the next batch needs waits, as ever, for its lock: until the commit.)
+If the commit or the fsync fails, every request of the batch fails: nothing is
+acknowledged that is not on disk.
+
+A write that is refused (a 409, a lot that is not there) fails alone. The ledger checks
+every rule before its first write, so a refusal leaves nothing to undo but its audit
+entries, which are dropped; writes therefore run without savepoints (a SAVEPOINT and a
+RELEASE per write cost as much as a third of the write). A write that fails any other
+way, or is refused after it wrote, makes the batch roll back and run again with a
+savepoint per write (`kernel.audit.service` drops a rolled-back savepoint's entries), so
+that write fails alone and the others stand.
 
 Each write sees the session as its own request would: the request's user and site
 scope are bound before it runs (`kernel.db.REQUEST_SESSION_HOOKS`), and whatever a
 previous write left in `session.info` is cleared. A request waits for its batch, so a
 write alone is one transaction, as before; under load, batches form by themselves from
-the requests that arrived while the previous batch ran.
-
-On PostgreSQL a batch holds its rows' locks until it commits; a write that meets a
-deadlock with another process (there, another worker's batch) is retried once in its
-savepoint.
+the requests that arrived while the previous batch ran. A batch runs its writes sorted
+by the rows they lock (`lock_order`), so two workers' batches on PostgreSQL lock rows in
+one order; a write that meets a deadlock anyway is retried once.
 """
 
 from __future__ import annotations
@@ -37,16 +43,20 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.types import Scope
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kernel.audit.service import PENDING_KEY
 from kernel.db import REQUEST_SESSION_HOOKS, Database
+from kernel.direct_sql import writes_so_far
+from kernel.problems import DomainError
 
 T = TypeVar("T")
 
 MAX_BATCH = 64
+REFUSALS = (DomainError, HTTPException)  # a rule said no (a 4xx), nothing else went wrong
 # PostgreSQL: deadlock detected, serialization failure (a retry of the write may pass).
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
@@ -55,6 +65,7 @@ _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 class _Job(Generic[T]):
     work: Callable[[Session], T]
     scope: Scope | None
+    lock_order: tuple[str, ...]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[T]
     outcome: tuple[bool, Any] | None = None  # (succeeded, result or error)
@@ -98,15 +109,31 @@ class WriteBatcher:
         self._cond = threading.Condition()
         self._closed = False
         self._thread: threading.Thread | None = None
+        # PostgreSQL: the commit (the server's WAL flush) runs in the finishing thread while
+        # the next batch is written; SQLite commits at once (its single write lock is
+        # handed on at check-in, and only the fsync waits there).
+        self._commit_later = not db.is_sqlite
         self.batches = 0  # for the benchmark's figures: writes per batch
         self.writes = 0
+        self.reruns = 0  # batches run again in savepoints
 
-    async def run(self, work: Callable[[Session], T], scope: Scope | None = None) -> T:
+    async def run(
+        self,
+        work: Callable[[Session], T],
+        scope: Scope | None = None,
+        *,
+        lock_order: tuple[str, ...] = (),
+    ) -> T:
         """Run `work(session)` in the next batch and return what it returned, once the
         batch is committed and durable; raise what it raised (its savepoint rolled back)
-        or what the batch's commit raised."""
+        or what the batch's commit raised.
+
+        `lock_order`: what the write locks, as a sort key (a stock action: its item and
+        location). A batch runs its writes in that order, so the batches of two workers
+        running at once (PostgreSQL) take their row locks in one order and do not
+        deadlock (a write that still meets one is retried, `_retryable`)."""
         loop = asyncio.get_running_loop()
-        job: _Job[T] = _Job(work, scope, loop, loop.create_future())
+        job: _Job[T] = _Job(work, scope, lock_order, loop, loop.create_future())
         with self._cond:
             if self._closed:
                 raise RuntimeError("the database is closed")
@@ -134,11 +161,13 @@ class WriteBatcher:
                 self._cond.wait()
             if not self._queue:
                 return None
-            return [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+            jobs = [self._queue.popleft() for _ in range(min(len(self._queue), self.max_batch))]
+        jobs.sort(key=lambda job: job.lock_order)  # stable: one row's writes keep their order
+        return jobs
 
     def _serve(self) -> None:
-        # The fsync that makes a batch durable runs in its own thread while the next
-        # batch is written (SQLite's lock is handed on before it, `kernel.db.WalSyncer`).
+        # What makes a batch durable (SQLite's fsync, `kernel.db.WalSyncer`; PostgreSQL's
+        # commit) runs in its own thread while the next batch is written.
         with ThreadPoolExecutor(1, thread_name_prefix="steristock-durable") as finisher:
             while (jobs := self._next_batch()) is not None:
                 try:
@@ -150,13 +179,23 @@ class WriteBatcher:
                 finisher.submit(self._finish, session, jobs)
 
     def _run_batch(self, jobs: list[_Job[Any]]) -> Session:
-        """Every job in its savepoint, then the commit; the session is left open."""
+        """Every job, then the commit; the session is left open. Jobs first run without
+        savepoints; if one fails after writing, the batch is rolled back and run again
+        with a savepoint per job."""
         session = self.db.new_session(write=True)
         base_info = dict(session.info)
         try:
-            for job in jobs:
-                self._run_one(session, base_info, job)
-            session.commit()
+            try:
+                for job in jobs:
+                    self._run_refusable(session, base_info, job)
+            except _WroteThenFailed:
+                session.rollback()
+                self.reruns += 1
+                for job in jobs:
+                    job.outcome = None
+                    self._run_in_savepoint(session, base_info, job)
+            if not self._commit_later:
+                session.commit()
         except BaseException:
             session.rollback()
             session.close()
@@ -164,6 +203,14 @@ class WriteBatcher:
         return session
 
     def _finish(self, session: Session, jobs: list[_Job[Any]]) -> None:
+        """Make the batch durable, then answer its requests."""
+        try:
+            if self._commit_later:
+                session.commit()
+        except BaseException as error:
+            _fail(jobs, error)
+            with contextlib.suppress(Exception):  # a connection that is gone
+                session.rollback()
         try:
             session.close()  # SQLite: the fsync covering the batch, before any answer
         except BaseException as error:
@@ -172,15 +219,36 @@ class WriteBatcher:
         self.writes += len(jobs)
         _answer_all(jobs)
 
-    def _run_one(self, session: Session, base_info: dict[str, Any], job: _Job[Any]) -> None:
+    def _run_refusable(self, session: Session, base_info: dict[str, Any], job: _Job[Any]) -> None:
+        """Run a job without a savepoint. A refusal (a 4xx the job raised before writing
+        anything, as the ledger's actions check every rule first) leaves nothing to undo
+        but its audit entries; any other failure raises `_WroteThenFailed`."""
+        _bind(session, base_info, job.scope)
+        connection = session.connection()
+        wrote = writes_so_far(connection)
         pending = session.info.get(PENDING_KEY)
-        session.info.clear()
-        session.info.update(base_info)
-        if pending is not None:
-            session.info[PENDING_KEY] = pending
-        if job.scope is not None:
-            for hook in REQUEST_SESSION_HOOKS:
-                hook(session, job.scope)
+        mark = len(pending) if pending else 0
+        try:
+            job.outcome = (True, job.work(session))
+        except REFUSALS as refusal:
+            if (
+                writes_so_far(connection) != wrote
+                or session.new
+                or session.deleted
+                or session.dirty
+            ):
+                raise _WroteThenFailed from refusal
+            pending = session.info.get(PENDING_KEY)
+            if pending:
+                del pending[mark:]
+            job.outcome = (False, refusal)
+        except Exception as error:
+            raise _WroteThenFailed from error
+
+    def _run_in_savepoint(
+        self, session: Session, base_info: dict[str, Any], job: _Job[Any]
+    ) -> None:
+        _bind(session, base_info, job.scope)
         for attempt in (1, 2):
             savepoint = session.begin_nested()
             try:
@@ -195,6 +263,23 @@ class WriteBatcher:
                 return
             job.outcome = (True, result)
             return
+
+
+class _WroteThenFailed(Exception):
+    """A job failed other than by a clean refusal: its batch is run again in savepoints."""
+
+
+def _bind(session: Session, base_info: dict[str, Any], scope: Scope | None) -> None:
+    """The session as the job's own request would see it: its user and sites bound,
+    nothing left of the previous job's state (but the batch's pending audit entries)."""
+    pending = session.info.get(PENDING_KEY)
+    session.info.clear()
+    session.info.update(base_info)
+    if pending is not None:
+        session.info[PENDING_KEY] = pending
+    if scope is not None:
+        for hook in REQUEST_SESSION_HOOKS:
+            hook(session, scope)
 
 
 def _retryable(error: Exception) -> bool:

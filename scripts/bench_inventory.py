@@ -205,6 +205,43 @@ def has_dataset(url: str, shape: Shape) -> bool:
         return False
 
 
+# Levels whose on-hand differs from the sum of their lots or of their ledger movements.
+_UNEVEN_LEVELS = """
+SELECT count(*) FROM stock_levels l
+LEFT JOIN (SELECT item_id, location_id, sum(quantity) AS q FROM stock_lots
+           GROUP BY item_id, location_id) lots
+       ON lots.item_id = l.item_id AND lots.location_id = l.location_id
+LEFT JOIN (SELECT item_id, location_id, sum(quantity) AS q FROM stock_movements
+           GROUP BY item_id, location_id) moved
+       ON moved.item_id = l.item_id AND moved.location_id = l.location_id
+WHERE l.on_hand <> coalesce(lots.q, 0) OR l.on_hand <> coalesce(moved.q, 0)
+"""
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    movements: int
+    sealed: int  # movements with a record seal (the bulk-loaded ones have none)
+    uneven_levels: int
+
+
+def ledger_state(url: str) -> LedgerState:
+    """What "ledger exact afterwards" is checked on: every level equal to its lots and to
+    its ledger, and every movement the run wrote sealed."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return LedgerState(
+                movements=conn.execute(text("SELECT count(*) FROM stock_movements")).scalar(),
+                sealed=conn.execute(
+                    text("SELECT count(*) FROM record_seals WHERE table_name = 'stock_movements'")
+                ).scalar(),
+                uneven_levels=conn.execute(text(_UNEVEN_LEVELS)).scalar(),
+            )
+    finally:
+        engine.dispose()
+
+
 def consume_bodies(shape: Shape, count: int = 4000) -> list[str]:
     rng = random.Random(7)
     codes = location_codes()
@@ -235,11 +272,14 @@ def run_backend(backend: str, url: str, shape: Shape, duration: int) -> dict:
         benchkit.wrk(base, label="warmup", paths=["/api/v1/users/me"], headers=headers,
                      duration=2)  # fmt: skip
         results["baseline"] = benchkit.baseline(base, headers, connections=16, duration=duration)
+        before = ledger_state(url)
         results["consume"] = benchkit.wrk(
             base, label="POST /stock/movements consume (16 conns)",
             paths=["/api/v1/stock/movements"], method="POST", bodies=consume_bodies(shape),
             headers=headers, connections=16, duration=duration,
         )  # fmt: skip
+        time.sleep(1)  # the requests wrk left in flight are answered
+        results["ledger"] = (before, ledger_state(url))
         for conns in (16, 4):
             results[f"stock{conns}"] = benchkit.wrk(
                 base, label=f"GET /stock?sku= ({conns} conns)",
@@ -268,11 +308,20 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
             notes.append(f"{backend}: dataset loaded in {time.monotonic() - started:.0f} s")
         r = run_backend(backend, url, shape, ctx.duration)
         base, consume = r["baseline"], r["consume"]
+        before, after = r["ledger"]
+        written = after.movements - before.movements
         figures += [
             benchkit.load_figures(backend, base, "baseline `GET /api/v1/users/me`, 16 conns"),
             benchkit.load_figures(
                 backend, consume, "consume `POST /api/v1/stock/movements`, 16 clients",
                 target=600, comparison=">=",
+            ),
+            benchkit.Figure(
+                "consume: levels not equal to their lots and ledger afterwards", backend,
+                after.uneven_levels, "levels", target=0, comparison="<=",
+                note=f"{written:,} movements written for {consume.requests:,} acknowledged "
+                f"(wrk stops with requests in flight), {after.sealed - before.sealed:,} of "
+                "them sealed",
             ),
             benchkit.Figure(
                 "consume ÷ baseline throughput", backend,

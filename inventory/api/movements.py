@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from inventory import ledger, stock_queries
 from inventory.api.params import PAGED, CodeQuery, SkuQuery
+from inventory.lookups import normalize_code, normalize_sku
 from inventory.receiving import receive_scanned
 from inventory.roles import (
     can_move_stock,
@@ -53,6 +54,12 @@ def record_once(
     return idempotency.respond(
         db_session, me=me, key=key, scope=scope, payload=payload, status_code=201, action=action
     )
+
+
+def lock_order(sku: str, location: str) -> tuple[str, str]:
+    """The level row a stock action locks first, as the batch's sort key
+    (`kernel.write_batches`): batches written at once lock rows in one order."""
+    return normalize_sku(sku), normalize_code(location)
 
 
 def committed(db_session: Session, response: Response[Any]) -> Response[Any]:
@@ -148,7 +155,7 @@ class MovementController(Controller):
                 ),
             )  # fmt: skip
 
-        return await write_batcher.run(write, scope)
+        return await write_batcher.run(write, scope, lock_order=lock_order(data.sku, data.location))
 
     @get(
         "/movements/{movement_id:int}",

@@ -23,7 +23,7 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from kernel.audit import evidence, service
 from kernel.db import utcnow
-from kernel.direct_sql import WROTE, Direct
+from kernel.direct_sql import WROTE, Direct, note_write
 
 _DML = WROTE
 _STORED = "steristock_stored_digests"  # connection.info: (table, key) -> digest
@@ -36,7 +36,7 @@ def _note_dml(conn: Connection, clauseelement: Any, *_args: Any) -> None:
         hasattr(clauseelement, "text")
         and clauseelement.text.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")
     ):
-        conn.info[_DML] = True
+        note_write(conn)
 
 
 @event.listens_for(Engine, "rollback")

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from kernel.db import Database, Money, UTCDateTime
-from kernel.direct_sql import WROTE, Direct
+from kernel.direct_sql import Direct, writes_so_far
 
 probe = Table(
     "direct_sql_probe",
@@ -62,7 +62,7 @@ def test_a_row_written_directly_reads_back_as_through_sqlalchemy(database, table
     with database.session() as session:
         connection = session.connection()
         _INSERT.run(connection, ROW)
-        assert connection.info[WROTE] is True
+        assert writes_so_far(connection) == 1
         (direct,) = _BY_ID.run(connection, {"wanted": 1})
         through = connection.execute(select(table).where(table.c.id == 1)).one()
         assert direct == tuple(through)

@@ -33,7 +33,11 @@ def run_together(batcher: WriteBatcher, works: list) -> list:
     async def main() -> list:
         head = asyncio.ensure_future(batcher.run(first))
         await asyncio.to_thread(writer_busy.wait, 10)
-        rest = [asyncio.ensure_future(batcher.run(work, scope)) for work, scope in works]
+        rest = [
+            asyncio.ensure_future(batcher.run(work, scope, lock_order=order))
+            for work, scope, *order_given in works
+            for order in [order_given[0] if order_given else ()]
+        ]
         await asyncio.sleep(0)  # every `run` has queued its write
         others_queued.set()
         return await asyncio.gather(head, *rest, return_exceptions=True)
@@ -88,6 +92,55 @@ def test_a_failed_write_is_rolled_back_alone_with_its_audit_entries(database):
         assert report.ok, report.problems
 
 
+def refused_before_writing(name: str, *, pending_row: bool = False):
+    """A refusal the way the ledger refuses: every rule checked before anything is
+    written (its audit entry was recorded, though; `pending_row`: a row added to the
+    session, not yet flushed)."""
+
+    def work(session):
+        audit.record(session, actor="tester", action="test.write", entity="test", entity_id=name)
+        if pending_row:
+            session.add(User(username=name, role=Role.MA, password_hash="x"))
+        raise Conflict(f"{name} refused")
+
+    return work, None
+
+
+def test_a_refusal_before_any_write_needs_no_second_run(database):
+    batcher = write_batcher(database)
+    outcomes = run_together(
+        batcher, [entry_made("kept1"), refused_before_writing("refused"), entry_made("kept2")]
+    )
+    assert isinstance(outcomes[1], Conflict) and outcomes[::2] == ["kept1", "kept2"]
+    assert batcher.reruns == 0
+    with database.session(write=False) as session:
+        audited = session.scalars(
+            select(AuditEntry.entity_id).where(AuditEntry.action == "test.write")
+        ).all()
+        assert sorted(audited) == ["kept1", "kept2"]
+        assert verify_chain(session).ok
+
+
+def test_a_refusal_after_writing_runs_the_batch_again_in_savepoints(database):
+    batcher = write_batcher(database)
+    outcomes = run_together(
+        batcher,
+        [
+            entry_made("kept1"),
+            entry_made("wrote", fail=True),
+            refused_before_writing("added", pending_row=True),
+            entry_made("kept2"),
+        ],
+    )
+    assert outcomes[0] == "kept1" and outcomes[3] == "kept2"
+    assert isinstance(outcomes[1], Conflict) and isinstance(outcomes[2], Conflict)
+    assert batcher.reruns == 1
+    with database.session(write=False) as session:
+        names = set(session.scalars(select(User.username)).all())
+        assert {"kept1", "kept2"} <= names and not {"wrote", "added"} & names
+        assert verify_records(session).ok
+
+
 def test_when_the_batch_cannot_commit_no_write_of_it_is_acknowledged(database, backend):
     if backend != "sqlite":
         pytest.skip("needs a constraint checked at commit: SQLite's deferred foreign keys")
@@ -124,6 +177,30 @@ def test_each_write_runs_as_its_own_requests_user(database, app):
         [(bound_user, scope_of(11)), (bound_user, scope_of(12)), (bound_user, None)],
     )
     assert outcomes == [11, 12, None]
+
+
+def test_a_batch_runs_its_writes_in_the_order_of_the_rows_they_lock(database):
+    """Two workers' batches then take their row locks in one order (no deadlock); the
+    writes of one row keep the order they arrived in."""
+    ran: list[str] = []
+
+    def noting(name: str):
+        def work(session):
+            ran.append(name)
+            return name
+
+        return work
+
+    run_together(
+        write_batcher(database),
+        [
+            (noting("gauze EXAM2"), None, ("GAUZE", "EXAM2")),
+            (noting("gloves EXAM1, first"), None, ("GLOVES", "EXAM1")),
+            (noting("gauze EXAM1"), None, ("GAUZE", "EXAM1")),
+            (noting("gloves EXAM1, second"), None, ("GLOVES", "EXAM1")),
+        ],
+    )
+    assert ran == ["gauze EXAM1", "gauze EXAM2", "gloves EXAM1, first", "gloves EXAM1, second"]
 
 
 def test_a_savepoint_rolled_back_takes_only_its_own_audit_entries(database):
