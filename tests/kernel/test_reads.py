@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import bindparam, literal_column, select
 
 from kernel.auth.models import Role, User
+from kernel.db import Database
 from kernel.reads import PreparedRead, read_connections
 from kernel.sites.models import Site
 
@@ -74,3 +75,28 @@ def test_a_kept_read_connection_found_broken_is_replaced(database, users):
     assert fresh is not idle and fresh.autocommit is True
     kept.close()
     assert fresh.closed and not kept._idle
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("sqlite:///data/steristock.db", True),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/steristock", True),
+        ("postgresql+psycopg://postgres@localhost/steristock", True),
+        ("postgresql+psycopg://postgres@/steristock?host=/var/run/postgresql", True),
+        ("postgresql+psycopg://postgres@db.clinic.example:5432/steristock", False),
+        ("postgresql+psycopg://postgres@10.0.0.7/steristock", False),
+    ],
+)
+def test_reads_run_on_the_event_loop_only_when_the_database_is_on_this_machine(
+    url, local, tmp_path
+):
+    """A round trip over loopback costs less than a worker thread's hop; one over the
+    network must not hold the event loop (`kernel.reads.run_read`)."""
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'steristock.db'}"
+    db = Database(url)
+    try:
+        assert db.is_local is local
+    finally:
+        db.dispose()
