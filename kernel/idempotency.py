@@ -26,12 +26,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Response
 from litestar.params import HeaderParameter
-from sqlalchemy import Column, Text, UniqueConstraint, select, text
+from sqlalchemy import Column, Text, UniqueConstraint, bindparam, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from kernel.auth.service import CurrentUser
 from kernel.db import UTCDateTime, utcnow
+from kernel.direct_sql import Direct
 from kernel.fields import PRINTABLE
 from kernel.problems import Conflict, InvalidInput
 
@@ -78,25 +80,40 @@ def fingerprint(scope: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _lock_key(session: Session, user_id: int, key: str) -> None:
+_records = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+# Run on the driver's cursor (`kernel.direct_sql`): every keyed stock action reads and
+# writes here, and through the ORM the two cost more than the action's own statements.
+_FIND = Direct(
+    select(
+        _records.c.scope, _records.c.request_hash, _records.c.status_code,
+        _records.c.response_body,
+    ).where(_records.c.user_id == bindparam("user_id"), _records.c.key == bindparam("key"))
+)  # fmt: skip
+_STORE = Direct(
+    insert(_records).values(
+        {
+            name: bindparam(name, type_=_records.c[name].type)
+            for name in (
+                "user_id", "key", "scope", "request_hash", "status_code", "response_body",
+                "created_at",
+            )
+        }
+    )
+)  # fmt: skip
+_LOCK = Direct(text("SELECT pg_advisory_xact_lock(:lock_id)"))
+
+
+def _lock_key(connection: Connection, user_id: int, key: str) -> None:
     """Make concurrent requests with the same key queue, so the second one replays.
 
-    SQLite already serialises writers; PostgreSQL gets a transaction-scoped advisory lock.
+    SQLite already serialises writers; PostgreSQL gets a transaction-scoped advisory lock
+    (taken in a statement of its own: the look-up after it must see what a request that
+    held the lock committed).
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql":
         return
     digest = hashlib.sha256(f"idempotency:{user_id}:{key}".encode()).digest()
-    lock_id = int.from_bytes(digest[:8], "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
-
-
-def _replay(record: IdempotencyRecord) -> Response[Any]:
-    return Response(
-        content=record.response_body.encode(),
-        status_code=record.status_code,
-        media_type="application/json",
-        headers={REPLAY_HEADER: "true"},
-    )
+    _LOCK.run(connection, {"lock_id": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def respond(
@@ -120,30 +137,35 @@ def respond(
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.")
     request_hash = fingerprint(scope, payload)
-    _lock_key(session, me.id, key)
-    existing = session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == me.id, IdempotencyRecord.key == key
-        )
-    )
-    if existing is not None:
-        if existing.scope != scope or existing.request_hash != request_hash:
+    connection = session.connection()
+    _lock_key(connection, me.id, key)
+    found = _FIND.run(connection, {"user_id": me.id, "key": key})
+    if found:
+        stored_scope, stored_hash, stored_status, stored_body = found[0]
+        if stored_scope != scope or stored_hash != request_hash:
             raise Conflict(
                 "This Idempotency-Key was already used for a different request; "
                 "use a new key for a new request."
             )
-        return _replay(existing)
+        return Response(
+            content=stored_body.encode(),
+            status_code=stored_status,
+            media_type="application/json",
+            headers={REPLAY_HEADER: "true"},
+        )
     result = action()
     body = msgspec.json.encode(result).decode()
-    session.add(
-        IdempotencyRecord(
-            user_id=me.id,
-            key=key,
-            scope=scope,
-            request_hash=request_hash,
-            status_code=status_code,
-            response_body=body,
-        )
+    session.flush()  # what the action left pending is written before its key, as before
+    _STORE.run(
+        connection,
+        {
+            "user_id": me.id,
+            "key": key,
+            "scope": scope,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response_body": body,
+            "created_at": utcnow(),
+        },
     )
-    session.flush()
     return Response(content=body.encode(), status_code=status_code, media_type="application/json")

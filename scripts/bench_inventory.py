@@ -280,6 +280,12 @@ def run_backend(backend: str, url: str, shape: Shape, duration: int) -> dict:
         )  # fmt: skip
         time.sleep(1)  # the requests wrk left in flight are answered
         results["ledger"] = (before, ledger_state(url))
+        results["consume_keyed"] = benchkit.wrk(
+            base, label="POST /stock/movements consume with Idempotency-Key (16 conns)",
+            paths=["/api/v1/stock/movements"], method="POST", bodies=consume_bodies(shape),
+            headers=headers, connections=16, duration=duration,
+            unique_header="Idempotency-Key",
+        )  # fmt: skip
         for conns in (16, 4):
             results[f"stock{conns}"] = benchkit.wrk(
                 base, label=f"GET /stock?sku= ({conns} conns)",
@@ -322,6 +328,10 @@ def run(ctx: benchkit.BenchContext) -> benchkit.ScenarioResult:
                 note=f"{written:,} movements written for {consume.requests:,} acknowledged "
                 f"(wrk stops with requests in flight), {after.sealed - before.sealed:,} of "
                 "them sealed",
+            ),
+            benchkit.load_figures(
+                backend, r["consume_keyed"],
+                "consume with an `Idempotency-Key` of its own per request, 16 clients",
             ),
             benchkit.Figure(
                 "consume ÷ baseline throughput", backend,

@@ -23,6 +23,7 @@ import tempfile
 import textwrap
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -277,8 +278,11 @@ def wrk(
     connections: int = 16,
     duration: int = 10,
     threads: int = 2,
+    unique_header: str | None = None,
 ) -> LoadResult:
-    """Drive load with wrk, cycling through `paths` (and `bodies`, if given)."""
+    """Drive load with wrk, cycling through `paths` (and `bodies`, if given).
+    `unique_header`: a header sent with a value of its own on every request (an
+    `Idempotency-Key`, as a tablet sends)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     headers = {"Content-Type": "application/json", **headers}
@@ -294,6 +298,8 @@ def wrk(
         local paths = {{{paths_lua}}}
         local bodies = {{{bodies_lua}}}
         local counter = 0
+        local unique_header = {_lua_string(unique_header) if unique_header else "nil"}
+        local run_id = {_lua_string(uuid.uuid4().hex)}
         local thread_id = 0
         local tcount = 0
         setup = function(thread)
@@ -305,7 +311,13 @@ def wrk(
           local i = ((counter * {threads} + thread_id) % #paths) + 1
           local body = nil
           if #bodies > 0 then body = bodies[((counter * {threads} + thread_id) % #bodies) + 1] end
-          return wrk.format(nil, paths[i], nil, body)
+          local headers = nil
+          if unique_header ~= nil then
+            headers = {{}}
+            for k, v in pairs(wrk.headers) do headers[k] = v end
+            headers[unique_header] = string.format("%s-%d-%d", run_id, thread_id, counter)
+          end
+          return wrk.format(nil, paths[i], headers, body)
         end
         done = function(summary, latency, requests)
           io.write(string.format(
