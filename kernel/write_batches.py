@@ -28,7 +28,8 @@ previous write left in `session.info` is cleared. A request waits for its batch,
 write alone is one transaction, as before; under load, batches form by themselves from
 the requests that arrived while the previous batch ran. A batch runs its writes sorted
 by the rows they lock (`lock_order`), so two workers' batches on PostgreSQL lock rows in
-one order; a write that meets a deadlock anyway is retried once.
+one order; a write that meets a deadlock anyway is retried once, and one that waits for a
+row lock longer than `LOCK_TIMEOUT_MS` fails alone.
 """
 
 from __future__ import annotations
@@ -45,17 +46,22 @@ from typing import Any, Generic, TypeVar
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.types import Scope
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from kernel.audit.service import PENDING_KEY
 from kernel.db import REQUEST_SESSION_HOOKS, Database
-from kernel.direct_sql import writes_so_far
+from kernel.direct_sql import Direct, writes_so_far
 from kernel.problems import DomainError
 
 T = TypeVar("T")
 
 MAX_BATCH = 64
+# PostgreSQL: how long a write may wait for a row lock another transaction holds. One
+# writer serves the worker, so a write stuck behind a long transaction would hold up
+# every stock action there; past this it fails alone (a 503: retry) and the others go on.
+LOCK_TIMEOUT_MS = 5000
 REFUSALS = (DomainError, HTTPException)  # a rule said no (a 4xx), nothing else went wrong
 # PostgreSQL: deadlock detected, serialization failure (a retry of the write may pass).
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
@@ -102,9 +108,12 @@ def _answer(jobs: list[_Job[Any]]) -> None:
 class WriteBatcher:
     """One writer thread per database and process; see the module docstring."""
 
-    def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, db: Database, *, max_batch: int = MAX_BATCH, lock_timeout_ms: int = LOCK_TIMEOUT_MS
+    ) -> None:
         self.db = db
         self.max_batch = max_batch
+        self._lock_timeout = Direct(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
         self._queue: deque[_Job[Any]] = deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -186,11 +195,13 @@ class WriteBatcher:
         base_info = dict(session.info)
         try:
             try:
+                self._begin(session)
                 for job in jobs:
                     self._run_refusable(session, base_info, job)
             except _WroteThenFailed:
                 session.rollback()
                 self.reruns += 1
+                self._begin(session)
                 for job in jobs:
                     job.outcome = None
                     self._run_in_savepoint(session, base_info, job)
@@ -201,6 +212,10 @@ class WriteBatcher:
             session.close()
             raise
         return session
+
+    def _begin(self, session: Session) -> None:
+        if not self.db.is_sqlite:
+            self._lock_timeout.run(session.connection())
 
     def _finish(self, session: Session, jobs: list[_Job[Any]]) -> None:
         """Make the batch durable, then answer its requests."""

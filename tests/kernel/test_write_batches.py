@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from kernel import audit
 from kernel.audit.evidence import verify_records
@@ -216,6 +217,34 @@ def test_a_savepoint_rolled_back_takes_only_its_own_audit_entries(database):
         ).all()
         assert sorted(actions) == ["1", "3"]
         assert verify_chain(session).ok
+
+
+def test_a_write_stuck_behind_another_transactions_lock_fails_alone(database, backend):
+    """One writer serves the worker: a write waiting on a row another transaction holds
+    must not hold up the others for long (PostgreSQL's lock timeout; a 503 to retry)."""
+    if backend != "postgres":
+        pytest.skip("SQLite has no row locks: its writers queue for the database")
+    with database.session() as session:
+        create_user(session, actor="t", username="held", role=Role.MA, password="pw-" * 6)
+
+    def rename_held(session):
+        session.execute(text("UPDATE users SET full_name = 'renamed' WHERE username = 'held'"))
+        return "renamed"
+
+    batcher = WriteBatcher(database, lock_timeout_ms=200)
+    holder = database.engine.connect()
+    try:
+        holder.execute(text("SELECT id FROM users WHERE username = 'held' FOR UPDATE"))
+        outcomes = run_together(batcher, [(rename_held, None), entry_made("not_held")])
+    finally:
+        holder.rollback()
+        holder.close()
+        batcher.close()
+    assert isinstance(outcomes[0], OperationalError)
+    assert outcomes[1] == "not_held"
+    with database.session(write=False) as session:
+        assert session.scalar(select(User.full_name).where(User.username == "held")) != "renamed"
+        assert session.scalar(select(User.id).where(User.username == "not_held")) is not None
 
 
 def test_a_closed_batcher_refuses_new_writes(database):
