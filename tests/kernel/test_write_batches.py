@@ -1,4 +1,5 @@
-"""Group commit: writes queued together share one transaction, each in its savepoint."""
+"""Group commit: writes queued together share one transaction; a write that fails, fails
+alone (`kernel.write_batches`)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,8 @@ def run_together(batcher: WriteBatcher, works: list) -> list:
 
 
 def entry_made(name: str, fail: bool = False):
-    """A write that records an audit entry and creates a user (a row, inside its
-    savepoint), then fails if asked."""
+    """A write that records an audit entry and creates a user (a row), then is refused if
+    asked: after writing, so its batch is run again in savepoints."""
 
     def work(session):
         audit.record(session, actor="tester", action="test.write", entity="test", entity_id=name)
