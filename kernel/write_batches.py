@@ -63,6 +63,8 @@ MAX_BATCH = 64
 # every stock action there; past this it fails alone (a 503: retry) and the others go on.
 LOCK_TIMEOUT_MS = 5000
 REFUSALS = (DomainError, HTTPException)  # a rule said no (a 4xx), nothing else went wrong
+# SET LOCAL lock_timeout, with the value as a parameter.
+_SET_LOCK_TIMEOUT = Direct(text("SELECT set_config('lock_timeout', :timeout, true)"))
 # PostgreSQL: deadlock detected, serialization failure (a retry of the write may pass).
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
@@ -113,7 +115,7 @@ class WriteBatcher:
     ) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._lock_timeout = Direct(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+        self._lock_timeout = {"timeout": f"{int(lock_timeout_ms)}ms"}
         self._queue: deque[_Job[Any]] = deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -215,7 +217,7 @@ class WriteBatcher:
 
     def _begin(self, session: Session) -> None:
         if not self.db.is_sqlite:
-            self._lock_timeout.run(session.connection())
+            _SET_LOCK_TIMEOUT.run(session.connection(), self._lock_timeout)
 
     def _finish(self, session: Session, jobs: list[_Job[Any]]) -> None:
         """Make the batch durable, then answer its requests."""
