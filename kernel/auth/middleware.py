@@ -77,7 +77,7 @@ class BearerTokenAuthMiddleware(AbstractAuthenticationMiddleware):
         digest = token_digest(token)
         # The generation is read on every request (a primary-key read, on the loop); a
         # token seen under the same generation needs no lookup and no thread.
-        generation = cache.generation()
+        generation = await cache.generation_now()
         bind_request_cache(connection.scope, cache, generation)
         user = cache.get(digest, generation)
         if user is None:

@@ -21,9 +21,11 @@ bring their own database, so nothing cached by one test is seen by another.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import threading
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -57,6 +59,10 @@ class TokenCache:
         self._generation: int | None = None
         self._raw: Any = None  # a DBAPI connection of our own, autocommit
         self._read: Any = None  # reads the counter on it: () -> row
+        # PostgreSQL: the event loops' shared reads (one connection each).
+        self._shared: weakref.WeakKeyDictionary[Any, SharedGenerationReads] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def generation(self) -> int | None:
         """The database's auth generation now, or None when it cannot be read (then
@@ -71,11 +77,32 @@ class TokenCache:
                 self._close_raw()
                 return None
             generation = None if row is None else int(row[0])
-            if generation != self._generation:
-                self._entries.clear()
-                self._derived.clear()
-                self._generation = generation
+            self._observe_locked(generation)
             return generation
+
+    async def generation_now(self) -> int | None:
+        """`generation()` for a coroutine on the event loop. On PostgreSQL the read is
+        sent without blocking the loop, and the requests that arrive while one read is
+        in flight share the next one (`SharedGenerationReads`); SQLite reads inline."""
+        if self._db.is_sqlite:
+            return self.generation()
+        loop = asyncio.get_running_loop()
+        reads = self._shared.get(loop)
+        if reads is None:
+            reads = self._shared.setdefault(loop, SharedGenerationReads(self, loop))
+        return await reads.read()
+
+    def observe(self, generation: int | None) -> None:
+        """A generation read elsewhere (`SharedGenerationReads`): a change empties the
+        cache, as `generation()` does."""
+        with self._lock:
+            self._observe_locked(generation)
+
+    def _observe_locked(self, generation: int | None) -> None:
+        if generation != self._generation:
+            self._entries.clear()
+            self._derived.clear()
+            self._generation = generation
 
     def _connect(self) -> Any:
         raw = self._db.engine.raw_connection()
@@ -159,6 +186,8 @@ class TokenCache:
                 raw.invalidate()
 
     def close(self) -> None:
+        for reads in list(self._shared.values()):
+            reads.close()
         with self._lock:
             self._entries.clear()
             self._derived.clear()
@@ -170,6 +199,105 @@ class TokenCache:
 
 
 _PREPARED = b"steristock_auth_generation"
+
+
+class SharedGenerationReads:
+    """PostgreSQL: the auth generation read for one event loop, sent without blocking it,
+    one read for every request waiting when it is sent.
+
+    A request that arrives while a read is in flight waits for the next read, which is
+    sent when the one in flight returns: every read a request uses was sent after the
+    request arrived, so it sees every commit (a logout, a deactivation) that was answered
+    before the request was sent, as a read of its own would. Under load one read serves
+    many requests; the blocking read held the loop for a round trip on every request.
+    A read that fails gives None to its requests (nothing is trusted from the cache:
+    they look their token up) and the connection is made again for the next read."""
+
+    def __init__(self, cache: TokenCache, loop: asyncio.AbstractEventLoop) -> None:
+        self._cache = cache
+        self._loop = loop
+        self._waiting: list[asyncio.Future[int | None]] = []
+        self._in_flight = False
+        self._driver: Any = None  # a psycopg connection of our own, autocommit
+        self._pgconn: Any = None
+        self._socket: int | None = None
+        self.sent = 0  # reads sent (the tests compare it with the requests served)
+
+    async def read(self) -> int | None:
+        waiter: asyncio.Future[int | None] = self._loop.create_future()
+        self._waiting.append(waiter)
+        if not self._in_flight:
+            self._send()
+        return await waiter
+
+    def _send(self) -> None:
+        batch, self._waiting = self._waiting, []
+        self._in_flight = True
+        try:
+            if self._pgconn is None:
+                self._connect()
+            self._pgconn.send_query_prepared(_PREPARED, None)
+            self.sent += 1
+            self._loop.add_reader(self._socket, self._receive, batch)
+        except Exception:  # a dropped connection: these requests look their token up
+            self._done(batch, None, broken=True)
+
+    def _receive(self, batch: list[asyncio.Future[int | None]]) -> None:
+        from psycopg import pq
+
+        pgconn = self._pgconn
+        try:
+            pgconn.consume_input()
+            if pgconn.is_busy():
+                return  # the rest of the answer is still on its way
+            result = _checked(pgconn.get_result(), pq.ExecStatus.TUPLES_OK)
+            while pgconn.get_result() is not None:  # the end of the answer
+                pass
+            generation = int(result.get_value(0, 0)) if result.ntuples else None
+        except Exception:
+            self._done(batch, None, broken=True)
+            return
+        self._done(batch, generation, broken=False)
+
+    def _done(
+        self, batch: list[asyncio.Future[int | None]], generation: int | None, *, broken: bool
+    ) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(Exception):  # the loop may be closing
+                self._loop.remove_reader(self._socket)
+        if broken:
+            self.close()
+        else:
+            self._cache.observe(generation)
+        for waiter in batch:
+            if not waiter.done():
+                waiter.set_result(generation)
+        self._in_flight = False
+        if self._waiting:
+            self._send()
+
+    def _connect(self) -> None:
+        from psycopg import pq
+
+        raw = self._cache._connect()
+        driver = raw.driver_connection
+        raw.detach()  # ours: closed with this loop's reads, never back in the pool
+        try:
+            pgconn = driver.pgconn
+            _checked(
+                pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None),
+                pq.ExecStatus.COMMAND_OK,
+            )
+        except Exception:
+            driver.close()
+            raise
+        self._driver, self._pgconn, self._socket = driver, pgconn, pgconn.socket
+
+    def close(self) -> None:
+        driver, self._driver, self._pgconn, self._socket = self._driver, None, None, None
+        if driver is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing left to close
+                driver.close()
 
 
 def _checked(result: Any, expected: Any) -> Any:

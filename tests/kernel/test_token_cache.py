@@ -6,6 +6,7 @@ tests/system/test_scale_out.py."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 
@@ -265,5 +266,46 @@ def test_a_dropped_generation_connection_is_replaced_and_nothing_is_trusted_mean
     assert cache.generation() is None
     assert cache.generation() == before
     assert cache._raw.driver_connection.info.backend_pid != pid
+    assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 401
+
+
+def test_requests_arriving_while_a_generation_read_is_in_flight_share_the_next_one(
+    database, backend
+):
+    """PostgreSQL: ten requests at once send two reads, not ten: the first request's, and
+    one for the nine that arrived after it was sent (so sent after they arrived, and as
+    fresh as reads of their own)."""
+    if backend != "postgres":
+        pytest.skip("SQLite reads the counter inline, in microseconds")
+    cache = token_cache(database)
+
+    async def ten_at_once() -> tuple[list[int | None], int]:
+        results = await asyncio.gather(*(cache.generation_now() for _ in range(10)))
+        (reads,) = cache._shared.values()
+        return results, reads.sent
+
+    results, sent = asyncio.run(ten_at_once())
+    assert sent == 2
+    assert results == [cache.generation()] * 10
+
+
+def test_a_dropped_shared_read_connection_trusts_nothing_and_is_replaced(
+    client, users, database, backend
+):
+    """The server ends the connection the requests' shared reads use: the request that
+    finds it dropped looks its token up, the next read is sent on a new connection, and a
+    logout is honoured on the next request."""
+    if backend != "postgres":
+        pytest.skip("SQLite reads the counter inline")
+    token = users.token(users.create(Role.MA))
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    (reads,) = token_cache(database)._shared.values()
+    pid = reads._driver.info.backend_pid
+    with database.engine.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200
+    assert reads._driver.info.backend_pid != pid
     assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
     assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 401
