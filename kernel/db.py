@@ -445,6 +445,17 @@ class Database:
         finally:
             session.close()
 
+    def detached_connection(self) -> Any:
+        """A driver connection of the caller's own: connected and checked by the engine's
+        pool, then taken out of it (it never serves anyone else; the caller closes it), in
+        autocommit on PostgreSQL (a read never leaves a transaction open)."""
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        raw.detach()
+        if not self.is_sqlite:
+            driver.autocommit = True  # type: ignore[union-attr]
+        return driver
+
     def extension(self, key: str, make: Callable[[Database], E], close: Callable[[E], None]) -> E:
         """The per-database helper kept under `key` (a cache, kept connections): made on
         first use, closed when the database is disposed of."""

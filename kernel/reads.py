@@ -102,11 +102,7 @@ class ReadConnections:
         with self._lock:
             if self._idle:
                 return self._idle.pop(), True
-        raw = self._db.engine.raw_connection()  # connected and checked by the engine
-        driver = raw.driver_connection
-        raw.detach()  # ours now: it never returns to the pool (nor to a writer)
-        driver.autocommit = True  # type: ignore[union-attr]
-        return driver, False
+        return self._db.detached_connection(), False  # never returns to the pool
 
     def _give(self, driver: Any) -> None:
         with self._lock:

@@ -129,10 +129,7 @@ class TokenCache:
             return read
         from psycopg import pq
 
-        pgconn = driver.pgconn
-        _checked(
-            pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None), pq.ExecStatus.COMMAND_OK
-        )
+        pgconn = _prepared(driver)
         rows = pq.ExecStatus.TUPLES_OK
 
         def read_prepared() -> Any:
@@ -277,17 +274,9 @@ class SharedGenerationReads:
             self._send()
 
     def _connect(self) -> None:
-        from psycopg import pq
-
-        raw = self._cache._connect()
-        driver = raw.driver_connection
-        raw.detach()  # ours: closed with this loop's reads, never back in the pool
+        driver = self._cache._db.detached_connection()  # closed with this loop's reads
         try:
-            pgconn = driver.pgconn
-            _checked(
-                pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None),
-                pq.ExecStatus.COMMAND_OK,
-            )
+            pgconn = _prepared(driver)
         except Exception:
             driver.close()
             raise
@@ -298,6 +287,15 @@ class SharedGenerationReads:
         if driver is not None:
             with contextlib.suppress(Exception):  # already broken: nothing left to close
                 driver.close()
+
+
+def _prepared(driver: Any) -> Any:
+    """The psycopg connection's libpq connection, with the counter's read prepared on it."""
+    from psycopg import pq
+
+    pgconn = driver.pgconn
+    _checked(pgconn.prepare(_PREPARED, READ_GENERATION.encode(), None), pq.ExecStatus.COMMAND_OK)
+    return pgconn
 
 
 def _checked(result: Any, expected: Any) -> Any:

@@ -223,8 +223,7 @@ REQUEST_SESSION = "kernel.sites.session"
 def bind_request(session: Session, scope: Any) -> None:
     """`kernel.db.REQUEST_SESSION_HOOKS`: bind the request's user to its session; pages
     also carry the site the switcher chose (the API narrows with `?site=` instead)."""
-    user = scope.get("user")
-    user_id = getattr(user, "id", None)
+    user_id = request_user_id(scope)
     if user_id is None:
         return
     choice = None

@@ -49,6 +49,11 @@ def run_together(batcher: WriteBatcher, works: list) -> list:
     return outcomes[1:]
 
 
+def audited(session, condition) -> list[str]:
+    """The entity ids of the audit entries matching `condition`, sorted."""
+    return sorted(session.scalars(select(AuditEntry.entity_id).where(condition)).all())
+
+
 def entry_made(name: str, fail: bool = False):
     """A write that records an audit entry and creates a user (a row), then is refused if
     asked: after writing, so its batch is run again in savepoints."""
@@ -84,11 +89,8 @@ def test_a_failed_write_is_rolled_back_alone_with_its_audit_entries(database):
     assert isinstance(outcomes[1], Conflict)
     with database.session(write=False) as session:
         names = session.scalars(select(User.username)).all()
-        audited = session.scalars(
-            select(AuditEntry.entity_id).where(AuditEntry.action == "test.write")
-        ).all()
         assert "refused" not in names and {"kept1", "kept2"} <= set(names)
-        assert sorted(audited) == ["kept1", "kept2"]
+        assert audited(session, AuditEntry.action == "test.write") == ["kept1", "kept2"]
         assert verify_chain(session).ok
         report = verify_records(session)
         assert report.ok, report.problems
@@ -116,10 +118,7 @@ def test_a_refusal_before_any_write_needs_no_second_run(database):
     assert isinstance(outcomes[1], Conflict) and outcomes[::2] == ["kept1", "kept2"]
     assert batcher.reruns == 0
     with database.session(write=False) as session:
-        audited = session.scalars(
-            select(AuditEntry.entity_id).where(AuditEntry.action == "test.write")
-        ).all()
-        assert sorted(audited) == ["kept1", "kept2"]
+        assert audited(session, AuditEntry.action == "test.write") == ["kept1", "kept2"]
         assert verify_chain(session).ok
 
 
@@ -213,10 +212,7 @@ def test_a_savepoint_rolled_back_takes_only_its_own_audit_entries(database):
         savepoint.rollback()
         audit.record(session, actor="t", action="test.kept", entity="test", entity_id=3)
     with database.session(write=False) as session:
-        actions = session.scalars(
-            select(AuditEntry.entity_id).where(AuditEntry.entity == "test")
-        ).all()
-        assert sorted(actions) == ["1", "3"]
+        assert audited(session, AuditEntry.entity == "test") == ["1", "3"]
         assert verify_chain(session).ok
 
 
