@@ -15,7 +15,8 @@ Only for statements without expanding (`IN`) or literal-rendered parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import exc
@@ -90,6 +91,48 @@ class CompiledStatement:
         return [
             tuple(v if p is None else p(v) for p, v in zip(results, r, strict=True)) for r in raw
         ]
+
+
+def stream_tuples(
+    connection: Connection, statement: ClauseElement, size: int
+) -> Generator[list[tuple[Any, ...]]]:
+    """A long read, `size` rows at a time as the driver returns them (no result
+    processing), in constant memory. On PostgreSQL one query is streamed in chunks
+    (psycopg's `stream`): the server goes on producing rows while these are handled, where
+    pages read by keyset were each planned, started and sorted again (a log of 125,000
+    cycles: 1.4-1.9 s of reading, 0.5-0.8 s streamed). Elsewhere the cursor is read
+    `size` rows at a time. Close it before its transaction ends: an open stream holds the
+    psycopg connection's lock, which the rollback waits for."""
+    if connection.dialect.name != "postgresql":
+        result = connection.execute(statement)
+        try:
+            while rows := result.cursor.fetchmany(size):
+                yield rows
+        finally:
+            result.close()
+        return
+    # Compiled for this one run: expanding (`IN`) parameters rendered, values converted as
+    # `Connection.execute` would.
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    values = compiled.construct_params()
+    for name, process in compiled._bind_processors.items():
+        if name in values:
+            values[name] = process(values[name])  # type: ignore[operator]
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    streamed = cursor.stream(compiled.string, values, size=size)
+    try:
+        while chunk := list(islice(streamed, size)):
+            yield chunk
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            compiled.string, values, error, connection.dialect.loaded_dbapi.Error,
+            dialect=connection.dialect,
+        ) from error  # fmt: skip
+    finally:
+        streamed.close()  # a reader that stops early: the query is cancelled
+        cursor.close()
 
 
 class Direct:

@@ -1,9 +1,9 @@
 """Producing the next item in a thread of its own while the caller works on this one.
 
-A streamed export alternates between waiting for the database and formatting text. The
-wait releases the GIL (SQLite's `step`, PostgreSQL's network read, and the PostgreSQL
-server is another process altogether), the formatting holds it: reading the next batch
-ahead lets the two run at once on a machine with two cores.
+A streamed export produces its next chunk of text (read and written in that one thread,
+its read transaction opened and closed there) while the response sends this one. Reading
+and writing stay in the same thread: split over two, they took turns at the GIL and ran
+slower than one (the log CSV: 1.8 s against 1.4 s on SQLite).
 """
 
 from __future__ import annotations

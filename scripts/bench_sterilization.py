@@ -129,6 +129,13 @@ POSTGRES_LOAD = [
     ) p
     """,
     """
+    INSERT INTO cycle_loads (cycle_id, pack_count, pack_codes, pack_descriptions)
+    SELECT c.id, count(p.id), coalesce(string_agg(p.code, ' ' ORDER BY p.id), ''),
+           coalesce(string_agg(p.description, '; ' ORDER BY p.id), '')
+    FROM cycles c LEFT JOIN packs p ON p.cycle_id = c.id
+    GROUP BY c.id
+    """,
+    """
     INSERT INTO sterilization_counters (name, value)
     SELECT 'pack', max(id) FROM packs
     """,
@@ -243,6 +250,12 @@ SQLITE_LOAD = [
            CASE WHEN p.status = 'used' THEN 'ENC-' || p.id END,
            (SELECT id FROM sites WHERE code = 'MAIN')
     FROM p ORDER BY p.id
+    """,
+    """
+    INSERT INTO cycle_loads (cycle_id, pack_count, pack_codes, pack_descriptions)
+    SELECT cycle_id, count(*), group_concat(code, ' '), group_concat(description, '; ')
+    FROM (SELECT cycle_id, code, description FROM packs ORDER BY cycle_id, id)
+    GROUP BY cycle_id
     """,
     "INSERT INTO sterilization_counters (name, value) SELECT 'pack', max(id) FROM packs",
 ]

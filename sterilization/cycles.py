@@ -5,6 +5,7 @@ appended. Reading the log is `cycle_queries`; cycle types are `cycle_types`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -20,7 +21,14 @@ from sterilization import bi_products, cycle_times
 from sterilization import sterilizers as sterilizer_rules
 from sterilization.cycle_queries import get_cycle
 from sterilization.cycle_types import BUILTIN_CYCLE_TYPES, CycleTypeRule, cycle_type_rule
-from sterilization.models import Cycle, CycleAmendment, CycleParameters, Pack, Sterilizer
+from sterilization.models import (
+    Cycle,
+    CycleAmendment,
+    CycleLoad,
+    CycleParameters,
+    Pack,
+    Sterilizer,
+)
 from sterilization.packs import dumps, move_packs, normalize_code
 from sterilization.readings import normalise_readings
 from sterilization.shelf_life import ShelfLife, apply_template_shelf_lives
@@ -173,7 +181,9 @@ def start_cycle(
     packs = (
         list(
             session.execute(
-                select(Pack.code, Pack.status, Pack.implant).where(Pack.code.in_(codes))
+                select(Pack.id, Pack.code, Pack.description, Pack.status, Pack.implant)
+                .where(Pack.code.in_(codes))
+                .order_by(Pack.id)
             )
         )
         if codes
@@ -278,6 +288,7 @@ def start_cycle(
         )
         if len(moved) != len(codes):  # another tablet loaded one of them meanwhile
             raise Conflict("Some packs were loaded into another cycle meanwhile; try again.")
+    record_load(session, cycle.id, [(p.code, p.description) for p in packs])
     audit.record(
         session,
         actor=actor,
@@ -287,6 +298,19 @@ def start_cycle(
         after={**audit.snapshot(cycle), "sterilizer": sterilizer.code, "packs": codes},
     )
     return cycle, warnings
+
+
+def record_load(session: Session, cycle_id: int, packs: Sequence[tuple[str, str]]) -> None:
+    """Write the cycle's load list (`CycleLoad`): its packs' (code, description), in pack
+    order (every cycle has one; an empty chamber lists none)."""
+    session.add(
+        CycleLoad(
+            cycle_id=cycle_id,
+            pack_count=len(packs),
+            pack_codes=" ".join(code for code, _ in packs),
+            pack_descriptions="; ".join(description for _, description in packs),
+        )
+    )
 
 
 # Completing --------------------------------------------------------------------------

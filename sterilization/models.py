@@ -146,6 +146,20 @@ class Cycle(SQLModel, table=True):
     machine_cycle_number: int | None = Field(default=None)
 
 
+class CycleLoad(SQLModel, table=True):
+    """What went into a cycle: its packs' codes and descriptions, in pack order, written with
+    the cycle when it starts. Packs are loaded only then, so the list never changes; it is
+    evidence like the cycle (append-only, sealed). The log reads it with one indexed look-up
+    per cycle where it aggregated every cycle's packs (half the export's time, issue 22)."""
+
+    __tablename__ = "cycle_loads"
+
+    cycle_id: int = Field(foreign_key="cycles.id", primary_key=True)
+    pack_count: int = Field()
+    pack_codes: str = Field(sa_column=Column(Text, nullable=False))  # separated by spaces
+    pack_descriptions: str = Field(sa_column=Column(Text, nullable=False))  # by "; "
+
+
 class CycleParameters(SQLModel, table=True):
     """The physical readings and checks recorded when a cycle completes."""
 
@@ -396,6 +410,7 @@ owned_through(Recall, Recall.sterilizer_id, Sterilizer)
 # (kernel/audit/evidence.py). `updated`: the product changes a status column in place.
 evidence.register(Cycle.__table__, updated=True)  # type: ignore[attr-defined]
 evidence.register(CycleParameters.__table__)  # type: ignore[attr-defined]
+evidence.register(CycleLoad.__table__)  # type: ignore[attr-defined]
 evidence.register(BiResult.__table__)  # type: ignore[attr-defined]
 evidence.register(CycleAmendment.__table__)  # type: ignore[attr-defined]
 evidence.register(Pack.__table__, updated=True)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from sterilization import record_readings
 from sterilization import sterilizers as sterilizer_rules
 from sterilization.attachments import check_size, clean_filename, sniff_content_type
 from sterilization.cycle_types import BUILTIN_CYCLE_TYPES
+from sterilization.cycles import record_load
 from sterilization.models import (
     Cycle,
     CycleAttachment,
@@ -300,6 +301,7 @@ def create_cycle_from_record(
     )
     session.add(cycle)
     session.flush()
+    record_load(session, cycle.id, [])  # made from the machine's record: no packs loaded
     if not awaiting_sheet:
         session.add(
             CycleParameters(

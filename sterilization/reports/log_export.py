@@ -1,31 +1,28 @@
 """The cycle log, one row per cycle, and its CSV export.
 
-The log is read in keyset batches (by start time and id) inside one read transaction, so an
-export of any range runs in constant memory and never re-reads or skips a row. The CSV is
-written by `kernel.csv_export` (free text defused), a chunk per batch, for a `Stream`.
+The log is one query, read in batches as it streams inside one read transaction
+(`kernel.direct_sql.stream_tuples`), so an export of any range runs in constant memory
+and never re-reads or skips a row. The CSV is written with `kernel.csv_export`'s rules
+(free text defused), a chunk per batch, for a `Stream`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from typing import Any, Protocol
 
-from sqlalchemy import (
-    DateTime,
-    TypeDecorator,
-    func,
-    literal_column,
-    or_,
-    select,
-    type_coerce,
-)
+from sqlalchemy import String, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from kernel.audit.models import AuditHead
 from kernel.clock import ClinicTime
 from kernel.csv_export import LINE_END, csv_text, defuse
 from kernel.db import Database
+from kernel.direct_sql import stream_tuples
 from kernel.periods import Period
 from kernel.read_ahead import read_ahead
 from kernel.sites.query_scope import visible_site_ids
@@ -33,9 +30,9 @@ from sterilization.models import (
     BiProduct,
     BiResult,
     Cycle,
+    CycleLoad,
     CycleParameters,
     InvalidBiTest,
-    Pack,
     Sterilizer,
 )
 
@@ -83,7 +80,7 @@ class LogRow(Protocol):
     sterilizer: str
     number: int
     cycle_type: str
-    started_at: Any  # raw driver value: see LocalTimeText
+    started_at: Any  # UTC text: see UtcText
     ended_at: Any
     operator: str
     temperature_c: float | None
@@ -95,7 +92,9 @@ class LogRow(Protocol):
     bi_result: str | None
     implants: bool
     status: str
-    packs: str | None  # codes and descriptions in one string: see `pack_codes`
+    pack_count: int | None  # None only for a cycle without its load list
+    pack_codes: str | None  # separated by spaces, in pack order
+    pack_descriptions: str | None  # separated by "; "
     failure_reasons: str | None  # JSON list
     integrator: str | None
     bi_product: str | None
@@ -105,54 +104,32 @@ class LogRow(Protocol):
     site_id: int
 
 
-PACKS_SEPARATOR = "\x1f"  # ASCII unit separator: never in a pack code ("PK-000001")
+class UtcText(FunctionElement[str]):
+    """A timestamp column as naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]": SQLite's
+    stored form as is; PostgreSQL formats it so (`to_char`), where the driver would build
+    an aware datetime per value. :class:`LocalTimeText` turns either into clinic time."""
+
+    type = String()
+    inherit_cache = True
+    name = "utc_text"
 
 
-def split_packs(packs: str | None) -> tuple[str, str]:
-    """The log's `packs` string as (codes separated by spaces, descriptions separated by
-    "; "), both "" for a cycle without packs."""
-    if not packs:
-        return "", ""
-    codes, _, contents = packs.partition(PACKS_SEPARATOR)
-    return codes, contents
+@compiles(UtcText)
+def _utc_text_as_stored(element: UtcText, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
 
 
-def pack_codes(row: LogRow) -> list[str]:
-    """The row's pack codes, in the order the packs were made."""
-    codes = split_packs(row.packs)[0]
-    return codes.split(" ") if codes else []
-
-
-def pack_contents(row: LogRow) -> str:
-    """The row's pack descriptions, in pack order, separated by "; "."""
-    return split_packs(row.packs)[1]
+@compiles(UtcText, "postgresql")
+def _utc_text_postgresql(element: UtcText, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
 
 
 def _log_select() -> Any:
-    """A cycle's packs come as one string the database aggregates in pack order: the codes
-    separated by spaces, a unit separator, the descriptions separated by "; " (one pass over
-    the packs' covering index `ix_packs_cycle_contents` instead of ten rows; see
-    `pack_codes`). The order comes from a sorted subquery, which both databases keep for a
-    plain aggregate over one table; PostgreSQL's `string_agg(... ORDER BY id)` sorted every
-    cycle's packs again (0.6 s of 1.2 s over 125,000 cycles). Times come as the driver gives
-    them and are converted by :class:`LocalTimeText` (much cheaper than the generic type
-    processor)."""
-    ordered = (
-        select(Pack.code, Pack.description)
-        .where(Pack.cycle_id == Cycle.id)
-        .order_by(Pack.id)
-        .correlate(Cycle)
-        .subquery()
-    )
-    packs = (
-        select(
-            func.aggregate_strings(ordered.c.code, " ")
-            .concat(PACKS_SEPARATOR)
-            .concat(func.aggregate_strings(ordered.c.description, "; "))
-        )
-        .correlate(Cycle)
-        .scalar_subquery()
-    )
+    """A cycle's packs come from its load list (`CycleLoad`, written when it started): one
+    look-up by key, where aggregating the packs of every cycle took half the export's time.
+    Times come as UTC text (:class:`UtcText`) and are converted by :class:`LocalTimeText`
+    (much cheaper than the generic type processor)."""
     invalid = (
         select(literal_column("'invalid'"))
         .where(InvalidBiTest.cycle_id == Cycle.id)
@@ -166,8 +143,8 @@ def _log_select() -> Any:
             Sterilizer.code.label("sterilizer"),
             Cycle.number,
             Cycle.cycle_type,
-            type_coerce(Cycle.started_at, _RAW_TIME).label("started_at"),
-            type_coerce(Cycle.ended_at, _RAW_TIME).label("ended_at"),
+            UtcText(Cycle.started_at).label("started_at"),
+            UtcText(Cycle.ended_at).label("ended_at"),
             Cycle.operator,
             CycleParameters.temperature_c,
             CycleParameters.pressure_kpa,
@@ -178,33 +155,25 @@ def _log_select() -> Any:
             func.coalesce(BiResult.result, invalid).label("bi_result"),
             Cycle.implants,
             Cycle.status,
-            packs.label("packs"),
+            CycleLoad.pack_count,
+            CycleLoad.pack_codes,
+            CycleLoad.pack_descriptions,
             CycleParameters.failure_reasons,
             CycleParameters.integrator,
             BiProduct.code.label("bi_product"),
-            type_coerce(BiResult.read_at, _RAW_TIME).label("bi_read_at"),
+            UtcText(BiResult.read_at).label("bi_read_at"),
             Cycle.iuss_reason,
-            type_coerce(Cycle.early_released_at, _RAW_TIME).label("early_released_at"),
+            UtcText(Cycle.early_released_at).label("early_released_at"),
             Cycle.site_id,
         )
         .join(Sterilizer, Sterilizer.id == Cycle.sterilizer_id)
         .outerjoin(CycleParameters, CycleParameters.cycle_id == Cycle.id)
         .outerjoin(BiResult, BiResult.cycle_id == Cycle.id)
         .outerjoin(BiProduct, BiProduct.id == Cycle.bi_product_id)
+        .outerjoin(CycleLoad, CycleLoad.cycle_id == Cycle.id)
     )
 
 
-class _RawTime(TypeDecorator[Any]):
-    """The timestamp column as the driver returns it (no per-row processing)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def result_processor(self, dialect: Any, coltype: Any) -> None:
-        return None
-
-
-_RAW_TIME = _RawTime()
 _LOG_SELECT = _log_select()
 
 
@@ -214,11 +183,13 @@ class LocalTimeText:
     PostgreSQL). A log of 500,000 cycles would otherwise spend most of its time in zone
     arithmetic, so the local text of each UTC hour is kept: when the zone's offset is whole
     hours and does not change inside that hour, minutes and seconds are the UTC ones
-    (true of every hour of most zones). Other instants are converted one by one."""
+    (true of every hour of most zones). A new hour of a day whose offset holds all day is
+    found by adding hours to the text. Other instants are converted one by one."""
 
     def __init__(self, tz: dt.tzinfo) -> None:
         self.tz = tz
         self._hours: dict[Any, tuple[str, str] | None] = {}
+        self._days: dict[str, tuple[int, str] | None] = {}
 
     @staticmethod
     def utc(value: Any) -> dt.datetime:
@@ -247,6 +218,25 @@ class LocalTimeText:
             return None
         return (start + offset).isoformat()[:13], suffix
 
+    def _whole_day(self, day: str) -> tuple[int, str] | None:
+        """The offset in whole hours and its text of a UTC day ("YYYY-MM-DD") when the
+        zone keeps it all day, else None."""
+        start = dt.datetime.fromisoformat(day)
+        offset, suffix = self._offset(start)
+        if offset % dt.timedelta(hours=1) or self._offset(start + _LAST_DAY_SECOND)[0] != offset:
+            return None
+        return int(offset.total_seconds()) // 3600, suffix
+
+    def _hour_of_text(self, key: str) -> tuple[str, str] | None:
+        """`_hour` of the UTC hour "YYYY-MM-DD HH" (SQLite's text, `UtcText`)."""
+        day = key[:10]
+        whole = self._days.get(day, _UNSEEN)
+        if whole is _UNSEEN:
+            whole = self._days[day] = self._whole_day(day)
+        if whole is not None and 0 <= (hour := int(key[11:13]) + whole[0]) < 24:
+            return f"{day}T{hour:02d}", whole[1]
+        return self._hour(dt.datetime.fromisoformat(key + ":00"))
+
     def text(self, value: Any) -> str:
         if value is None:
             return ""
@@ -254,7 +244,7 @@ class LocalTimeText:
             key: Any = value[:13]
             hour = self._hours.get(key, _UNSEEN)
             if hour is _UNSEEN:
-                hour = self._hours[key] = self._hour(dt.datetime.fromisoformat(key + ":00"))
+                hour = self._hours[key] = self._hour_of_text(key)
             if hour is not None:
                 return hour[0] + value[13:19] + hour[1]
         elif value.__class__ is dt.datetime and value.utcoffset() == _ZERO:
@@ -272,6 +262,7 @@ class LocalTimeText:
 _UNSEEN: Any = object()
 _ZERO = dt.timedelta()
 _LAST_SECOND = dt.timedelta(minutes=59, seconds=59)
+_LAST_DAY_SECOND = dt.timedelta(hours=23, minutes=59, seconds=59)
 # SQLite's stored UTC text: "YYYY-MM-DD HH:MM:SS", with ".ffffff" when written by the app.
 _NAIVE_TEXT_LENGTHS = frozenset((19, 26))
 
@@ -286,9 +277,9 @@ def iter_log(
     site_ids: Sequence[int] | None = None,
 ) -> Iterator[Sequence[LogRow]]:
     """The cycles started in the period, oldest first, `batch` at a time with their pack
-    codes. Keyset pagination: each batch is one indexed range query, however far in.
-    `raw` yields the driver's plain tuples (in `LogRow`'s field order; booleans may be 0/1
-    on SQLite), skipping result-row construction for the CSV export."""
+    codes: one query, streamed. `raw` yields the driver's plain tuples (in `LogRow`'s field
+    order; booleans may be 0/1 on SQLite), skipping result-row construction for the CSV
+    export."""
     base = [*period.where(Cycle.started_at)]
     if sterilizer_id is not None:
         base.append(Cycle.sterilizer_id == sterilizer_id)
@@ -297,32 +288,19 @@ def iter_log(
     if site_ids is not None:
         base.append(Cycle.site_id.in_(site_ids))
     connection = session.connection()
-    statement = _LOG_SELECT
     if connection.dialect.name == "postgresql":
-        # The planner's cost for the whole range turns JIT compilation on: 40 ms per batch
-        # spent compiling a query that runs in about as long.
+        # The planner's cost for the whole range turns JIT compilation on: 40 ms spent
+        # compiling a query that runs in about as long.
         connection.exec_driver_sql("SET LOCAL jit = off")
-    last: tuple[dt.datetime, int] | None = None
-    while True:
-        where = list(base)
-        if last is not None:
-            # A range on started_at first: "a > x OR (a = x AND id > y)" alone made SQLite
-            # read every later cycle per sterilizer and sort them all (0.5 s a batch).
-            where += [
-                Cycle.started_at >= last[0],
-                or_(Cycle.started_at > last[0], Cycle.id > last[1]),
-            ]
-        result = connection.execute(
-            statement.where(*where).order_by(Cycle.started_at, Cycle.id).limit(batch)
-        )
-        rows = result.cursor.fetchall() if raw else result.all()
+    statement = _LOG_SELECT.where(*base).order_by(Cycle.started_at, Cycle.id)
+    if raw:
+        yield from stream_tuples(connection, statement, batch)
+        return
+    result = connection.execute(statement.execution_options(yield_per=batch))
+    try:
+        yield from result.partitions()
+    finally:
         result.close()
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        last = (LocalTimeText.aware(rows[-1][4]), rows[-1][0])
 
 
 _FLAGS = {None: "", True: "true", False: "false"}
@@ -357,20 +335,19 @@ def log_csv_lines(
         # A plain loop over unpacked tuples: this runs for every row of every export.
         for (_, sterilizer, number, cycle_type, started, ended, operator, temperature,
              pressure, exposure, mechanical, chemical, bi_lot, bi_result, implants, status,
-             packs, _, integrator, bi_product, bi_read_at, iuss_reason, released,
-             site_id) in rows:  # fmt: skip
+             count, codes, contents, _, integrator, bi_product, bi_read_at, iuss_reason,
+             released, site_id) in rows:  # fmt: skip
             site, when = texts.get(site_id, fallback)
-            codes, _, contents = packs.partition(PACKS_SEPARATOR) if packs else ("", "", "")
             operator, bi_lot = defuse(operator), defuse(bi_lot)
             contents, iuss_reason = defuse(contents), defuse(iuss_reason)
             times = when(started), when(ended), when(bi_read_at), when(released)
-            count = codes.count(" ") + 1 if codes else 0
             line = (
                 f"{sterilizer},{number},{cycle_type},{times[0]},{times[1]},"
                 f"{operator or ''},{'' if temperature is None else temperature},"
                 f"{'' if pressure is None else pressure},{'' if exposure is None else exposure},"
                 f"{flag(mechanical)},{flag(chemical)},{bi_lot or ''},{bi_result or ''},"
-                f"{flag(implants)},{status},{count},{codes},{contents},"
+                f"{flag(implants)},{status},{'' if count is None else count},{codes or ''},"
+                f"{contents or ''},"
                 f"{integrator or ''},{bi_product or ''},{times[2]},{iuss_reason or ''},{times[3]}"
             )
             if site_column:
@@ -403,18 +380,24 @@ def log_csv_chunks(
     transaction of its own, so the response can stream after the request's session ends
     (its session has no user: `site_ids` are the request's sites, None for all)."""
 
-    def batches() -> Generator[Sequence[Any]]:
+    def chunks() -> Generator[str]:
         with db.session(write=False) as session:
-            yield from iter_log(
+            batches = iter_log(
                 session, period, sterilizer_id=sterilizer_id, batch=batch, raw=True,
                 site_ids=site_ids,
             )  # fmt: skip
+            # Closed before the session: a stream stopped midway holds its connection
+            # (psycopg's lock) until it is closed, and the session's rollback needs it.
+            with closing(batches):
+                yield from log_csv_lines(batches, zone, sites, site_column=site_column)
 
     yield csv_text((), ("site", *LOG_COLUMNS) if site_column else LOG_COLUMNS)
-    # The next batch is read while this one is written (`kernel.read_ahead`).
-    ahead = read_ahead(batches)
+    # Read and written in a thread of its own, a chunk ahead of the response; reading in
+    # one thread and writing in another made them wait for each other's turn at the GIL
+    # (the database streams ahead by itself: `stream_tuples`).
+    ahead = read_ahead(chunks)
     try:
-        yield from log_csv_lines(ahead, zone, sites, site_column=site_column)
+        yield from ahead
     finally:
         ahead.close()  # a client that hung up: the reading thread ends with the response
 

@@ -25,8 +25,6 @@ from sterilization.reports.log_export import (
     LogRow,
     audit_head,
     iter_log,
-    pack_codes,
-    pack_contents,
 )
 
 # The printable log is built in memory; longer ranges belong in the CSV.
@@ -175,7 +173,7 @@ def _cells(row: LogRow, zone: ClinicTime) -> list[str]:
         row.bi_result or ("pending" if row.bi_lot else ""),
         "yes" if row.implants else "",
         row.status,
-        str(len(pack_codes(row))),
+        "" if row.pack_count is None else str(row.pack_count),
     ]
 
 
@@ -205,10 +203,10 @@ def _print_cycles(
         reasons = json.loads(row.failure_reasons) if row.failure_reasons else []
         if reasons:
             notes.append("Failed: " + "; ".join(reasons))
-        if codes := pack_codes(row):
-            notes.append("Packs: " + " ".join(codes))
-        if contents := pack_contents(row):
-            notes.append("Contents: " + contents)
+        if row.pack_codes:
+            notes.append("Packs: " + row.pack_codes)
+        if row.pack_descriptions:
+            notes.append("Contents: " + row.pack_descriptions)
         extra = []
         if row.integrator:
             extra.append(f"integrator {row.integrator}")

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from kernel.db import Database, Money, UTCDateTime
-from kernel.direct_sql import Direct, writes_so_far
+from kernel.direct_sql import Direct, stream_tuples, writes_so_far
 
 probe = Table(
     "direct_sql_probe",
@@ -101,3 +101,36 @@ def test_a_statement_with_an_expanding_parameter_is_refused(database):
     statement = Direct(select(probe).where(probe.c.id.in_(bindparam("ids", expanding=True))))
     with database.session() as session, pytest.raises(ValueError, match="expanding"):
         statement.run(session.connection(), {"ids": [1]})
+
+
+def test_a_long_read_streams_in_batches_with_its_parameters_converted(database, table):
+    """`stream_tuples`: one query read `size` rows at a time, its `IN` list and times bound
+    as `Connection.execute` binds them, the rows as the driver returns them."""
+    rows = [ROW | {"id": i, "at": ROW["at"] + dt.timedelta(hours=i)} for i in range(1, 8)]
+    with database.session() as session:
+        connection = session.connection()
+        _INSERT.run_many(connection, rows)
+        statement = (
+            select(probe.c.id)
+            .where(probe.c.id.in_([1, 2, 3, 5, 6, 7]), probe.c.at >= rows[1]["at"])
+            .order_by(probe.c.id)
+        )
+        batches = list(stream_tuples(connection, statement, 2))
+    assert [[tuple(r) for r in b] for b in batches] == [[(2,), (3,)], [(5,), (6,)], [(7,)]]
+
+
+def test_a_long_read_stopped_early_leaves_the_connection_usable(database, table):
+    with database.session() as session:
+        connection = session.connection()
+        _INSERT.run_many(connection, [ROW | {"id": i, "name": f"n{i}"} for i in range(1, 50)])
+        session.commit()
+    with database.session(write=False) as session:
+        connection = session.connection()
+        batches = stream_tuples(connection, select(probe.c.id).order_by(probe.c.id), 5)
+        assert [r[0] for r in next(batches)] == [1, 2, 3, 4, 5]
+        batches.close()
+    with database.session(write=False) as session:
+        assert (
+            session.connection().execute(select(probe.c.name).where(probe.c.id == 9)).scalar()
+            == "n9"
+        )

@@ -81,6 +81,19 @@ def test_a_cycle_temperature_rewritten_is_detected(database, clinic):
     ]
 
 
+def test_a_pack_struck_from_a_cycles_load_list_is_detected(database, clinic):
+    """The log lists each cycle's packs from its load list: an insider hiding a pack from
+    the log by rewriting the list is caught like any other rewrite."""
+    cycle = clinic["cycle"]
+    codes = one(database, f"SELECT pack_codes FROM cycle_loads WHERE cycle_id = {cycle}")
+    assert codes
+    kept = " ".join(codes.split(" ")[1:])
+    tamper(database, f"UPDATE cycle_loads SET pack_codes = '{kept}' WHERE cycle_id = {cycle}")
+    assert problems_about(database, "cycle_loads") == [
+        f"cycle_loads row {cycle}: changed since it was sealed"
+    ]
+
+
 def test_a_deleted_pack_event_is_detected(database, clinic):
     event = one(database, "SELECT max(id) FROM pack_events")
     tamper(database, f"DELETE FROM pack_events WHERE id = {event}")
@@ -128,10 +141,12 @@ def test_a_whole_cycle_deleted_is_detected(database, clinic):
         f"DELETE FROM cycle_amendments WHERE cycle_id = {cycle}",
         f"DELETE FROM bi_results WHERE cycle_id = {cycle}",
         f"DELETE FROM cycle_parameters WHERE cycle_id = {cycle}",
+        f"DELETE FROM cycle_loads WHERE cycle_id = {cycle}",
         f"DELETE FROM cycles WHERE id = {cycle}",
     )
     found = problems_about(database, "cycle")
     assert f"cycles row {cycle}: sealed, but deleted" in found
+    assert f"cycle_loads row {cycle}: sealed, but deleted" in found
     assert f"cycle_parameters row {cycle}: sealed, but deleted" in found
     assert any(p.startswith("cycle_amendments row") for p in found)
 
@@ -170,6 +185,7 @@ def test_the_append_only_tables_refuse_update_and_delete_in_the_database(databas
         "UPDATE cycle_parameters SET temperature_c = 80",
         "DELETE FROM pack_events",
         "DELETE FROM cycles",
+        "UPDATE cycle_loads SET pack_count = 0",
         "UPDATE audit_entries SET actor = 'mallory'",
         "DELETE FROM record_seals",
     ):

@@ -16,7 +16,7 @@ from kernel.clock import Clock, FixedClock
 from kernel.db import utcnow
 from kernel.problems import Conflict
 from sterilization import cycles, packs
-from sterilization.models import Cycle, Sterilizer
+from sterilization.models import Cycle, CycleLoad, Pack, Sterilizer
 from tests.sterilization_factories import let_time_pass
 
 
@@ -86,6 +86,34 @@ def test_pack_codes_stay_unique_under_concurrent_creation(database):
     with ThreadPoolExecutor(threads) as pool:
         codes = [c for chunk in pool.map(create, range(threads)) for c in chunk]
     assert sorted(codes) == [packs.format_code(n) for n in range(1, threads * 5 + 1)]
+
+
+def test_a_cycle_keeps_its_load_list_in_pack_order_from_the_moment_it_starts(steri, database):
+    """What went into the load, as the log lists it: the packs' codes and descriptions in
+    the order the packs were made (not the order they were scanned), written with the
+    cycle, append-only like it."""
+    ster = steri.sterilizer()
+    kits = steri.packs(2, description="Suture kit")
+    [tray] = steri.packs(1, description="Dental tray")
+    cycle = steri.start(ster["code"], [tray, kits[1], kits[0].lower()])
+    empty = steri.run(steri.sterilizer()["code"], [])
+    with database.session(write=False) as session:
+        load = session.get(CycleLoad, cycle["id"])
+        loaded = session.scalars(
+            select(Pack.code).where(Pack.cycle_id == cycle["id"]).order_by(Pack.id)
+        ).all()
+        nothing = session.get(CycleLoad, empty["id"])
+    assert load is not None and nothing is not None
+    assert load.pack_count == 3
+    assert load.pack_codes.split(" ") == list(loaded) == [*kits, tray]
+    assert load.pack_descriptions == "Suture kit; Suture kit; Dental tray"
+    assert (nothing.pack_count, nothing.pack_codes, nothing.pack_descriptions) == (0, "", "")
+    for statement in (
+        f"UPDATE cycle_loads SET pack_codes = '' WHERE cycle_id = {cycle['id']}",
+        f"DELETE FROM cycle_loads WHERE cycle_id = {cycle['id']}",
+    ):
+        with pytest.raises(Exception, match="evidence"), database.engine.begin() as conn:
+            conn.execute(text(statement))
 
 
 def test_an_out_of_service_sterilizer_refuses_new_cycles_and_writes_nothing(steri, client):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from kernel.auth.models import Role
 from kernel.clock import FixedClock
+from sterilization.models import CycleLoad
 from tests.sterilization.records.samples import tuttnauer
 
 from .conftest import ELARA_SERIAL
@@ -113,6 +114,15 @@ def test_a_record_nobody_typed_creates_its_cycle_with_the_machines_readings(reco
     assert p["chemical_ok"] is None
     assert cycle["discrepancies"] == []
     assert [r["machine_cycle_number"] for r in cycle["machine_records"]] == [259]
+
+
+def test_a_cycle_made_from_a_record_has_an_empty_load_list(records, database):
+    records.elara()
+    answer = records.imported("cycle_000259.txt")
+    with database.session(write=False) as session:
+        load = session.get(CycleLoad, answer["cycle_id"])
+    assert load is not None
+    assert (load.pack_count, load.pack_codes, load.pack_descriptions) == (0, "", "")
 
 
 def test_imported_records_keep_the_machines_own_times_whatever_their_age(records, app):

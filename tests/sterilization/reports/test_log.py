@@ -254,9 +254,10 @@ def test_the_log_says_what_was_in_the_load_and_shows_invalid_tests_and_iuss(clie
 def test_an_export_stopped_early_ends_its_reading_thread_and_read_transaction(database, record):
     """A client that hangs up mid-download: the batch read ahead is dropped, the thread that
     read it ends and its read transaction is closed, before the response is gone."""
-    chunks = log_export.log_csv_chunks(database, Period(), ClinicTime(CHICAGO), batch=2)
+    # A batch a cycle: the read is surely midway (PostgreSQL: the stream still open).
+    chunks = log_export.log_csv_chunks(database, Period(), ClinicTime(CHICAGO), batch=1)
     assert next(chunks).startswith("sterilizer,")
-    assert next(chunks).count("\r\n") == 2
+    assert next(chunks).count("\r\n") == 1
     assert any(t.name == "read-ahead" for t in threading.enumerate())
     chunks.close()
     assert not any(t.name == "read-ahead" for t in threading.enumerate())

@@ -16,7 +16,6 @@ from kernel.clock import ClinicTime
 from kernel.csv_export import csv_text, defuse
 from sterilization.reports.log_export import (
     LOG_COLUMNS,
-    PACKS_SEPARATOR,
     LocalTimeText,
     log_csv_lines,
 )
@@ -68,7 +67,8 @@ def raw_row(**cells: object) -> tuple[object, ...]:
         "operator": "Ana", "temperature_c": 132.5, "pressure_kpa": 205.0,
         "exposure_minutes": 4.0, "mechanical_ok": 1, "chemical_ok": None, "bi_lot": "LOT-7",
         "bi_result": "negative", "implants": 0, "status": "passed",
-        "packs": f"PK-000001 PK-000002{PACKS_SEPARATOR}Exam kit; Suture set",
+        "pack_count": 2, "pack_codes": "PK-000001 PK-000002",
+        "pack_descriptions": "Exam kit; Suture set",
         "failure_reasons": "[]", "integrator": "pass", "bi_product": "RAPID-1H",
         "bi_read_at": None, "iuss_reason": None, "early_released_at": None, "site_id": 1,
     }  # fmt: skip
@@ -94,10 +94,13 @@ def test_the_log_csv_quotes_and_defuses_free_text_exactly_as_the_csv_writer_does
     chicago = ClinicTime(ZoneInfo("America/Chicago"))
     rows = [raw_row()]
     rows += [raw_row(operator=t, bi_lot=t, iuss_reason=t) for t in TRICKY_TEXT]
-    rows += [raw_row(packs=f"PK-000009{PACKS_SEPARATOR}{t}") for t in TRICKY_TEXT]
-    rows.append(raw_row(packs=None, operator=None, temperature_c=None, bi_lot=None,
-                        bi_result=None, integrator=None, bi_product=None, mechanical_ok=True,
-                        implants=False, site_id=2))  # fmt: skip
+    rows += [
+        raw_row(pack_count=1, pack_codes="PK-000009", pack_descriptions=t) for t in TRICKY_TEXT
+    ]
+    rows.append(raw_row(pack_count=0, pack_codes="", pack_descriptions="", operator=None,
+                        temperature_c=None, bi_lot=None, bi_result=None, integrator=None,
+                        bi_product=None, mechanical_ok=True, implants=False,
+                        site_id=2))  # fmt: skip
     sites = {1: ("MAIN", chicago), 2: ("NORTH", ClinicTime(ZoneInfo("Asia/Kolkata")))}
     text = "".join(log_csv_lines([rows[:4], rows[4:]], chicago, sites, site_column=site_column))
 
