@@ -179,8 +179,8 @@ _LOG_SELECT = _log_select()
 
 class LocalTimeText:
     """UTC instants as clinic wall-clock text with offset ("2026-10-05T08:00:00-05:00"),
-    from the raw values the drivers return (naive UTC text on SQLite, aware datetimes on
-    PostgreSQL). A log of 500,000 cycles would otherwise spend most of its time in zone
+    from naive UTC text (SQLite's stored form, `UtcText` on PostgreSQL) or aware
+    datetimes. A log of 500,000 cycles would otherwise spend most of its time in zone
     arithmetic, so the local text of each UTC hour is kept: when the zone's offset is whole
     hours and does not change inside that hour, minutes and seconds are the UTC ones
     (true of every hour of most zones). A new hour of a day whose offset holds all day is
