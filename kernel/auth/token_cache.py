@@ -57,7 +57,7 @@ class TokenCache:
         self._entries: dict[str, Cached] = {}
         self._derived: dict[Hashable, Any] = {}
         self._generation: int | None = None
-        self._raw: Any = None  # a DBAPI connection of our own, autocommit
+        self._driver: Any = None  # a driver connection of our own, autocommit
         self._read: Any = None  # reads the counter on it: () -> row
         # PostgreSQL: the event loops' shared reads (one connection each).
         self._shared: weakref.WeakKeyDictionary[Any, SharedGenerationReads] = (
@@ -69,12 +69,14 @@ class TokenCache:
         nothing is trusted from the cache and the caller looks the token up)."""
         with self._lock:
             try:
-                if self._raw is None:
-                    self._raw = self._connect()
-                    self._read = self._reader(self._raw.driver_connection)
+                if self._driver is None:
+                    # Autocommit: a read never leaves a transaction open (no snapshot held,
+                    # no lock in the way of DDL or TRUNCATE).
+                    self._driver = self._db.detached_connection()
+                    self._read = self._reader(self._driver)
                 row = self._read()
             except Exception:  # a dropped connection, a database being migrated: look up
-                self._close_raw()
+                self._close_driver()
                 return None
             generation = None if row is None else int(row[0])
             self._observe_locked(generation)
@@ -103,15 +105,6 @@ class TokenCache:
             self._entries.clear()
             self._derived.clear()
             self._generation = generation
-
-    def _connect(self) -> Any:
-        raw = self._db.engine.raw_connection()
-        driver = raw.driver_connection
-        if not self._db.is_sqlite:
-            # Autocommit: a read never leaves a transaction open (no snapshot held, no
-            # lock in the way of DDL or TRUNCATE).
-            driver.autocommit = True  # type: ignore[union-attr]
-        return raw
 
     def _reader(self, driver: Any) -> Any:
         """The counter's read: this read is part of every request's cost, and it runs on
@@ -176,11 +169,11 @@ class TokenCache:
                 store.clear()
             store[key] = value
 
-    def _close_raw(self) -> None:
-        raw, self._raw, self._read = self._raw, None, None
-        if raw is not None:
+    def _close_driver(self) -> None:
+        driver, self._driver, self._read = self._driver, None, None
+        if driver is not None:
             with contextlib.suppress(Exception):  # already broken: nothing left to close
-                raw.invalidate()
+                driver.close()
 
     def close(self) -> None:
         for reads in list(self._shared.values()):
@@ -189,10 +182,7 @@ class TokenCache:
             self._entries.clear()
             self._derived.clear()
             self._generation = None
-            if self._raw is not None:
-                raw, self._raw, self._read = self._raw, None, None
-                with contextlib.suppress(Exception):  # closing a broken connection
-                    raw.close()
+            self._close_driver()
 
 
 _PREPARED = b"steristock_auth_generation"

@@ -210,22 +210,31 @@ class LocalTimeText:
         sign = "-" if minutes < 0 else "+"
         return offset, f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
+    def _whole_hours(
+        self, start: dt.datetime, last: dt.timedelta
+    ) -> tuple[dt.timedelta, str] | None:
+        """The offset and its text from `start` to `start + last` when it is whole hours and
+        does not change in between, else None."""
+        offset, suffix = self._offset(start)
+        if offset % dt.timedelta(hours=1) or self._offset(start + last)[0] != offset:
+            return None
+        return offset, suffix
+
     def _hour(self, start: dt.datetime) -> tuple[str, str] | None:
         """The local "YYYY-MM-DDTHH" and offset text of the UTC hour from `start`, or None
         when minutes and seconds would not carry over unchanged."""
-        offset, suffix = self._offset(start)
-        if offset % dt.timedelta(hours=1) or self._offset(start + _LAST_SECOND)[0] != offset:
+        steady = self._whole_hours(start, _LAST_SECOND)
+        if steady is None:
             return None
-        return (start + offset).isoformat()[:13], suffix
+        return (start + steady[0]).isoformat()[:13], steady[1]
 
     def _whole_day(self, day: str) -> tuple[int, str] | None:
         """The offset in whole hours and its text of a UTC day ("YYYY-MM-DD") when the
         zone keeps it all day, else None."""
-        start = dt.datetime.fromisoformat(day)
-        offset, suffix = self._offset(start)
-        if offset % dt.timedelta(hours=1) or self._offset(start + _LAST_DAY_SECOND)[0] != offset:
+        steady = self._whole_hours(dt.datetime.fromisoformat(day), _LAST_DAY_SECOND)
+        if steady is None:
             return None
-        return int(offset.total_seconds()) // 3600, suffix
+        return int(steady[0].total_seconds()) // 3600, steady[1]
 
     def _hour_of_text(self, key: str) -> tuple[str, str] | None:
         """`_hour` of the UTC hour "YYYY-MM-DD HH" (SQLite's text, `UtcText`)."""

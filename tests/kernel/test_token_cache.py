@@ -260,12 +260,12 @@ def test_a_dropped_generation_connection_is_replaced_and_nothing_is_trusted_mean
     cache = token_cache(database)
     before = cache.generation()
     assert before is not None
-    pid = cache._raw.driver_connection.info.backend_pid
+    pid = cache._driver.info.backend_pid
     with database.engine.begin() as conn:
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     assert cache.generation() is None
     assert cache.generation() == before
-    assert cache._raw.driver_connection.info.backend_pid != pid
+    assert cache._driver.info.backend_pid != pid
     assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
     assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 401
 
