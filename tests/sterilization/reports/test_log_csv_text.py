@@ -60,16 +60,16 @@ def test_log_times_are_the_sites_wall_clock_with_its_offset_across_every_zone_ch
 
 
 def raw_row(**cells: object) -> tuple[object, ...]:
-    """A raw log row as `iter_log(raw=True)` yields it, with plain values by default."""
+    """A log row as `iter_log(csv_cells=True)` yields it, with plain values by default."""
     row = {
-        "cycle_id": 1, "sterilizer": "AC-A", "number": 7, "cycle_type": "prevac_132_4",
+        "sterilizer": "AC-A", "number": 7, "cycle_type": "prevac_132_4",
         "started_at": "2026-10-05 13:00:00", "ended_at": "2026-10-05 13:20:00.250000",
         "operator": "Ana", "temperature_c": 132.5, "pressure_kpa": 205.0,
         "exposure_minutes": 4.0, "mechanical_ok": 1, "chemical_ok": None, "bi_lot": "LOT-7",
         "bi_result": "negative", "implants": 0, "status": "passed",
         "pack_count": 2, "pack_codes": "PK-000001 PK-000002",
         "pack_descriptions": "Exam kit; Suture set",
-        "failure_reasons": "[]", "integrator": "pass", "bi_product": "RAPID-1H",
+        "integrator": "pass", "bi_product": "RAPID-1H",
         "bi_read_at": None, "iuss_reason": None, "early_released_at": None, "site_id": 1,
     }  # fmt: skip
     row.update(cells)
@@ -134,3 +134,17 @@ def test_the_log_csv_quotes_and_defuses_free_text_exactly_as_the_csv_writer_does
         text_columns=(),
     )
     assert text == general
+
+
+def test_log_readings_are_written_as_the_sterilizer_recorded_them_however_often_they_repeat():
+    """The readings' texts are kept for speed; a kept text must never stand in for another
+    value (0.0 and -0.0 are one key to a dict, NaN is never equal to itself)."""
+    readings = [132.6, 132.6, 0.0, -0.0, -0.0, 0.0, None, 1e-07, float("nan"), 205.0, 132.6]
+    rows = [raw_row(temperature_c=r, pressure_kpa=r, exposure_minutes=r) for r in readings]
+    text = "".join(log_csv_lines([rows], ClinicTime(ZoneInfo("UTC"))))
+
+    column = LOG_COLUMNS.index("temperature_c")
+    written = [line[column : column + 3] for line in csv.reader(io.StringIO(text, newline=""))]
+    expected = ["" if r is None else f"{r}" for r in readings]
+    assert written == [[e, e, e] for e in expected]
+    assert expected[2:6] == ["0.0", "-0.0", "-0.0", "0.0"]
