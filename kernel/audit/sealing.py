@@ -16,7 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, event, select, text, tuple_
+from sqlalchemy import (
+    ARRAY,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
@@ -163,14 +175,18 @@ def _digests_of(
             values = [columns[0].type.python_type(k) for k in chunk]
             rows = connection.execute(_rows_by_key(entry), {"keys": values})
         else:
-            parts = [k.split(",") for k in chunk]
-            condition = tuple_(*columns).in_(
-                [
-                    tuple(c.type.python_type(v) for c, v in zip(columns, p, strict=True))
-                    for p in parts
-                ]
-            )
-            rows = connection.execute(select(entry.table).where(condition))
+            parts = [
+                tuple(c.type.python_type(v) for c, v in zip(columns, k.split(","), strict=True))
+                for k in chunk
+            ]
+            if connection.dialect.name == "postgresql":
+                arrays = {
+                    f"k{i}": list(values) for i, values in enumerate(zip(*parts, strict=True))
+                }
+                rows = connection.execute(_rows_by_composite_key(entry), arrays)
+            else:
+                condition = tuple_(*columns).in_(parts)
+                rows = connection.execute(select(entry.table).where(condition))
         for row in rows:
             key_text = evidence.row_key(getattr(row, c) for c in entry.key_columns)
             yield key_text, evidence.row_digest(entry.name, row)
@@ -186,6 +202,29 @@ def _rows_by_key(entry: evidence.EvidenceTable) -> Any:
         (column,) = (entry.table.c[c] for c in entry.key_columns)
         statement = select(entry.table).where(column.in_(bindparam("keys", expanding=True)))
         _BY_KEY[entry.name] = statement
+    return statement
+
+
+def _rows_by_composite_key(entry: evidence.EvidenceTable) -> Any:
+    """A composite-key table's rows by lists of each key column's values (PostgreSQL),
+    joined to them unnested: PostgreSQL reads a list of row values as one long OR, 0.17 s
+    for the 5,000 packs of a recall, where the join takes a few milliseconds."""
+    name = f"{entry.name} composite"
+    statement = _BY_KEY.get(name)
+    if statement is None:
+        columns = [entry.table.c[c] for c in entry.key_columns]
+        names = [f"k{i}" for i in range(len(columns))]
+        keys = (
+            func.unnest(
+                *(cast(bindparam(n), ARRAY(c.type)) for n, c in zip(names, columns, strict=True))
+            )
+            .table_valued(*names)
+            .render_derived(name="wanted")
+        )
+        statement = select(entry.table).join(
+            keys, and_(*(c == keys.c[n] for n, c in zip(names, columns, strict=True)))
+        )
+        _BY_KEY[name] = statement
     return statement
 
 
