@@ -363,7 +363,7 @@ def log_csv_lines(
     the line tells (any other line goes through the csv module). Over 125,000 cycles this
     took 0.4 s where `csv.writer`, which copies every character one by one, took 1.1 s.
     Empty cells (None) are tested inline rather than passed to a function (a call costs
-    about 0.1 µs, on every row): 1.5 s became 1.3 s over 500,000 cycles."""
+    about 0.1 µs, on every row): 1.7 s became 1.5 s over 500,000 cycles."""
     texts = {i: (code, LocalTimeText(z.tz).text) for i, (code, z) in (sites or {}).items()}
     fallback = ("", LocalTimeText(zone.tz).text)
     flag, reading = _FLAGS, _ReadingTexts()
