@@ -20,6 +20,7 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import exc
+from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -42,6 +43,23 @@ def writes_so_far(connection: Connection) -> int:
 Processor = Callable[[Any], Any] | None
 
 
+# PostgreSQL's type codes for a Float column's values (double precision) and a Numeric's.
+_PG_FLOAT8, _PG_NUMERIC = 701, 1700
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor:
+    """SQLAlchemy's conversion of a result column's values. Its PostgreSQL numeric types
+    choose one by the type code a cursor reports, which a statement compiled before it runs
+    has not seen: the code such a column is created with stands in."""
+    try:
+        return type_._cached_result_processor(dialect, None)  # type: ignore[no-any-return]
+    except (TypeError, exc.InvalidRequestError):
+        if not isinstance(type_, (sqltypes.Numeric, sqltypes.Float)):
+            raise
+        code = _PG_FLOAT8 if isinstance(type_, sqltypes.Float) else _PG_NUMERIC
+        return type_._cached_result_processor(dialect, code)  # type: ignore[no-any-return]
+
+
 class CompiledStatement:
     """A statement's SQL for one dialect, with SQLAlchemy's value conversions both ways."""
 
@@ -62,7 +80,7 @@ class CompiledStatement:
             else None
         )
         self.results: list[Processor] = [
-            column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+            _result_processor(column[3], dialect) for column in compiled._result_columns
         ]
         self.any_result_processor = any(p is not None for p in self.results)
         # Whether it returns rows; a textual statement's is only known from the cursor

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     Integer,
     MetaData,
     String,
@@ -35,6 +36,7 @@ probe = Table(
     Column("flag", Boolean, nullable=False),
     Column("name", String(20), nullable=False),
     Column("amount", Money),
+    Column("reading", Float),  # PostgreSQL converts by the type code only a cursor has
 )
 _INSERT = Direct(insert(probe))
 _BY_ID = Direct(select(probe).where(probe.c.id == bindparam("wanted")))
@@ -48,6 +50,7 @@ ROW = {
     "flag": True,
     "name": "gloves",
     "amount": Decimal("0.0450"),
+    "reading": 132.6,
 }
 
 
@@ -67,7 +70,7 @@ def test_a_row_written_directly_reads_back_as_through_sqlalchemy(database, table
         through = connection.execute(select(table).where(table.c.id == 1)).one()
         assert direct == tuple(through)
         assert direct[1] == ROW["at"] and direct[1].tzinfo == dt.UTC
-        assert direct[2:] == (ROW["day"], True, "gloves", Decimal("0.0450"))
+        assert direct[2:] == (ROW["day"], True, "gloves", Decimal("0.0450"), 132.6)
 
 
 def test_a_row_written_through_sqlalchemy_reads_back_the_same_directly(database, table):
