@@ -13,6 +13,7 @@ concurrent writes there.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -192,40 +193,31 @@ def _digests_of(
             yield key_text, evidence.row_digest(entry.name, row)
 
 
-_BY_KEY: dict[str, Any] = {}
-
-
+@functools.cache
 def _rows_by_key(entry: evidence.EvidenceTable) -> Any:
     """A single-column key table's rows by a list of keys (built once per table)."""
-    statement = _BY_KEY.get(entry.name)
-    if statement is None:
-        (column,) = (entry.table.c[c] for c in entry.key_columns)
-        statement = select(entry.table).where(column.in_(bindparam("keys", expanding=True)))
-        _BY_KEY[entry.name] = statement
-    return statement
+    (column,) = (entry.table.c[c] for c in entry.key_columns)
+    return select(entry.table).where(column.in_(bindparam("keys", expanding=True)))
 
 
+@functools.cache
 def _rows_by_composite_key(entry: evidence.EvidenceTable) -> Any:
     """A composite-key table's rows by lists of each key column's values (PostgreSQL),
     joined to them unnested: PostgreSQL reads a list of row values as one long OR, 0.17 s
-    for the 5,000 packs of a recall, where the join takes a few milliseconds."""
-    name = f"{entry.name} composite"
-    statement = _BY_KEY.get(name)
-    if statement is None:
-        columns = [entry.table.c[c] for c in entry.key_columns]
-        names = [f"k{i}" for i in range(len(columns))]
-        keys = (
-            func.unnest(
-                *(cast(bindparam(n), ARRAY(c.type)) for n, c in zip(names, columns, strict=True))
-            )
-            .table_valued(*names)
-            .render_derived(name="wanted")
+    for the 5,000 packs of a recall, where the join takes a few milliseconds (built once
+    per table)."""
+    columns = [entry.table.c[c] for c in entry.key_columns]
+    names = [f"k{i}" for i in range(len(columns))]
+    keys = (
+        func.unnest(
+            *(cast(bindparam(n), ARRAY(c.type)) for n, c in zip(names, columns, strict=True))
         )
-        statement = select(entry.table).join(
-            keys, and_(*(c == keys.c[n] for n, c in zip(names, columns, strict=True)))
-        )
-        _BY_KEY[name] = statement
-    return statement
+        .table_valued(*names)
+        .render_derived(name="wanted")
+    )
+    return select(entry.table).join(
+        keys, and_(*(c == keys.c[n] for n, c in zip(names, columns, strict=True)))
+    )
 
 
 def _seal_changes(session: Session) -> None:
